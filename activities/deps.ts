@@ -1,0 +1,14 @@
+import type { Client as StorageClient } from 'minio';
+import type { Logger } from 'pino';
+import type { Config } from '../src/config';
+import type { Db } from '../src/db/knex';
+import type { OutboxDispatcher } from '../src/outbox/service';
+
+/** Everything an activity may touch, injected once by the worker (and by tests). */
+export interface ActivityDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  storage: StorageClient;
+  outbox: OutboxDispatcher;
+}

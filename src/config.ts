@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { parseDurationMs } from './domain/duration';
+
+/**
+ * The single source of runtime configuration. Every process (api, worker, cli, scripts) reads
+ * its settings through `loadConfig`, so a variable documented in the README exists exactly once.
+ * Defaults are the `make dev` values; production overrides them through the environment.
+ */
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 10s, 5m or 2h')
+  .transform(parseDurationMs);
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/immoflow'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('immoflow'),
+  TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
+  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY: z.string().default('immoflow'),
+  S3_SECRET_KEY: z.string().default('immoflow-dev-secret'),
+  S3_BUCKET_IMAGES: z.string().default('immoflow-images'),
+  S3_BUCKET_ATTACHMENTS: z.string().default('immoflow-attachments'),
+  S3_BUCKET_MAIL: z.string().default('immoflow-mail'),
+  RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(1000),
+  HTTP_BODY_LIMIT: z.string().default('1mb'),
+  OUTBOX_RESYNC_INTERVAL: duration.prefault('1m'),
+  OUTBOX_RESYNC_GRACE: duration.prefault('30s'),
+  DEPENDENCY_TIMEOUT: duration.prefault('2s'),
+  METRICS_ENABLED: flag.default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+/** The names config.ts understands; the docker-compose test checks against this list. */
+export const configVariableNames = Object.keys(configSchema.shape);

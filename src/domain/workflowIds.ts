@@ -1,0 +1,18 @@
+/**
+ * Deterministic workflow ids (DESIGN §5, §6). The same unit of work always maps to the same id,
+ * so a second start (fast path and resync sweep racing, a retried request) finds the first run
+ * instead of doing the work twice. Keep every builder here so the id scheme is greppable.
+ */
+export const workflowIds = {
+  listingPublish: (listingId: string, revision: number) => `listing-publish:${listingId}:r${revision}`,
+  imageIngest: (imageId: string) => `image-ingest:${imageId}`,
+  propertyProcessing: (listingId: string, revision: number) => `property-processing:${listingId}:r${revision}`,
+  eventFanout: (eventId: string) => `event-fanout:${eventId}`,
+  webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
+  partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
+} as const;
+
+export const scheduleIds = {
+  resync: 'schedule:resync',
+  tokenRefresh: 'schedule:token-refresh',
+} as const;

@@ -1,0 +1,70 @@
+import express, { Express, Router } from 'express';
+import type { Client as StorageClient } from 'minio';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import { identityRouter } from '../identity/routes';
+import type { IdentityService } from '../identity/service';
+import { httpMetrics, metricsHandler } from '../observability/metrics';
+import type { OutboxDispatcher } from '../outbox/service';
+import type { TemporalClientProvider } from '../temporal/client';
+import { authenticate } from './auth';
+import { errorHandler, notFoundHandler } from './errors';
+import { healthRouter } from './health';
+import { rateLimitPerKey } from './rateLimit';
+import { requestContext } from './requestContext';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  temporal: TemporalClientProvider;
+  storage: StorageClient;
+  outbox: OutboxDispatcher;
+  identity: IdentityService;
+  metrics: Registry;
+}
+
+/**
+ * Feature routers mount here. Each receives the shared deps and returns a router for /api/v1;
+ * authentication and the rate limit have already run.
+ */
+export type FeatureRouterFactory = (deps: AppDeps) => Router;
+
+export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] = []): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  // Two-level query strings only; deeper nesting is an injection vector and no route needs it.
+  app.set('query parser', 'simple');
+
+  app.use(requestContext(deps.logger));
+  if (config.METRICS_ENABLED) {
+    app.use(httpMetrics(deps.metrics));
+    app.get('/metrics', metricsHandler(deps.metrics));
+  }
+  app.use(
+    healthRouter({
+      db: deps.db,
+      temporal: deps.temporal,
+      storage: deps.storage,
+      storageBucket: config.S3_BUCKET_IMAGES,
+      timeoutMs: config.DEPENDENCY_TIMEOUT,
+    }),
+  );
+
+  const api = Router();
+  api.use(authenticate(deps.identity));
+  api.use(rateLimitPerKey(deps.db, config.RATE_LIMIT_PER_HOUR));
+  // Bodies are parsed only for authenticated, in-budget callers.
+  api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
+  api.use(identityRouter(deps.identity));
+  for (const factory of featureRouters) api.use(factory(deps));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,140 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+
+/** Error codes a client can observe (reference guides + DESIGN §8). */
+export type ErrorCode =
+  | 'VALIDATION_ERROR'
+  | 'UNAUTHENTICATED'
+  | 'INSUFFICIENT_SCOPE'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'WEBHOOK_INACTIVE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RATE_LIMITED'
+  | 'DATABASE_UNAVAILABLE'
+  | 'TEMPORAL_UNAVAILABLE'
+  | 'STORAGE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+
+  static validation(fields: FieldError[], message = 'The request is invalid; see details.fields.'): ApiError {
+    return new ApiError(400, 'VALIDATION_ERROR', message, { fields });
+  }
+
+  static notFound(message = 'The requested resource does not exist.'): ApiError {
+    return new ApiError(404, 'NOT_FOUND', message);
+  }
+
+  static insufficientScope(message: string): ApiError {
+    return new ApiError(403, 'INSUFFICIENT_SCOPE', message);
+  }
+
+  static forbidden(message: string, details?: Record<string, unknown>): ApiError {
+    return new ApiError(403, 'FORBIDDEN', message, details);
+  }
+}
+
+/** Thrown by code that talks to an engine (Postgres, Temporal, MinIO) when it is unreachable. */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: 'postgres' | 'temporal' | 'minio',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable`, { cause });
+  }
+}
+
+export function zodFieldErrors(error: ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+const DEPENDENCY_CODES: Record<DependencyUnavailableError['dependency'], ErrorCode> = {
+  postgres: 'DATABASE_UNAVAILABLE',
+  temporal: 'TEMPORAL_UNAVAILABLE',
+  minio: 'STORAGE_UNAVAILABLE',
+};
+
+const PG_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
+
+/** Recognises "Postgres is down" in the shapes knex and pg report it. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const candidate = error as { name?: string; code?: string; errors?: unknown[] };
+  if (candidate.name === 'KnexTimeoutError') return true;
+  if (candidate.code && PG_CONNECTION_ERRORS.has(candidate.code)) return true;
+  // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
+  return Array.isArray(candidate.errors) && candidate.errors.some(isDatabaseUnavailable);
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) return ApiError.validation(zodFieldErrors(error));
+  if (error instanceof DependencyUnavailableError) {
+    return new ApiError(503, DEPENDENCY_CODES[error.dependency], `${error.dependency} is temporarily unavailable; retry later.`, undefined, {
+      'Retry-After': '5',
+    });
+  }
+  if (isDatabaseUnavailable(error)) return toApiError(new DependencyUnavailableError('postgres', error));
+
+  // body-parser errors carry `type` and `status`.
+  const bodyError = error as { type?: string; status?: number; limit?: number };
+  switch (bodyError.type) {
+    case 'entity.too.large':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit of ${bodyError.limit} bytes.`);
+    case 'entity.parse.failed':
+      return ApiError.validation([{ path: '(body)', message: 'Malformed JSON.' }], 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding; send UTF-8 JSON.');
+    default:
+      break;
+  }
+  if (bodyError.status && bodyError.status >= 400 && bodyError.status < 500) {
+    return new ApiError(bodyError.status, 'VALIDATION_ERROR', 'The request could not be read.');
+  }
+  return new ApiError(500, 'INTERNAL_ERROR', 'An unexpected error occurred. It has been logged with the request id.');
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}.`));
+};
+
+/** The one place an error becomes a response: the envelope, the request id, never a stack. */
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const apiError = toApiError(error);
+  if (apiError.status >= 500) {
+    req.log?.error({ err: error }, 'request failed');
+  }
+  if (res.headersSent) return;
+  for (const [name, value] of Object.entries(apiError.headers ?? {})) res.setHeader(name, value);
+  res.status(apiError.status).json({
+    error: {
+      code: apiError.code,
+      message: apiError.message,
+      ...(apiError.details ? { details: apiError.details } : {}),
+      request_id: req.requestId,
+    },
+  });
+};

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { ActivityDeps, createActivities } from '../../activities';
+import type { Config } from '../config';
+import { taskQueues } from './taskQueues';
+
+/** The prebuilt bundle `npm run build` writes (samples-typescript `production` pattern). */
+export const DEFAULT_WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
+
+export function workflowSource(config: Pick<Config, 'TEMPORAL_WORKFLOW_BUNDLE'>): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundlePath = config.TEMPORAL_WORKFLOW_BUNDLE ?? (fs.existsSync(DEFAULT_WORKFLOW_BUNDLE) ? DEFAULT_WORKFLOW_BUNDLE : undefined);
+  if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
+  // Development: bundle from source at start-up (slower start, no build step).
+  return { workflowsPath: require.resolve('../../workflows') };
+}
+
+/** Counts and times every activity so the worker's /metrics shows where pipeline time goes. */
+export function instrumentActivities<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, registry: Registry): T {
+  const completed = new Counter({
+    name: 'immoflow_activity_executions_total',
+    help: 'Activity executions by name and outcome',
+    labelNames: ['activity', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'immoflow_activity_duration_seconds',
+    help: 'Activity execution duration',
+    labelNames: ['activity'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const instrumented = Object.entries(activities).map(([name, fn]) => [
+    name,
+    async (...args: never[]) => {
+      const stop = duration.startTimer({ activity: name });
+      try {
+        const result = await fn(...args);
+        completed.inc({ activity: name, outcome: 'success' });
+        return result;
+      } catch (error) {
+        completed.inc({ activity: name, outcome: 'failure' });
+        throw error;
+      } finally {
+        stop();
+      }
+    },
+  ]);
+  return Object.fromEntries(instrumented) as T;
+}
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  metrics: Registry;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Every workflow and activity of Immoflow on the main task queue. */
+export async function createMainWorker({ connection, deps, metrics, workflowBundle }: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: taskQueues(deps.config).main,
+    ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
+    activities: instrumentActivities(createActivities(deps), metrics),
+  });
+}

@@ -1,0 +1,47 @@
+import type { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from './config';
+import { createDb } from './db/knex';
+import { createLogger } from './observability/logger';
+import { createMetricsRegistry, serveMetrics } from './observability/metrics';
+import { createOutboxDispatcher } from './outbox/service';
+import { createStorageClient, ensureBuckets } from './storage/minio';
+import { createTemporalClientProvider } from './temporal/client';
+import { registerSchedule, resyncScheduleOptions } from './temporal/schedules';
+import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { createMainWorker } from './temporal/workerFactory';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  const db = createDb(config);
+  const storage = createStorageClient(config);
+  const temporal = createTemporalClientProvider(config);
+  const metrics = createMetricsRegistry('worker');
+
+  const client = await temporal.get();
+  await ensureSearchAttributes(client.connection as Connection, config.TEMPORAL_NAMESPACE);
+  await ensureBuckets(storage, config);
+  const scheduleState = await registerSchedule(client, resyncScheduleOptions(config));
+  logger.info({ schedule: 'schedule:resync', state: scheduleState }, 'resync schedule registered');
+
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const outbox = createOutboxDispatcher(db, temporal, logger);
+  const worker = await createMainWorker({ connection, deps: { config, db, logger, storage, outbox }, metrics });
+  const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
+
+  // SIGINT/SIGTERM are handled by the SDK's default shutdown signals: run() resolves after drain.
+  await worker.run();
+  metricsServer?.close();
+  await connection.close();
+  await temporal.close();
+  await db.destroy();
+  logger.info('worker stopped');
+}
+
+main().catch((error) => {
+  // eslint-disable-next-line no-console
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry point: every workflow type Immoflow runs is exported here.
+export { outboxResync } from './outboxResync';
