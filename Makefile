@@ -1,0 +1,32 @@
+# The two commands (DESIGN §3). Each provisions what it needs and skips what is already there.
+SHELL := /bin/bash
+NODE_MODULES_STAMP := node_modules/.package-lock.json
+
+.PHONY: dev test install tools build typecheck clean-data
+
+dev: install tools
+	node -r @swc-node/register scripts/dev.ts
+
+test: install tools
+	npx tsc -p tsconfig.json --noEmit
+	npx jest
+
+install: $(NODE_MODULES_STAMP)
+
+# npm 11 runs only the install scripts approved in package.json's allowScripts.
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NODE_MODULES_STAMP)
+
+tools:
+	bash scripts/provision-tools.sh
+
+build: install
+	npm run build
+
+typecheck: install
+	npx tsc -p tsconfig.json --noEmit
+
+# Removes make dev's persistent data (Postgres when embedded, Temporal's SQLite, MinIO).
+clean-data:
+	rm -rf .data

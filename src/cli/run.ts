@@ -1,0 +1,59 @@
+import type { Db } from '../db/knex';
+import { IdentityError, createIdentityService } from '../identity/service';
+import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
+import { CliOutput, UsageError } from './io';
+
+export const USAGE = `immoflow — operator CLI
+
+  immoflow org create --name N --plan free|pro|enterprise [--flag F]... --owner-email E
+                      [--developer-email E] [--listing-cap N]
+  immoflow org flags set ORG FLAG=on|off
+  immoflow user add --org ORG --email E --role owner|admin|member|viewer
+  immoflow key create --org ORG --kind secret|publishable --mode live|test --scope S... [--name N]
+  immoflow key revoke KEY_ID
+
+Global: --json prints machine-readable JSON. Configuration comes from the environment
+(DATABASE_URL, …) exactly as for the API and the worker.`;
+
+type Command = (args: string[], deps: CliDeps, out: CliOutput) => Promise<void>;
+
+export interface CliDeps {
+  db: Db;
+}
+
+const COMMANDS: Record<string, Command> = {
+  'org create': (args, { db }, out) => orgCreate(args, createIdentityService(db), out),
+  'org flags set': (args, { db }, out) => orgFlagsSet(args, createIdentityService(db), out),
+  'user add': (args, { db }, out) => userAdd(args, createIdentityService(db), out),
+  'key create': (args, { db }, out) => keyCreate(args, createIdentityService(db), out),
+  'key revoke': (args, { db }, out) => keyRevoke(args, createIdentityService(db), out),
+};
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage). */
+export async function runCli(argv: string[], deps: CliDeps, out: CliOutput): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((arg) => arg !== '--json');
+  const output: CliOutput = { ...out, json };
+  if (args.length === 0 || args[0] === '--help' || args[0] === 'help') {
+    out.write(USAGE);
+    return args.length === 0 ? 2 : 0;
+  }
+  const name = Object.keys(COMMANDS)
+    .sort((a, b) => b.split(' ').length - a.split(' ').length)
+    .find((candidate) => candidate.split(' ').every((word, index) => args[index] === word));
+  if (!name) {
+    out.error(`unknown command: ${args.join(' ')}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await COMMANDS[name](args.slice(name.split(' ').length), deps, output);
+    return 0;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (json) out.error(JSON.stringify({ error: { message } }));
+    else out.error(`error: ${message}`);
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
+    if (error instanceof IdentityError) return 1;
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
+
+let ctx: TestContext;
+let api: TestApi;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  api = await startTestApi(ctx.deps);
+});
+
+afterAll(async () => {
+  await api.close();
+  await ctx.close();
+});
+
+it('allows 1000 requests per hour per key, then answers 429 RATE_LIMITED with Retry-After', async () => {
+  const org = await seedOrganization(ctx.deps);
+  const other = await seedOrganization(ctx.deps);
+  const statuses: number[] = [];
+  // Real requests through the real limiter, 20 at a time.
+  for (let batch = 0; batch < 50; batch += 1) {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => api.request('GET', '/api/v1/me', { key: org.secretKey })));
+    statuses.push(...responses.map((response) => response.status));
+  }
+  expect(statuses.filter((status) => status === 200)).toHaveLength(1000);
+
+  const limited = await api.request('GET', '/api/v1/me', { key: org.secretKey });
+  expect(limited.status).toBe(429);
+  expect(limited.body.error.code).toBe('RATE_LIMITED');
+  expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(3600);
+  expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+
+  // The budget is per key: another key is unaffected.
+  expect((await api.request('GET', '/api/v1/me', { key: other.secretKey })).status).toBe(200);
+});

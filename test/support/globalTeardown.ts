@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+import type { Stack } from '../../scripts/stack/stack';
+
+export default async function globalTeardown(): Promise<void> {
+  const state = (globalThis as Record<string, unknown>).__IMMOFLOW_TEST_STACK__ as
+    | { stack: Stack; database: string; dataDir: string }
+    | undefined;
+  if (!state) return;
+  await state.stack.postgres.dropDatabase(state.database).catch(() => undefined);
+  await state.stack.stop();
+  fs.rmSync(state.dataDir, { recursive: true, force: true });
+}
