@@ -1,0 +1,104 @@
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { createDb, migrateToLatest } from '../src/db/knex';
+import { ManagedProcess, isPortOpen, startProcess } from './stack/processes';
+import { seedDemo } from './seedDemo';
+import { Stack, startStack } from './stack/stack';
+
+/**
+ * `make dev`: the whole stack on the standard ports with data under .data/, the demo
+ * organisation, then the API and the worker until Ctrl-C, which stops everything we started.
+ */
+const root = path.resolve(__dirname, '..');
+const dataDir = path.join(root, '.data');
+const PORTS = { api: 3000, temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001 };
+
+async function main(): Promise<void> {
+  await refuseBusyPorts();
+  const stack = await startStack({
+    mode: 'dev',
+    dataDir,
+    database: process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).pathname.slice(1) || 'immoflow' : 'immoflow',
+    ports: { temporal: PORTS.temporal, temporalUi: PORTS.temporalUi, minio: PORTS.minio, minioConsole: PORTS.minioConsole },
+  });
+  const children: ManagedProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\n[dev] stopping api, worker and engines…');
+    await Promise.all(children.map((child) => child.stop()));
+    await stack.stop();
+    console.log('[dev] stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  process.on('SIGHUP', () => void stopAll(0));
+
+  try {
+    const env = { ...process.env, ...stack.env, PORT: String(PORTS.api) };
+    const config = loadConfig(env);
+    const db = createDb(config);
+    const applied = await migrateToLatest(db);
+    console.log(`[dev] migrations: ${applied.length ? applied.join(', ') : 'up to date'}`);
+    const { credentials, created } = await seedDemo(db, path.join(dataDir, 'demo-credentials.json'));
+    await db.destroy();
+
+    for (const [name, entry] of [
+      ['api', 'src/server.ts'],
+      ['worker', 'src/worker.ts'],
+    ] as const) {
+      const child = startProcess(name, process.execPath, ['-r', '@swc-node/register', entry], { cwd: root, env, stdio: 'inherit' });
+      child.child.once('exit', (code) => {
+        if (!stopping) {
+          console.error(`[dev] ${name} exited with code ${code}; stopping the stack.`);
+          void stopAll(1);
+        }
+      });
+      children.push(child);
+    }
+    printBanner(stack, credentials, created);
+  } catch (error) {
+    console.error(error);
+    await stopAll(1);
+  }
+}
+
+async function refuseBusyPorts(): Promise<void> {
+  const wanted: [string, number][] = [['api', PORTS.api]];
+  if (!process.env.TEMPORAL_ADDRESS) wanted.push(['temporal', PORTS.temporal], ['temporal ui', PORTS.temporalUi]);
+  if (!process.env.S3_ENDPOINT) wanted.push(['minio', PORTS.minio], ['minio console', PORTS.minioConsole]);
+  const busy = [];
+  for (const [name, port] of wanted) if (await isPortOpen('127.0.0.1', port)) busy.push(`${name} (:${port})`);
+  if (busy.length) {
+    throw new Error(`ports already in use: ${busy.join(', ')}. Is another \`make dev\` running? Stop it, or point TEMPORAL_ADDRESS / S3_ENDPOINT at running engines.`);
+  }
+}
+
+function printBanner(stack: Stack, credentials: Awaited<ReturnType<typeof seedDemo>>['credentials'], created: boolean): void {
+  const line = '─'.repeat(72);
+  console.log(`
+${line}
+ Immoflow is running${created ? '' : ' (reusing .data/)'}
+${line}
+ API              http://localhost:${PORTS.api}        (GET /readyz, /metrics)
+ Temporal UI      ${stack.temporal.uiUrl ?? '(external server)'}   (schedule:resync under Schedules)
+ MinIO console    ${stack.minio.consoleUrl ?? '(external S3)'}   (user ${stack.minio.accessKey} / ${stack.minio.secretKey})
+ Postgres         ${stack.postgres.source}
+
+ Demo organisation  ${credentials.organizationName} (${credentials.organizationId}), all flags on
+ Owner              ${credentials.ownerEmail}
+ Secret key         ${credentials.secretKey}   (all scopes)
+ Publishable key    ${credentials.publishableKey}
+
+ Try:  curl -H "X-API-Key: ${credentials.secretKey}" http://localhost:${PORTS.api}/api/v1/me
+ Stop: Ctrl-C (stops the API, the worker and every engine started here)
+${line}
+`);
+}
+
+main().catch((error) => {
+  console.error(`[dev] ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { runCli } from '../../src/cli/run';
+import { TestApi, TestContext, createTestContext, startTestApi } from '../support/context';
+
+const exec = promisify(execFile);
+let ctx: TestContext;
+let api: TestApi;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  api = await startTestApi(ctx.deps);
+});
+
+afterAll(async () => {
+  await api.close();
+  await ctx.close();
+});
+
+/** Runs the CLI in-process against the real database and captures what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { db: ctx.deps.db }, { json: false, write: (text) => (stdout += `${text}\n`), error: (text) => (stderr += `${text}\n`) });
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code, stdout, stderr, json };
+}
+
+it('creates an organisation, a member and keys that authenticate, then revokes a key', async () => {
+  const org = await cli('org', 'create', '--name', 'Makler Nord', '--plan', 'free', '--flag', 'WEBHOOKS_PUBLIC_API_ENABLED', '--owner-email', 'chefin@makler-nord.de', '--json');
+  expect(org.code).toBe(0);
+  expect(org.json).toMatchObject({ name: 'Makler Nord', plan: 'free', active_listing_cap: 25, feature_flags: { WEBHOOKS_PUBLIC_API_ENABLED: true } });
+  const orgId = org.json.id;
+
+  const member = await cli('user', 'add', '--org', orgId, '--email', 'agent@makler-nord.de', '--role', 'member', '--json');
+  expect(member.code).toBe(0);
+  const membership = await ctx.deps.db('memberships').where({ org_id: orgId, user_id: member.json.user_id }).first();
+  expect(membership.role).toBe('member');
+
+  const key = await cli('key', 'create', '--org', orgId, '--kind', 'secret', '--mode', 'live', '--scope', 'listings:write', '--scope', 'listings:read', '--json');
+  expect(key.code).toBe(0);
+  expect(key.json.key).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
+  // write implies read, so the stored list is minimal.
+  expect(key.json.scopes).toEqual(['listings:write']);
+  const stored = await ctx.deps.db('api_keys').where({ id: key.json.id }).first();
+  expect(JSON.stringify(stored)).not.toContain(key.json.key);
+  // Owned by the org's owner when no creator is named: listings default to the key's creator.
+  expect(stored.created_by).toBe(org.json.owner_user_id);
+
+  const me = await api.request('GET', '/api/v1/me', { key: key.json.key });
+  expect(me.status).toBe(200);
+  expect(me.body.data.organization.id).toBe(orgId);
+
+  const revoked = await cli('key', 'revoke', key.json.id, '--json');
+  expect(revoked.code).toBe(0);
+  expect(revoked.json.revoked_at).toEqual(expect.any(String));
+  expect((await api.request('GET', '/api/v1/me', { key: key.json.key })).status).toBe(401);
+});
+
+it('switches a feature flag on and off', async () => {
+  const org = await cli('org', 'create', '--name', 'Flags GmbH', '--plan', 'pro', '--owner-email', 'flags@example.com', '--json');
+  const on = await cli('org', 'flags', 'set', org.json.id, 'LISTINGS_WRITE_API_ENABLED=on', '--json');
+  expect(on.json.feature_flags).toEqual({ LISTINGS_WRITE_API_ENABLED: true });
+  const off = await cli('org', 'flags', 'set', org.json.id, 'LISTINGS_WRITE_API_ENABLED=off', '--json');
+  expect(off.json.feature_flags).toEqual({ LISTINGS_WRITE_API_ENABLED: false });
+});
+
+it('rejects bad input with exit code 2 and a clear message, touching nothing', async () => {
+  const before = await ctx.deps.db('organizations').count<{ count: string }[]>('* as count');
+  const badPlan = await cli('org', 'create', '--name', 'X', '--plan', 'gold', '--owner-email', 'x@example.com');
+  expect(badPlan.code).toBe(2);
+  expect(badPlan.stderr).toContain('--plan must be one of free, pro, enterprise');
+  const badScope = await cli('key', 'create', '--org', '00000000-0000-4000-8000-000000000000', '--scope', 'listings:own');
+  expect(badScope.code).toBe(2);
+  expect(badScope.stderr).toContain('invalid scope');
+  const badFlag = await cli('org', 'flags', 'set', '00000000-0000-4000-8000-000000000000', 'NOPE=on');
+  expect(badFlag.code).toBe(2);
+  const unknown = await cli('frobnicate');
+  expect(unknown.code).toBe(2);
+  const missingOrg = await cli('key', 'create', '--org', '00000000-0000-4000-8000-000000000000', '--scope', 'listings:read');
+  expect(missingOrg.code).toBe(1);
+  expect(missingOrg.stderr).toContain('not found');
+  const after = await ctx.deps.db('organizations').count<{ count: string }[]>('* as count');
+  expect(after).toEqual(before);
+});
+
+it('works as the immoflow bin with --json output', async () => {
+  const bin = path.resolve(__dirname, '../../bin/immoflow');
+  const { stdout } = await exec(bin, ['org', 'create', '--name', 'Bin KG', '--plan', 'enterprise', '--owner-email', 'bin@example.com', '--json'], { env: process.env });
+  const parsed = JSON.parse(stdout);
+  expect(parsed).toMatchObject({ name: 'Bin KG', plan: 'enterprise', active_listing_cap: null });
+});
