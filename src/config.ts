@@ -40,6 +40,18 @@ export const configSchema = z.object({
   OUTBOX_RESYNC_GRACE: duration.prefault('30s'),
   DEPENDENCY_TIMEOUT: duration.prefault('2s'),
   METRICS_ENABLED: flag.default(true),
+  IDEMPOTENCY_TTL: duration.prefault('24h'),
+  GEOCODER_URL: z.string().url().optional(),
+  GEOCODER_USER_AGENT: z.string().min(3).default('Immoflow/0.1 (+https://github.com/immoflow/immoflow)'),
+  GEOCODER_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().default(1),
+  MODERATION_PROHIBITED_WORDS: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((word) => word.trim()).filter(Boolean)),
+  MODERATION_RENT_PER_SQM_MIN: z.coerce.number().nonnegative().default(3),
+  MODERATION_RENT_PER_SQM_MAX: z.coerce.number().positive().default(60),
+  MODERATION_REVIEW_TIMEOUT: duration.prefault('72h'),
+  MODERATION_REVIEW_TIMEOUT_OUTCOME: z.enum(['approved', 'rejected']).default('rejected'),
 });
 
 export type Config = z.infer<typeof configSchema>;
