@@ -1,4 +1,5 @@
 import { pruneRateLimitCounters } from '../src/http/rateLimit';
+import { pruneExpiredIdempotencyKeys } from '../src/idempotency/middleware';
 import type { ActivityDeps } from './deps';
 
 export function createHousekeepingActivities({ db, outbox, config }: ActivityDeps) {
@@ -7,7 +8,7 @@ export function createHousekeepingActivities({ db, outbox, config }: ActivityDep
       return outbox.sweep(config.OUTBOX_RESYNC_GRACE);
     },
     async pruneExpiredRecords(): Promise<number> {
-      return pruneRateLimitCounters(db);
+      return (await pruneRateLimitCounters(db)) + (await pruneExpiredIdempotencyKeys(db));
     },
   };
 }

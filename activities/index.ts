@@ -1,5 +1,8 @@
+import type { GeocodingProvider } from '../src/geocoding/types';
 import type { ActivityDeps } from './deps';
+import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
+import { createListingActivities } from './listings';
 
 export type { ActivityDeps } from './deps';
 
@@ -7,7 +10,13 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createHousekeepingActivities(deps),
+    ...createListingActivities(deps),
   };
+}
+
+/** Activities of the geocoding task queue, which is rate-limited for the provider's sake. */
+export function createGeocodingQueueActivities(deps: ActivityDeps & { geocoder?: GeocodingProvider }) {
+  return createGeocodingActivities(deps);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

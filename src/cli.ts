@@ -1,16 +1,20 @@
 import { loadConfig } from './config';
 import { runCli } from './cli/run';
 import { createDb } from './db/knex';
+import { createTemporalClientProvider } from './temporal/client';
 
 async function main(): Promise<number> {
-  const db = createDb(loadConfig());
+  const config = loadConfig();
+  const db = createDb(config);
+  const temporal = createTemporalClientProvider(config);
   try {
-    return await runCli(process.argv.slice(2), { db }, {
+    return await runCli(process.argv.slice(2), { db, temporal }, {
       json: false,
       write: (text) => process.stdout.write(`${text}\n`),
       error: (text) => process.stderr.write(`${text}\n`),
     });
   } finally {
+    await temporal.close();
     await db.destroy();
   }
 }

@@ -1,4 +1,6 @@
+import { eventsRouter } from './events/routes';
 import type { FeatureRouterFactory } from './http/app';
+import { listingsRouter } from './listings/routes';
 
 /** Feature routers mounted under /api/v1, in order. Each feature folder contributes one. */
-export const featureRouters: FeatureRouterFactory[] = [];
+export const featureRouters: FeatureRouterFactory[] = [listingsRouter, eventsRouter];

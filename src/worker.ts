@@ -9,7 +9,7 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { createMainWorker } from './temporal/workerFactory';
+import { createGeocodingWorker, createMainWorker } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,12 +27,13 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxDispatcher(db, temporal, logger);
-  const worker = await createMainWorker({ connection, deps: { config, db, logger, storage, outbox }, metrics });
+  const deps = { config, db, logger, storage, outbox };
+  const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 
   // SIGINT/SIGTERM are handled by the SDK's default shutdown signals: run() resolves after drain.
-  await worker.run();
+  await Promise.all(workers.map((worker) => worker.run()));
   metricsServer?.close();
   await connection.close();
   await temporal.close();

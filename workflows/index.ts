@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry point: every workflow type Immoflow runs is exported here.
 export { outboxResync } from './outboxResync';
+export { listingPublish } from './listingPublish';

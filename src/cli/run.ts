@@ -1,7 +1,9 @@
 import type { Db } from '../db/knex';
+import type { TemporalClientProvider } from '../temporal/client';
 import { IdentityError, createIdentityService } from '../identity/service';
 import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
 import { CliOutput, UsageError } from './io';
+import { listingReview } from './listingCommands';
 
 export const USAGE = `immoflow — operator CLI
 
@@ -11,6 +13,7 @@ export const USAGE = `immoflow — operator CLI
   immoflow user add --org ORG --email E --role owner|admin|member|viewer
   immoflow key create --org ORG --kind secret|publishable --mode live|test --scope S... [--name N]
   immoflow key revoke KEY_ID
+  immoflow listing review LISTING_ID --approve|--reject --reason R
 
 Global: --json prints machine-readable JSON. Configuration comes from the environment
 (DATABASE_URL, …) exactly as for the API and the worker.`;
@@ -19,6 +22,7 @@ type Command = (args: string[], deps: CliDeps, out: CliOutput) => Promise<void>;
 
 export interface CliDeps {
   db: Db;
+  temporal: TemporalClientProvider;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -27,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   'user add': (args, { db }, out) => userAdd(args, createIdentityService(db), out),
   'key create': (args, { db }, out) => keyCreate(args, createIdentityService(db), out),
   'key revoke': (args, { db }, out) => keyRevoke(args, createIdentityService(db), out),
+  'listing review': (args, deps, out) => listingReview(args, deps, out),
 };
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage). */

@@ -1,8 +1,12 @@
 import knexFactory, { Knex } from 'knex';
 import path from 'node:path';
+import { types } from 'pg';
 import type { Config } from '../config';
 
 export type Db = Knex;
+
+// Calendar dates (available_from) stay 'YYYY-MM-DD' strings; a Date would shift them by time zone.
+types.setTypeParser(types.builtins.DATE, (value) => value);
 
 export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Db {
   return knexFactory({

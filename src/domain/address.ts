@@ -13,7 +13,7 @@ function normalizePart(text: string | null | undefined): string {
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/ß/g, 'ss')
-    .replace(/\bstr(asse|\.)?(?=\s|$)/g, 'strasse')
+    .replace(/str(asse|\.)?(?=\s|$)/g, 'strasse')
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }

@@ -7,6 +7,7 @@ import type { Db } from '../db/knex';
 import { identityRouter } from '../identity/routes';
 import type { IdentityService } from '../identity/service';
 import { httpMetrics, metricsHandler } from '../observability/metrics';
+import { openApiRouter } from '../openapi/routes';
 import type { OutboxDispatcher } from '../outbox/service';
 import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
       timeoutMs: config.DEPENDENCY_TIMEOUT,
     }),
   );
+
+  app.use(openApiRouter(config));
 
   const api = Router();
   api.use(authenticate(deps.identity));

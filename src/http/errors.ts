@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'CONFLICT'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_USE'
+  | 'INVALID_STATUS_TRANSITION'
   | 'WEBHOOK_INACTIVE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -63,11 +65,22 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
+/** One entry per bad field; several problems with one field are joined into its message. */
 export function zodFieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length ? issue.path.map(String).join('.') : '(body)',
-    message: issue.message,
-  }));
+  const byPath = new Map<string, string[]>();
+  for (const entry of zodIssueEntries(error)) byPath.set(entry.path, [...(byPath.get(entry.path) ?? []), entry.message]);
+  return [...byPath].map(([path, messages]) => ({ path, message: [...new Set(messages)].join('; ') }));
+}
+
+function zodIssueEntries(error: ZodError): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const prefix = issue.path.map(String).join('.');
+    // One entry per unknown field, so a client sees which names to fix.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: prefix ? `${prefix}.${key}` : key, message: 'is not a known field' }));
+    }
+    return [{ path: prefix || '(body)', message: issue.message }];
+  });
 }
 
 const DEPENDENCY_CODES: Record<DependencyUnavailableError['dependency'], ErrorCode> = {

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { geocodingTaskQueue } from '../domain/listingPipeline';
 
 /**
  * Task queues. The main queue runs workflows and most activities; rate-limited third parties get
@@ -7,5 +8,6 @@ import type { Config } from '../config';
 export function taskQueues(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>) {
   return {
     main: config.TEMPORAL_TASK_QUEUE,
+    geocoding: geocodingTaskQueue(config.TEMPORAL_TASK_QUEUE),
   } as const;
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { ActivityDeps, createActivities } from '../../activities';
+import { ActivityDeps, createActivities, createGeocodingQueueActivities } from '../../activities';
+import type { GeocodingProvider } from '../geocoding/types';
 import type { Config } from '../config';
 import { taskQueues } from './taskQueues';
 
@@ -17,21 +18,30 @@ export function workflowSource(config: Pick<Config, 'TEMPORAL_WORKFLOW_BUNDLE'>)
 }
 
 /** Counts and times every activity so the worker's /metrics shows where pipeline time goes. */
-export function instrumentActivities<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T, registry: Registry): T {
-  const completed = new Counter({
-    name: 'immoflow_activity_executions_total',
-    help: 'Activity executions by name and outcome',
-    labelNames: ['activity', 'outcome'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'immoflow_activity_duration_seconds',
-    help: 'Activity execution duration',
-    labelNames: ['activity'],
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
-    registers: [registry],
-  });
-  const instrumented = Object.entries(activities).map(([name, fn]) => [
+function activityMetrics(registry: Registry) {
+  const completed =
+    (registry.getSingleMetric('immoflow_activity_executions_total') as Counter<'activity' | 'outcome'> | undefined) ??
+    new Counter({
+      name: 'immoflow_activity_executions_total',
+      help: 'Activity executions by name and outcome',
+      labelNames: ['activity', 'outcome'],
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric('immoflow_activity_duration_seconds') as Histogram<'activity'> | undefined) ??
+    new Histogram({
+      name: 'immoflow_activity_duration_seconds',
+      help: 'Activity execution duration',
+      labelNames: ['activity'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+      registers: [registry],
+    });
+  return { completed, duration };
+}
+
+export function instrumentActivities<T extends object>(activities: T, registry: Registry): T {
+  const { completed, duration } = activityMetrics(registry);
+  const instrumented = Object.entries(activities as Record<string, (...args: never[]) => Promise<unknown>>).map(([name, fn]) => [
     name,
     async (...args: never[]) => {
       const stop = duration.startTimer({ activity: name });
@@ -65,5 +75,22 @@ export async function createMainWorker({ connection, deps, metrics, workflowBund
     taskQueue: taskQueues(deps.config).main,
     ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
     activities: instrumentActivities(createActivities(deps), metrics),
+  });
+}
+
+/**
+ * Geocoding activities on their own queue. A public Nominatim allows 1 request/s: the server
+ * enforces that across every worker with maxTaskQueueActivitiesPerSecond, no sleeps involved.
+ * The offline provider has no such limit.
+ */
+export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, 'workflowBundle'> & { geocoder?: GeocodingProvider }): Promise<Worker> {
+  const { connection, deps, metrics, geocoder } = options;
+  const remote = Boolean(deps.config.GEOCODER_URL);
+  return Worker.create({
+    connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: taskQueues(deps.config).geocoding,
+    activities: instrumentActivities(createGeocodingQueueActivities({ ...deps, geocoder }), metrics),
+    ...(remote ? { maxTaskQueueActivitiesPerSecond: deps.config.GEOCODER_MAX_REQUESTS_PER_SECOND } : {}),
   });
 }

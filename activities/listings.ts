@@ -1,0 +1,178 @@
+import type { Db } from '../src/db/knex';
+import type { PublicationEventPayload } from '../src/domain/events';
+import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
+import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
+import { appendEvent } from '../src/events/service';
+import type { GeocodeResult } from '../src/geocoding/types';
+import type { ListingRow } from '../src/listings/dto';
+import type { ActivityDeps } from './deps';
+
+export interface ModerationSnapshot {
+  status: ListingRow['status'];
+  listing: ModerationListing;
+  duplicates: DuplicateCandidate[];
+  policy: ModerationPolicy;
+  reviewTimeoutMs: number;
+  reviewTimeoutOutcome: 'approved' | 'rejected';
+}
+
+export interface ApplyResult {
+  applied: boolean;
+  publicationState: ListingRow['publication_state'] | null;
+}
+
+const num = (value: string | null) => (value === null ? null : Number(value));
+
+/** Locks the listing at exactly this revision; undefined when a newer write superseded it. */
+async function lockAtRevision(trx: Db, input: ListingPublishInput): Promise<ListingRow | undefined> {
+  return trx('listings').where({ id: input.listingId, org_id: input.orgId, revision: input.revision }).forUpdate().first();
+}
+
+function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: { code: string; message: string }): PublicationEventPayload {
+  return {
+    listingId: row.id,
+    propertyId: row.external_ref,
+    targetId: 'portal',
+    type,
+    failureCode: failure?.code ?? null,
+    failureMessage: failure?.message ?? null,
+  };
+}
+
+export function createListingActivities({ db, config }: ActivityDeps) {
+  return {
+    async loadListingForModeration(input: ListingPublishInput): Promise<ModerationSnapshot | null> {
+      const row: ListingRow | undefined = await db('listings')
+        .where({ id: input.listingId, org_id: input.orgId, revision: input.revision })
+        .whereNull('deleted_at')
+        .first();
+      if (!row) return null;
+      const duplicates: DuplicateCandidate[] = await db('listings')
+        .where({ org_id: input.orgId, normalized_address: row.normalized_address })
+        .whereNot({ id: row.id })
+        .whereNull('deleted_at')
+        .whereNot('status', 'archived')
+        // An address with no street is a postcode area, not a duplicate signal.
+        .whereNotNull('street')
+        .select('id', 'external_ref', db.raw('living_area::float as living_area'));
+      return {
+        status: row.status,
+        listing: {
+          title: row.title,
+          description: row.description,
+          property_type: row.property_type,
+          marketing_type: row.marketing_type,
+          street: row.street,
+          house_number: row.house_number,
+          zip_code: row.zip_code,
+          city: row.city,
+          country: row.country,
+          living_area: num(row.living_area),
+          rooms: num(row.rooms),
+          rent_cold: num(row.rent_cold),
+          purchase_price: num(row.purchase_price),
+          energy_certificate: row.energy_certificate,
+        },
+        duplicates,
+        policy: {
+          prohibitedWords: config.MODERATION_PROHIBITED_WORDS,
+          rentPerSqmMin: config.MODERATION_RENT_PER_SQM_MIN,
+          rentPerSqmMax: config.MODERATION_RENT_PER_SQM_MAX,
+          duplicateAreaTolerance: 0.1,
+        },
+        reviewTimeoutMs: config.MODERATION_REVIEW_TIMEOUT,
+        reviewTimeoutOutcome: config.MODERATION_REVIEW_TIMEOUT_OUTCOME,
+      };
+    },
+
+    /** Records that an operator must decide; the workflow then waits durably. */
+    async markNeedsReview(input: ListingPublishInput, moderation: FinalModeration, workflowId: string): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const row = await lockAtRevision(trx, input);
+        if (!row || row.deleted_at) return false;
+        await trx('listings').where({ id: row.id }).update({
+          moderation_state: 'needs_review',
+          moderation_reasons: JSON.stringify(moderation.reasons),
+          moderation_revision: input.revision,
+          moderated_at: trx.fn.now(),
+          review_workflow_id: workflowId,
+          publication_state: row.status === 'active' ? 'needs_review' : row.publication_state,
+        });
+        await appendEvent(trx, input.orgId, 'listing.moderated', {
+          listingId: row.id,
+          externalRef: row.external_ref,
+          revision: input.revision,
+          outcome: 'needs_review',
+          reasons: moderation.reasons,
+        });
+        return true;
+      });
+    },
+
+    /**
+     * Applies moderation, geocoding and publication in one transaction, only if the listing is
+     * still at the workflow's revision; the events commit with the state they describe.
+     */
+    async applyPipelineResult(input: ListingPublishInput, moderation: FinalModeration, geo: GeocodeResult | null | undefined): Promise<ApplyResult> {
+      return db.transaction(async (trx) => {
+        const row = await lockAtRevision(trx, input);
+        if (!row || row.deleted_at) return { applied: false, publicationState: null };
+        const wasPublished = row.publication_state === 'published';
+        let publicationState: ListingRow['publication_state'] = 'unpublished';
+        if (row.status === 'active') {
+          publicationState = moderation.outcome === 'approved' ? 'published' : moderation.outcome === 'rejected' ? 'rejected' : 'needs_review';
+        }
+        const geoColumns =
+          geo === undefined
+            ? {}
+            : geo === null
+              ? { geo_lat: null, geo_lng: null, geo_precision: null, geo_provider: null, geo_revision: input.revision }
+              : { geo_lat: geo.lat, geo_lng: geo.lng, geo_precision: geo.precision, geo_provider: geo.provider, geo_revision: input.revision };
+        await trx('listings')
+          .where({ id: row.id })
+          .update({
+            ...geoColumns,
+            moderation_state: moderation.outcome,
+            moderation_reasons: JSON.stringify(moderation.reasons),
+            moderation_revision: input.revision,
+            moderated_at: trx.fn.now(),
+            review_workflow_id: null,
+            publication_state: publicationState,
+            published_at: publicationState === 'published' ? (wasPublished ? row.published_at : trx.fn.now()) : null,
+          });
+
+        const base = { listingId: row.id, externalRef: row.external_ref, revision: input.revision };
+        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons });
+        if (publicationState === 'published') {
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref });
+          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status });
+        } else if (publicationState === 'rejected') {
+          const message = moderation.reasons.filter((reason) => reason.severity === 'reject').map((reason) => reason.message).join(' ');
+          await appendEvent(trx, input.orgId, 'publication.failed', {
+            ...publicationPayload(row, 'set', { code: 'MODERATION_REJECTED', message: message || 'Rejected by moderation.' }),
+            externalRef: row.external_ref,
+          });
+        } else if (wasPublished && row.status !== 'active') {
+          // rented / archived / back to draft: the portal takes the listing down.
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref });
+        }
+        return { applied: true, publicationState };
+      });
+    },
+
+    /** A deleted listing leaves the portal. */
+    async applyUnpublish(input: ListingPublishInput): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const row = await lockAtRevision(trx, input);
+        if (!row) return false;
+        await trx('listings').where({ id: row.id }).update({ publication_state: 'unpublished', published_at: null, review_workflow_id: null });
+        if (input.wasPublished) {
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref });
+        }
+        return true;
+      });
+    },
+  };
+}
+
+export type ListingActivities = ReturnType<typeof createListingActivities>;

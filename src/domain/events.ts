@@ -1,0 +1,28 @@
+/** Every event name Immoflow emits; webhook subscriptions are checked against this list. */
+export const EVENT_NAMES = [
+  'listing.created',
+  'listing.updated',
+  'listing.published',
+  'listing.deleted',
+  'listing.moderated',
+  'listing.image.uploaded',
+  'property.processing_succeeded',
+  'property.processing_failed',
+  'publication.succeeded',
+  'publication.failed',
+  'request.created',
+  'request.parsing_failed',
+  'application.status_changed',
+  'appointment.booked',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** Payload of publication.succeeded / publication.failed (reference 003). */
+export interface PublicationEventPayload {
+  listingId: string;
+  propertyId: string;
+  targetId: 'portal';
+  type: 'set' | 'delete';
+  failureCode: string | null;
+  failureMessage: string | null;
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { LISTING_STATUSES } from '../domain/listingLifecycle';
+import { PROPERTY_TYPES, energyCertificateSchema } from './schema';
+
+const moderationReasonSchema = z
+  .object({
+    code: z.string().meta({ example: 'MISSING_ENERGY_CERTIFICATE' }),
+    field: z.string().optional(),
+    message: z.string(),
+    severity: z.enum(['reject', 'review']),
+  })
+  .meta({ id: 'ModerationReason' });
+
+/** The one shape a listing has on the wire. Documented in /openapi.json from this schema. */
+export const listingPublicDtoSchema = z
+  .object({
+    id: z.uuid(),
+    external_ref: z.string(),
+    status: z.enum(LISTING_STATUSES).meta({ description: 'Lifecycle status as requested by your CRM.' }),
+    revision: z.number().int().meta({ description: 'Bumped on every write; the publish pipeline applies results only to the revision it ran for.' }),
+    title: z.string().nullable(),
+    description: z.string().nullable(),
+    property_type: z.enum(PROPERTY_TYPES).nullable(),
+    marketing_type: z.enum(['rent', 'sale']),
+    street: z.string().nullable(),
+    house_number: z.string().nullable(),
+    zip_code: z.string().nullable(),
+    city: z.string().nullable(),
+    country: z.string(),
+    living_area: z.number().nullable(),
+    rooms: z.number().nullable(),
+    floor: z.number().int().nullable(),
+    rent_cold: z.number().nullable(),
+    rent_warm: z.number().nullable(),
+    service_charges: z.number().nullable(),
+    deposit: z.number().nullable(),
+    purchase_price: z.number().nullable(),
+    available_from: z.string().nullable(),
+    energy_certificate: energyCertificateSchema.nullable(),
+    geo: z
+      .object({
+        lat: z.number(),
+        lng: z.number(),
+        precision: z.enum(['rooftop', 'street', 'postcode', 'city']).meta({ description: 'How exact the coordinates are.' }),
+        provider: z.string(),
+      })
+      .nullable()
+      .meta({ description: 'null until geocoded, or when the address could not be found.' }),
+    moderation: z.object({
+      state: z.enum(['pending', 'approved', 'rejected', 'needs_review']),
+      reasons: z.array(moderationReasonSchema),
+      revision: z.number().int().nullable().meta({ description: 'The revision this decision is for.' }),
+      decided_at: z.iso.datetime().nullable(),
+    }),
+    publication: z.object({
+      state: z.enum(['unpublished', 'pending', 'published', 'rejected', 'needs_review']),
+      published_at: z.iso.datetime().nullable(),
+    }),
+    owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+  })
+  .meta({ id: 'ListingPublicDto' });
+
+export type ListingPublicDto = z.infer<typeof listingPublicDtoSchema>;
+
+export interface ListingRow {
+  id: string;
+  org_id: string;
+  external_ref: string;
+  status: ListingPublicDto['status'];
+  revision: number;
+  change_seq: string;
+  owner_user_id: string | null;
+  owner_email?: string | null;
+  title: string | null;
+  description: string | null;
+  property_type: ListingPublicDto['property_type'];
+  marketing_type: 'rent' | 'sale';
+  street: string | null;
+  house_number: string | null;
+  zip_code: string | null;
+  city: string | null;
+  country: string;
+  normalized_address: string;
+  living_area: string | null;
+  rooms: string | null;
+  floor: number | null;
+  rent_cold: string | null;
+  rent_warm: string | null;
+  service_charges: string | null;
+  deposit: string | null;
+  purchase_price: string | null;
+  available_from: string | null;
+  energy_certificate: ListingPublicDto['energy_certificate'];
+  geo_lat: number | null;
+  geo_lng: number | null;
+  geo_precision: 'rooftop' | 'street' | 'postcode' | 'city' | null;
+  geo_provider: string | null;
+  moderation_state: ListingPublicDto['moderation']['state'];
+  moderation_reasons: ListingPublicDto['moderation']['reasons'];
+  moderation_revision: number | null;
+  moderated_at: Date | null;
+  review_workflow_id: string | null;
+  publication_state: ListingPublicDto['publication']['state'];
+  published_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+const num = (value: string | null): number | null => (value === null ? null : Number(value));
+
+export function toListingDto(row: ListingRow): ListingPublicDto {
+  return {
+    id: row.id,
+    external_ref: row.external_ref,
+    status: row.status,
+    revision: row.revision,
+    title: row.title,
+    description: row.description,
+    property_type: row.property_type,
+    marketing_type: row.marketing_type,
+    street: row.street,
+    house_number: row.house_number,
+    zip_code: row.zip_code,
+    city: row.city,
+    country: row.country,
+    living_area: num(row.living_area),
+    rooms: num(row.rooms),
+    floor: row.floor,
+    rent_cold: num(row.rent_cold),
+    rent_warm: num(row.rent_warm),
+    service_charges: num(row.service_charges),
+    deposit: num(row.deposit),
+    purchase_price: num(row.purchase_price),
+    available_from: row.available_from,
+    energy_certificate: row.energy_certificate,
+    geo:
+      row.geo_lat !== null && row.geo_lng !== null && row.geo_precision
+        ? { lat: row.geo_lat, lng: row.geo_lng, precision: row.geo_precision, provider: row.geo_provider ?? 'unknown' }
+        : null,
+    moderation: {
+      state: row.moderation_state,
+      reasons: row.moderation_reasons,
+      revision: row.moderation_revision,
+      decided_at: row.moderated_at?.toISOString() ?? null,
+    },
+    publication: { state: row.publication_state, published_at: row.published_at?.toISOString() ?? null },
+    owner: row.owner_user_id ? { id: row.owner_user_id, email: row.owner_email ?? '' } : null,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,132 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { EVENT_NAMES } from '../domain/events';
+import { listEventsQuerySchema } from '../events/routes';
+import { listingPublicDtoSchema } from '../listings/dto';
+import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
+
+const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: 'VALIDATION_ERROR' }),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional().meta({ description: 'For VALIDATION_ERROR: { fields: [{ path, message }] }' }),
+      request_id: z.string(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+const cursorPaginationSchema = z
+  .object({ next_cursor: z.string().nullable(), has_more: z.boolean(), limit: z.number().int() })
+  .meta({ id: 'CursorPagination' });
+
+const eventSchema = z
+  .object({ eventId: z.uuid(), eventName: z.enum(EVENT_NAMES), eventPayload: z.record(z.string(), z.unknown()), eventTime: z.iso.datetime() })
+  .meta({ id: 'Event' });
+
+const idempotencyHeader = z.object({
+  'Idempotency-Key': z.uuidv4().optional().meta({ description: 'UUID v4; kept 24 h. Same key + same body → stored response; other body → 409.' }),
+});
+
+function errors(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'VALIDATION_ERROR (details.fields lists every bad field)',
+    401: 'UNAUTHENTICATED: missing, unknown or revoked key',
+    403: 'INSUFFICIENT_SCOPE (pk_ key or missing scope) or FORBIDDEN (plan limit, owner_email)',
+    404: 'NOT_FOUND: flag off, or the listing belongs to another organization',
+    409: 'IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_USE or INVALID_STATUS_TRANSITION',
+    413: 'PAYLOAD_TOO_LARGE',
+    429: 'RATE_LIMITED (see Retry-After)',
+    503: 'A dependency is down (DATABASE_UNAVAILABLE, …); retry',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: descriptions[status], content: { 'application/json': { schema: errorSchema } } }]),
+  );
+}
+
+const dataOf = (schema: z.ZodType) => ({ 'application/json': { schema: z.object({ data: schema }) } });
+
+/** OpenAPI 3.1, generated from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(serverUrl: string) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'ApiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  const common = errors(401, 403, 404, 429, 503);
+  const listingId = z.object({ id: z.uuid() });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/listings',
+    summary: 'Create or update a listing by external_ref (upsert)',
+    tags: ['Listings'],
+    request: { headers: idempotencyHeader, body: { content: { 'application/json': { schema: upsertListingSchema } } } },
+    responses: {
+      201: { description: 'Created', content: dataOf(listingPublicDtoSchema) },
+      200: { description: 'Updated (the external_ref existed)', content: dataOf(listingPublicDtoSchema) },
+      ...errors(400, 401, 403, 404, 409, 413, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/listings',
+    summary: 'List listings (cursor pagination, oldest change first)',
+    tags: ['Listings'],
+    request: { query: listListingsQuerySchema },
+    responses: {
+      200: { description: 'A page', content: { 'application/json': { schema: z.object({ data: z.array(listingPublicDtoSchema), pagination: cursorPaginationSchema }) } } },
+      ...errors(400, 401, 403, 404, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/listings/{id}',
+    summary: 'Get one listing',
+    tags: ['Listings'],
+    request: { params: listingId },
+    responses: { 200: { description: 'The listing', content: dataOf(listingPublicDtoSchema) }, ...common },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/v1/listings/{id}',
+    summary: 'Partially update a listing or move its lifecycle (draft, active, rented, archived)',
+    tags: ['Listings'],
+    request: { params: listingId, headers: idempotencyHeader, body: { content: { 'application/json': { schema: patchListingSchema } } } },
+    responses: { 200: { description: 'Updated', content: dataOf(listingPublicDtoSchema) }, ...errors(400, 401, 403, 404, 409, 429, 503) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/listings/{id}',
+    summary: 'Delete a listing (needs listings:delete; emits listing.deleted)',
+    tags: ['Listings'],
+    request: { params: listingId, headers: idempotencyHeader },
+    responses: { 200: { description: 'Deleted', content: dataOf(z.object({ id: z.uuid(), deleted: z.literal(true) })) }, ...common },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/events',
+    summary: 'Read the event log (oldest first; resumable with next_cursor)',
+    tags: ['Events'],
+    request: { query: listEventsQuerySchema },
+    responses: {
+      200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(eventSchema), pagination: cursorPaginationSchema }) } } },
+      ...errors(400, 401, 403, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/me',
+    summary: 'The organization, mode and scopes of the calling key',
+    tags: ['Identity'],
+    responses: { 200: { description: 'Key context' }, ...errors(401, 429) },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Immoflow API',
+      version: '1.0.0',
+      description: 'Listing sync for real-estate CRMs. Authenticate with `X-API-Key`. Errors use `{ error: { code, message, details?, request_id } }`.',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ ApiKey: [] }],
+  });
+}

@@ -1,0 +1,28 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Registry } from 'prom-client';
+import type { AppDeps } from '../../src/http/app';
+import { createGeocodingWorker, createMainWorker } from '../../src/temporal/workerFactory';
+import { workflowBundle } from './context';
+
+export interface TestWorkers {
+  stop(): Promise<void>;
+}
+
+/** The real workers (main + geocoding queue) in-process, on the test file's task queue. */
+export async function startTestWorkers(deps: AppDeps): Promise<TestWorkers> {
+  const connection = await NativeConnection.connect({ address: deps.config.TEMPORAL_ADDRESS });
+  const activityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox: deps.outbox };
+  const metrics = new Registry();
+  const workers: Worker[] = [
+    await createMainWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
+    await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
+  ];
+  const running = workers.map((worker) => worker.run());
+  return {
+    async stop() {
+      for (const worker of workers) worker.shutdown();
+      await Promise.all(running);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { GeocodingActivities } from '../activities/geocoding';
+import type { ListingActivities } from '../activities/listings';
+import {
+  FinalModeration,
+  ListingPublishInput,
+  ListingPublishResult,
+  ReviewDecision,
+  geocodingTaskQueue,
+  resolveReview,
+} from '../src/domain/listingPipeline';
+import { moderateListing } from '../src/domain/moderation';
+
+const listings = proxyActivities<ListingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** An operator's decision on a listing that needs review: from the CLI, the Temporal UI or `temporal workflow update`. */
+export const reviewUpdate = defineUpdate<ListingPublishResult, [ReviewDecision]>('review');
+/** The same decision as a signal, for tools that can only signal. */
+export const reviewSignal = defineSignal<[ReviewDecision]>('reviewDecision');
+export const awaitingReviewQuery = defineQuery<boolean>('awaitingReview');
+
+/**
+ * One write of one listing (id `listing-publish:<listingId>:r<revision>`): moderation, an
+ * operator review when needed, geocoding when the address changed, then the result is applied
+ * only if the listing is still at this revision.
+ */
+export async function listingPublish(input: ListingPublishInput): Promise<ListingPublishResult> {
+  if (input.action === 'delete') {
+    await listings.applyUnpublish(input);
+    return { outcome: 'deleted' };
+  }
+
+  const snapshot = await listings.loadListingForModeration(input);
+  if (!snapshot) return { outcome: 'superseded' };
+
+  const verdict = moderateListing(snapshot.listing, {
+    policy: snapshot.policy,
+    duplicates: snapshot.duplicates,
+    activating: snapshot.status === 'active',
+  });
+  let moderation: FinalModeration = verdict;
+
+  // Register handlers before anything can block, so a decision is never dropped.
+  let awaitingReview = false;
+  let decision: ReviewDecision | undefined;
+  let result: ListingPublishResult | undefined;
+  setHandler(awaitingReviewQuery, () => awaitingReview);
+  setHandler(reviewSignal, (incoming) => {
+    if (awaitingReview && !decision) decision = incoming;
+  });
+  setHandler(
+    reviewUpdate,
+    async (incoming) => {
+      decision ??= incoming;
+      await condition(() => result !== undefined);
+      return result as ListingPublishResult;
+    },
+    {
+      validator: (incoming) => {
+        if (!awaitingReview || decision) throw new Error('This listing revision is not waiting for a review decision.');
+        if (typeof incoming?.approve !== 'boolean' || !incoming.reason?.trim()) throw new Error('A decision needs approve (true/false) and a reason.');
+      },
+    },
+  );
+
+  if (verdict.outcome === 'needs_review' && snapshot.status === 'active') {
+    const marked = await listings.markNeedsReview(input, verdict, workflowInfo().workflowId);
+    if (!marked) return { outcome: 'superseded' };
+    awaitingReview = true;
+    log.info('listing waits for an operator review', { listingId: input.listingId, revision: input.revision });
+    await condition(() => decision !== undefined, snapshot.reviewTimeoutMs);
+    awaitingReview = false;
+    moderation = resolveReview(verdict, decision, snapshot.reviewTimeoutOutcome);
+  }
+
+  let geo: Awaited<ReturnType<GeocodingActivities['geocodeAddress']>> | undefined;
+  if (input.addressChanged) {
+    const geocoding = proxyActivities<GeocodingActivities>({
+      taskQueue: geocodingTaskQueue(workflowInfo().taskQueue),
+      startToCloseTimeout: '30 seconds',
+      // The provider's own rate limit is the task queue's; retries back off well beyond it.
+      retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: ['GeocoderRequestRejected'] },
+    });
+    try {
+      geo = await geocoding.geocodeAddress(snapshot.listing);
+    } catch (error) {
+      // Publication does not depend on coordinates: keep the previous geo and go on.
+      log.warn('geocoding failed; publishing without new coordinates', { listingId: input.listingId, error: String(error) });
+      geo = undefined;
+    }
+  }
+
+  const applied = await listings.applyPipelineResult(input, moderation, geo);
+  result = applied.applied ? { outcome: moderation.outcome, publicationState: applied.publicationState ?? undefined } : { outcome: 'superseded' };
+  // Let a pending review Update return its answer before the run completes.
+  await condition(allHandlersFinished);
+  return result;
+}
