@@ -124,7 +124,8 @@ export function createListingService(db: Db, taskQueue: string) {
         revision: current.revision + 1,
         change_seq: trx.raw("nextval('listing_change_seq')"),
         moderation_state: 'pending',
-        publication_state: nextStatus === 'active' ? (current.publication_state === 'published' ? 'published' : 'pending') : 'unpublished',
+        // Only the pipeline changes what the portal shows; the API just marks a pending activation.
+        publication_state: nextStatus === 'active' && current.publication_state !== 'published' ? 'pending' : current.publication_state,
         updated_at: trx.fn.now(),
       })
       .returning('*');

@@ -1,0 +1,48 @@
+# One image for every Immoflow process (docker-compose.yml uses it three times):
+#   API (default):   node dist/src/server.js
+#   worker:          node dist/src/worker.js
+#   migrations:      node dist/scripts/migrate.js   (one-shot, before api and worker)
+#   operator CLI:    node bin/immoflow --help
+# Every process is configured through the environment variables of src/config.ts.
+
+# ---- build: compile TypeScript and prebuild the workflow bundle -------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+# Full install (dev and optional dependencies): tsc, and @swc/core's native binary, which the
+# workflow bundler (webpack + swc-loader from @temporalio/worker) needs. Install scripts are not
+# needed to compile or bundle.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY migrations ./migrations
+COPY scripts ./scripts
+# tsc -p tsconfig.build.json, then dist/scripts/build-workflow-bundle.js writes dist/workflow-bundle.js.
+# dist/migrations/*.js are the compiled knex migrations (src/db/knex.ts resolves them from dist).
+RUN npm run build
+
+# ---- runtime: production dependencies, compiled output, nothing else ----------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+
+# No dev dependencies, no optional ones (embedded-postgres is for `make dev` only). The worker
+# loads the prebuilt bundle, so it never runs webpack/swc at start-up.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+  && npm cache clean --force
+
+COPY --from=build /app/dist ./dist
+# bin/immoflow runs dist/src/cli.js (it falls back to the TypeScript source only when dist is missing).
+COPY bin ./bin
+
+# Files stay root-owned and read-only for the process; it runs as the unprivileged `node` user.
+USER node
+
+# 3000: API (PORT). 9464: worker /metrics and /healthz (WORKER_METRICS_PORT).
+EXPOSE 3000 9464
+CMD ["node", "dist/src/server.js"]

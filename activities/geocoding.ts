@@ -1,0 +1,39 @@
+import { normalizeAddress, type PostalAddress } from '../src/domain/address';
+import { createGeocodeCache } from '../src/geocoding/cache';
+import { createGeocodingProvider } from '../src/geocoding';
+import type { GeocodeResult, GeocodingProvider } from '../src/geocoding/types';
+import type { ActivityDeps } from './deps';
+
+/**
+ * Runs on the rate-limited geocoding task queue. The Postgres cache answers repeats (also "not
+ * found"), so the provider sees one request per distinct normalised address. Provider errors
+ * propagate: GeocoderUnavailableError is retried by Temporal, GeocoderRequestRejected is not.
+ */
+export function createGeocodingActivities(deps: ActivityDeps & { geocoder?: GeocodingProvider }) {
+  const geocoder = deps.geocoder ?? createGeocodingProvider(deps.config);
+  const cache = createGeocodeCache(deps.db);
+  return {
+    async geocodeAddress(address: PostalAddress): Promise<GeocodeResult | null> {
+      // The workflow passes the whole listing: keep only the address (and no other field in the request).
+      const postal: PostalAddress = {
+        street: address.street ?? null,
+        house_number: address.house_number ?? null,
+        zip_code: address.zip_code ?? null,
+        city: address.city ?? null,
+        country: address.country,
+      };
+      const key = normalizeAddress(postal);
+      const cached = await cache.get(key);
+      if (cached) {
+        deps.logger.debug({ address: key, found: cached.result !== null, provider: cached.provider }, 'geocode cache hit');
+        return cached.result;
+      }
+      const result = await geocoder.geocode(postal);
+      await cache.put(key, result, geocoder.name);
+      deps.logger.debug({ address: key, found: result !== null, provider: geocoder.name }, 'geocoded');
+      return result;
+    },
+  };
+}
+
+export type GeocodingActivities = ReturnType<typeof createGeocodingActivities>;

@@ -1,0 +1,241 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { freePort } from '../scripts/stack/processes';
+import { startStack } from '../scripts/stack/stack';
+
+/**
+ * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
+ * pg baseline, side by side in one run; POST → listing.published latency at 20 writes/s; peak RSS
+ * of the API and the worker. Everything runs on loopback against the real engines.
+ */
+const root = path.resolve(__dirname, '..');
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONCURRENCY = [16, 64];
+const PIPELINE_RATE = 20;
+const PIPELINE_SECONDS = Number(process.env.BENCH_PIPELINE_SECONDS ?? 15);
+
+interface LoadResult {
+  requests: number;
+  errors: number;
+  throughput: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function listingBody(i: number) {
+  return {
+    external_ref: `BENCH-${randomUUID()}`,
+    title: `Bench apartment ${i}`,
+    description: 'Quiet courtyard flat with balcony.',
+    street: 'Benchstraße',
+    house_number: String(i),
+    zip_code: '10115',
+    city: 'Berlin',
+    property_type: 'apartment',
+    living_area: 58,
+    rooms: 2,
+    rent_cold: 980,
+    energy_certificate: { type: 'consumption', energy_value: 110, main_energy_source: 'gas', year_of_construction: 1998, efficiency_class: 'D' },
+    status: 'draft',
+  };
+}
+
+/** Closed-loop load: `concurrency` clients each send the next request when the last one answered. */
+async function load(url: string, headers: Record<string, string>, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let counter = 0;
+  const deadline = Date.now() + durationMs;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const body = JSON.stringify(listingBody(counter++));
+        const t0 = performance.now();
+        try {
+          const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID(), ...headers }, body });
+          await response.arrayBuffer();
+          if (response.status >= 300) errors += 1;
+          else latencies.push(performance.now() - t0);
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length, errors, throughput: round(latencies.length / elapsed), p50_ms: round(percentile(latencies, 50), 2), p99_ms: round(percentile(latencies, 99), 2) };
+}
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes(ready)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Peak resident set size (VmHWM) of a process, in MiB. */
+function peakRssMiB(pid: number | undefined): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-'));
+  const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
+  const children: ChildProcess[] = [];
+  try {
+    const env = { ...process.env, ...stack.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
+    const cli = (...args: string[]) => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
+    const org = cli('org', 'create', '--name', 'Bench', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--owner-email', 'bench@example.com');
+    const key = cli('key', 'create', '--org', org.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'events:read');
+    const baselineOrg = cli('org', 'create', '--name', 'Baseline', '--plan', 'enterprise', '--owner-email', 'baseline@example.com');
+
+    const apiPort = await freePort();
+    const baselinePort = await freePort();
+    // The limit of 1000/h per key would throttle the benchmark itself.
+    const api = await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), RATE_LIMIT_PER_HOUR: '100000000', LOG_LEVEL: 'info' }, 'api listening');
+    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
+    const baseline = await startChild('baseline', ['bench/baselineServer.ts'], { ...env, PORT: String(baselinePort), BASELINE_ORG_ID: baselineOrg.id }, 'baseline listening');
+    children.push(api, worker, baseline);
+
+    const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/listings`;
+    const baselineUrl = `http://127.0.0.1:${baselinePort}/`;
+    // Warm up both (JIT, pools) so the first level is not penalised.
+    await load(apiUrl, { 'X-API-Key': key.key }, 8, 2000);
+    await load(baselineUrl, {}, 8, 2000);
+
+    const throughput: Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }> = {};
+    for (const concurrency of CONCURRENCY) {
+      // Alternate the order per level so neither side always runs on a warmer machine.
+      const apiResult = await load(apiUrl, { 'X-API-Key': key.key }, concurrency, DURATION_MS);
+      const baselineResult = await load(baselineUrl, {}, concurrency, DURATION_MS);
+      throughput[`c${concurrency}`] = { api: apiResult, baseline: baselineResult, ratio: round(apiResult.throughput / baselineResult.throughput, 3) };
+      console.log(`c=${concurrency}: api ${apiResult.throughput}/s (p50 ${apiResult.p50_ms} ms, p99 ${apiResult.p99_ms} ms) vs baseline ${baselineResult.throughput}/s → ratio ${throughput[`c${concurrency}`].ratio}`);
+    }
+
+    // Let the pipelines owed by the throughput phase drain so they do not distort the next phase.
+    const db = new Client({ connectionString: stack.env.DATABASE_URL });
+    await db.connect();
+    const drainStart = Date.now();
+    for (;;) {
+      const { rows } = await db.query("select count(*)::int as n from listings where org_id = $1 and moderation_state = 'pending'", [org.id]);
+      if (rows[0].n === 0 || Date.now() - drainStart > 300_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+
+    const sent = new Map<string, number>();
+    const total = PIPELINE_RATE * PIPELINE_SECONDS;
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < total; i += 1) {
+      writes.push(
+        (async () => {
+          const body = { ...listingBody(100_000 + i), status: 'active' };
+          const t0 = Date.now();
+          const response = await fetch(apiUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': key.key }, body: JSON.stringify(body) });
+          const json = (await response.json()) as { data?: { id: string } };
+          if (json.data) sent.set(json.data.id, t0);
+        })(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000 / PIPELINE_RATE));
+    }
+    await Promise.all(writes);
+    const pipelineDeadline = Date.now() + 300_000;
+    let published: { id: string; at: Date }[] = [];
+    while (Date.now() < pipelineDeadline) {
+      const { rows } = await db.query(
+        "select payload->>'listingId' as id, occurred_at as at from events where org_id = $1 and name = 'listing.published' and payload->>'listingId' = any($2)",
+        [org.id, [...sent.keys()]],
+      );
+      published = rows;
+      if (published.length >= sent.size) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await db.end();
+    const pipelineLatencies = published.map((row) => new Date(row.at).getTime() - (sent.get(row.id) ?? 0)).sort((a, b) => a - b);
+
+    const result = {
+      measured_at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },
+      duration_ms_per_level: DURATION_MS,
+      upsert: throughput,
+      ratio: Object.fromEntries(Object.entries(throughput).map(([level, value]) => [level, value.ratio])),
+      pipeline: {
+        rate_per_second: PIPELINE_RATE,
+        writes: sent.size,
+        published: published.length,
+        post_to_published_p50_ms: percentile(pipelineLatencies, 50),
+        post_to_published_p99_ms: percentile(pipelineLatencies, 99),
+      },
+      peak_rss_mib: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) },
+    };
+    fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'bench/results/listings.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeMarkdown(result);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await stack.postgres.dropDatabase(new URL(stack.env.DATABASE_URL).pathname.slice(1)).catch(() => undefined);
+    await stack.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function writeMarkdown(result: any): void {
+  const file = path.join(root, 'docs/BENCHMARKS.md');
+  const rows = Object.entries(result.upsert as Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }>)
+    .map(([level, v]) => `| ${level.slice(1)} | ${v.api.throughput} | ${v.api.p50_ms} | ${v.api.p99_ms} | ${v.baseline.throughput} | ${v.baseline.p50_ms} | ${v.baseline.p99_ms} | **${v.ratio}** |`)
+    .join('\n');
+  const section = `<!-- bench:listings:start -->
+Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${result.duration_ms_per_level / 1000} s per level, API and baseline side by side in one run.
+
+| connections | API req/s | API p50 ms | API p99 ms | baseline req/s | baseline p50 ms | baseline p99 ms | ratio |
+|---|---|---|---|---|---|---|---|
+${rows}
+
+POST (status active) → \`listing.published\` in the events table at ${result.pipeline.rate_per_second} writes/s: p50 **${result.pipeline.post_to_published_p50_ms} ms**, p99 **${result.pipeline.post_to_published_p99_ms} ms** (${result.pipeline.published}/${result.pipeline.writes} published).
+
+Peak RSS: API ${result.peak_rss_mib.api} MiB, worker ${result.peak_rss_mib.worker} MiB.
+<!-- bench:listings:end -->`;
+  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const next = current.includes('<!-- bench:listings:start -->')
+    ? current.replace(/<!-- bench:listings:start -->[\s\S]*<!-- bench:listings:end -->/, section)
+    : `${current.trimEnd()}\n\n## Listings (\`npm run bench:listings\`)\n\n${section}\n`;
+  fs.writeFileSync(file, next);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { runCli } from '../../../src/cli/run';
+import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { FakeNominatim, startFakeNominatim } from '../../support/fakeNominatim';
+import { completeListing, eventsOf } from '../../support/listings';
+import { TestWorkers, startTestWorkers } from '../../support/workers';
+
+/** The publish pipeline end to end: API → outbox → listingPublish on Temporal → Postgres. */
+let geocoder: FakeNominatim;
+let ctx: TestContext;
+let api: TestApi;
+let workers: TestWorkers;
+let org: Awaited<ReturnType<typeof seedOrganization>>;
+
+beforeAll(async () => {
+  geocoder = await startFakeNominatim();
+  ctx = await createTestContext({ GEOCODER_URL: geocoder.url, GEOCODER_MAX_REQUESTS_PER_SECOND: '50', MODERATION_PROHIBITED_WORDS: 'provisionsfrei' });
+  api = await startTestApi(ctx.deps);
+  workers = await startTestWorkers(ctx.deps);
+  org = await seedOrganization(ctx.deps);
+});
+
+afterAll(async () => {
+  await workers.stop();
+  await api.close();
+  await ctx.close();
+  await geocoder.close();
+});
+
+const getListing = async (id: string) => (await api.request('GET', `/api/v1/listings/${id}`, { key: org.secretKey })).body.data;
+const untilModerated = (id: string, revision: number) =>
+  eventually(async () => {
+    const listing = await getListing(id);
+    return listing.moderation.revision === revision && listing.moderation.state !== 'pending' ? listing : undefined;
+  });
+
+it('publishes an approved active listing with coordinates and the events of reference 003', async () => {
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
+  expect(created.status).toBe(201);
+  const listing = await untilModerated(created.body.data.id, 1);
+  expect(listing).toMatchObject({
+    moderation: { state: 'approved', reasons: [] },
+    publication: { state: 'published', published_at: expect.any(String) },
+    geo: { lat: 52.5321, lng: 13.3849, precision: 'rooftop' },
+  });
+  const events = await eventsOf(api, org.secretKey, listing.id);
+  expect(events.map((event) => event.eventName)).toEqual(['listing.created', 'listing.moderated', 'publication.succeeded', 'listing.published']);
+  expect(events[2].eventPayload).toMatchObject({ listingId: listing.id, propertyId: listing.external_ref, targetId: 'portal', type: 'set', failureCode: null, failureMessage: null });
+  const request = geocoder.requests.at(-1)!;
+  expect(request.path).toBe('/search');
+  expect(request.userAgent).toContain('Immoflow');
+});
+
+it('geocodes again only when the address changes', async () => {
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active', house_number: '7a' }) });
+  const id = created.body.data.id;
+  await untilModerated(id, 1);
+  const afterCreate = geocoder.requests.length;
+
+  await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { rent_cold: 1010 } });
+  await untilModerated(id, 2);
+  expect(geocoder.requests.length).toBe(afterCreate);
+
+  await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { street: 'Invalidenstraße', house_number: '44' } });
+  const moved = await untilModerated(id, 3);
+  expect(geocoder.requests.length).toBe(afterCreate + 1);
+  expect(moved.geo).not.toBeNull();
+  // Still published, and listing.published only once.
+  const events = await eventsOf(api, org.secretKey, id);
+  expect(events.filter((event) => event.eventName === 'listing.published')).toHaveLength(1);
+});
+
+it('rejects activation without the GEG §87 energy certificate and reports publication.failed', async () => {
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active', energy_certificate: null }) });
+  const listing = await untilModerated(created.body.data.id, 1);
+  expect(listing.moderation.state).toBe('rejected');
+  expect(listing.publication.state).toBe('rejected');
+  expect(listing.moderation.reasons).toEqual(
+    expect.arrayContaining([expect.objectContaining({ code: 'MISSING_ENERGY_CERTIFICATE', field: 'energy_certificate', severity: 'reject' })]),
+  );
+  const events = await eventsOf(api, org.secretKey, listing.id);
+  const failed = events.find((event) => event.eventName === 'publication.failed');
+  expect(failed?.eventPayload).toMatchObject({ type: 'set', targetId: 'portal', propertyId: listing.external_ref, failureCode: 'MODERATION_REJECTED', failureMessage: expect.stringContaining('energy certificate') });
+  expect(events.some((event) => event.eventName === 'listing.published')).toBe(false);
+});
+
+it('rejects a prohibited word', async () => {
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active', title: 'Provisionsfrei: Altbau' }) });
+  const listing = await untilModerated(created.body.data.id, 1);
+  expect(listing.moderation.reasons.map((reason: { code: string }) => reason.code)).toContain('PROHIBITED_WORD');
+});
+
+it('waits for an operator on needs_review and publishes after an approval through the CLI', async () => {
+  const body = completeListing({ status: 'active', description: 'Call us at 030 1234567 for a viewing.' });
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body });
+  const waiting = await untilModerated(created.body.data.id, 1);
+  expect(waiting.moderation.state).toBe('needs_review');
+  expect(waiting.publication.state).toBe('needs_review');
+  expect(waiting.moderation.reasons[0]).toMatchObject({ code: 'CONTACT_DATA_IN_TEXT', field: 'description' });
+
+  let stdout = '';
+  const code = await runCli(['listing', 'review', waiting.id, '--approve', '--reason', 'Agency office number, allowed', '--json'], ctx.deps, {
+    json: false,
+    write: (text) => (stdout += text),
+    error: (text) => (stdout += text),
+  });
+  expect(code).toBe(0);
+  expect(JSON.parse(stdout)).toMatchObject({ outcome: 'approved', publicationState: 'published' });
+
+  const published = await getListing(waiting.id);
+  expect(published.publication.state).toBe('published');
+  expect(published.moderation.reasons.map((reason: { code: string }) => reason.code)).toEqual(['CONTACT_DATA_IN_TEXT', 'OPERATOR_APPROVED']);
+  const names = (await eventsOf(api, org.secretKey, waiting.id)).map((event) => event.eventName);
+  expect(names).toEqual(['listing.created', 'listing.moderated', 'listing.moderated', 'publication.succeeded', 'listing.published']);
+
+  // A second decision is refused: the revision no longer waits.
+  const again = await runCli(['listing', 'review', waiting.id, '--reject', '--reason', 'too late'], ctx.deps, { json: false, write: () => undefined, error: () => undefined });
+  expect(again).toBe(2);
+});
+
+it('takes a listing off the portal when it is rented and when it is deleted', async () => {
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
+  const id = created.body.data.id;
+  await untilModerated(id, 1);
+  await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { status: 'rented' } });
+  const rented = await untilModerated(id, 2);
+  expect(rented.publication.state).toBe('unpublished');
+
+  const second = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
+  await untilModerated(second.body.data.id, 1);
+  await api.request('DELETE', `/api/v1/listings/${second.body.data.id}`, { key: org.secretKey });
+  const removal = await eventually(async () => {
+    const events = await eventsOf(api, org.secretKey, second.body.data.id);
+    return events.find((event) => event.eventName === 'publication.succeeded' && event.eventPayload.type === 'delete');
+  });
+  expect(removal.eventPayload).toMatchObject({ listingId: second.body.data.id, type: 'delete', targetId: 'portal' });
+
+  const rentedEvents = await eventsOf(api, org.secretKey, id);
+  expect(rentedEvents.filter((event) => event.eventName === 'publication.succeeded').map((event) => event.eventPayload.type)).toEqual(['set', 'delete']);
+});
