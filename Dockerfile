@@ -9,11 +9,12 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
+# `npm install`, not `npm ci`: see the Makefile for why the lockfile cannot satisfy `npm ci`.
 # Full install (dev and optional dependencies): tsc, and @swc/core's native binary, which the
 # workflow bundler (webpack + swc-loader from @temporalio/worker) needs. Install scripts are not
 # needed to compile or bundle.
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm install --ignore-scripts --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -33,7 +34,7 @@ WORKDIR /app
 # No dev dependencies, no optional ones (embedded-postgres is for `make dev` only). The worker
 # loads the prebuilt bundle, so it never runs webpack/swc at start-up.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+RUN npm install --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 
 COPY --from=build /app/dist ./dist

@@ -14,8 +14,11 @@ test: install tools
 install: $(NODE_MODULES_STAMP)
 
 # npm 11 runs only the install scripts approved in package.json's allowScripts.
+# `npm install`, not `npm ci`: the lockfile cannot list other platforms' optional binaries
+# (@swc/core-*, @unrs/resolver-binding-*) when generated against a registry mirror that lacks
+# them, and `npm ci` rejects such a lockfile; `npm install` keeps it as it is.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $(NODE_MODULES_STAMP)
 
 tools:

@@ -9,6 +9,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/quietTemporal.ts'],
   testTimeout: 60_000,
   // Two cores: bundling workflows and the engines compete with test workers.
   maxWorkers: 2,

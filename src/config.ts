@@ -11,6 +11,8 @@ const duration = z
   .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 10s, 5m or 2h')
   .transform(parseDurationMs);
 
+const httpUrl = () => z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
@@ -20,14 +22,14 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  PUBLIC_BASE_URL: httpUrl().default('http://localhost:3000'),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/immoflow'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('immoflow'),
   TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
-  S3_ENDPOINT: z.string().url().default('http://127.0.0.1:9000'),
+  S3_ENDPOINT: httpUrl().default('http://127.0.0.1:9000'),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY: z.string().default('immoflow'),
   S3_SECRET_KEY: z.string().default('immoflow-dev-secret'),
@@ -41,7 +43,7 @@ export const configSchema = z.object({
   DEPENDENCY_TIMEOUT: duration.prefault('2s'),
   METRICS_ENABLED: flag.default(true),
   IDEMPOTENCY_TTL: duration.prefault('24h'),
-  GEOCODER_URL: z.string().url().optional(),
+  GEOCODER_URL: httpUrl().optional(),
   GEOCODER_USER_AGENT: z.string().min(3).default('Immoflow/0.1 (+https://github.com/immoflow/immoflow)'),
   GEOCODER_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().default(1),
   MODERATION_PROHIBITED_WORDS: z
@@ -59,7 +61,9 @@ export type Config = z.infer<typeof configSchema>;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // `VAR=` (as `${VAR:-}` in compose files produces) means "not set", never 0 or "".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)

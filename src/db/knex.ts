@@ -1,4 +1,5 @@
 import knexFactory, { Knex } from 'knex';
+import fs from 'node:fs';
 import path from 'node:path';
 import { types } from 'pg';
 import type { Config } from '../config';
@@ -17,12 +18,30 @@ export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MA
   });
 }
 
-export const migrationConfig: Knex.MigratorConfig = {
-  directory: path.resolve(__dirname, '../../migrations'),
-  loadExtensions: ['.ts', '.js'],
-  // Compiled (dist/) and source migrations share names; knex must treat them as the same file.
-  extension: 'ts',
-};
+const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+
+/**
+ * Migrations are named without their extension, so a database migrated from source (`.ts`, dev
+ * and tests) and from the compiled image (`.js`, production) records the same names.
+ */
+class MigrationDirectory implements Knex.MigrationSource<string> {
+  async getMigrations(): Promise<string[]> {
+    return fs
+      .readdirSync(MIGRATIONS_DIR)
+      .filter((file) => /\.(ts|js)$/.test(file) && !file.endsWith('.d.ts'))
+      .sort();
+  }
+
+  getMigrationName(file: string): string {
+    return file.replace(/\.(ts|js)$/, '');
+  }
+
+  async getMigration(file: string): Promise<Knex.Migration> {
+    return require(path.join(MIGRATIONS_DIR, file));
+  }
+}
+
+export const migrationConfig: Knex.MigratorConfig = { migrationSource: new MigrationDirectory() };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest(migrationConfig)) as [number, string[]];

@@ -101,6 +101,16 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return Array.isArray(candidate.errors) && candidate.errors.some(isDatabaseUnavailable);
 }
 
+/** Codes for framework errors that carry only an HTTP status (http-errors style). */
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return ApiError.validation(zodFieldErrors(error));
@@ -112,10 +122,10 @@ export function toApiError(error: unknown): ApiError {
   if (isDatabaseUnavailable(error)) return toApiError(new DependencyUnavailableError('postgres', error));
 
   // body-parser errors carry `type` and `status`.
-  const bodyError = error as { type?: string; status?: number; limit?: number };
+  const bodyError = (error ?? {}) as { type?: string; status?: number; limit?: number };
   switch (bodyError.type) {
     case 'entity.too.large':
-      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit of ${bodyError.limit} bytes.`);
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds the limit${bodyError.limit ? ` of ${bodyError.limit} bytes` : ''}.`);
     case 'entity.parse.failed':
       return ApiError.validation([{ path: '(body)', message: 'Malformed JSON.' }], 'The request body is not valid JSON.');
     case 'encoding.unsupported':
@@ -125,7 +135,8 @@ export function toApiError(error: unknown): ApiError {
       break;
   }
   if (bodyError.status && bodyError.status >= 400 && bodyError.status < 500) {
-    return new ApiError(bodyError.status, 'VALIDATION_ERROR', 'The request could not be read.');
+    const code = HTTP_STATUS_CODES[bodyError.status] ?? 'VALIDATION_ERROR';
+    return new ApiError(bodyError.status, code, 'The request could not be processed.');
   }
   return new ApiError(500, 'INTERNAL_ERROR', 'An unexpected error occurred. It has been logged with the request id.');
 }

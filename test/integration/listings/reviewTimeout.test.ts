@@ -1,0 +1,36 @@
+import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { completeListing, eventsOf } from '../../support/listings';
+import { TestWorkers, startTestWorkers } from '../../support/workers';
+
+/** A needs_review listing nobody decides on gets the configured timeout outcome. */
+let ctx: TestContext;
+let api: TestApi;
+let workers: TestWorkers;
+
+beforeAll(async () => {
+  ctx = await createTestContext({ MODERATION_REVIEW_TIMEOUT: '2s', MODERATION_REVIEW_TIMEOUT_OUTCOME: 'rejected' });
+  api = await startTestApi(ctx.deps);
+  workers = await startTestWorkers(ctx.deps);
+});
+
+afterAll(async () => {
+  await workers.stop();
+  await api.close();
+  await ctx.close();
+});
+
+it('rejects after the review timeout and says why', async () => {
+  const org = await seedOrganization(ctx.deps);
+  const body = completeListing({ status: 'active', description: 'Mail us: vermietung@example.de' });
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body });
+  const id = created.body.data.id;
+  await eventually(async () => (await ctx.deps.db('listings').where({ id }).first()).moderation_state === 'needs_review');
+  const listing = await eventually(async () => {
+    const row = (await api.request('GET', `/api/v1/listings/${id}`, { key: org.secretKey })).body.data;
+    return row.moderation.state === 'rejected' ? row : undefined;
+  });
+  expect(listing.publication.state).toBe('rejected');
+  expect(listing.moderation.reasons.map((reason: { code: string }) => reason.code)).toEqual(['CONTACT_DATA_IN_TEXT', 'REVIEW_TIMEOUT']);
+  const failed = (await eventsOf(api, org.secretKey, id)).find((event) => event.eventName === 'publication.failed');
+  expect(failed?.eventPayload).toMatchObject({ failureCode: 'MODERATION_REJECTED', failureMessage: expect.stringContaining('review timeout') });
+});
