@@ -1,4 +1,4 @@
-import { normalizeAddress, type PostalAddress } from '../src/domain/address';
+import { normalizeAddress, postalAddressOf, type PostalAddress } from '../src/domain/address';
 import { createGeocodeCache } from '../src/geocoding/cache';
 import { createGeocodingProvider } from '../src/geocoding';
 import type { GeocodeResult, GeocodingProvider } from '../src/geocoding/types';
@@ -14,17 +14,11 @@ export function createGeocodingActivities(deps: ActivityDeps & { geocoder?: Geoc
   const cache = createGeocodeCache(deps.db);
   return {
     async geocodeAddress(address: PostalAddress): Promise<GeocodeResult | null> {
-      // The workflow passes the whole listing: keep only the address (and no other field in the request).
-      const postal: PostalAddress = {
-        street: address.street ?? null,
-        house_number: address.house_number ?? null,
-        zip_code: address.zip_code ?? null,
-        city: address.city ?? null,
-        country: address.country,
-      };
+      const postal = postalAddressOf(address);
       const key = normalizeAddress(postal);
       const cached = await cache.get(key);
-      if (cached) {
+      // Another provider's answer (e.g. offline city centroids before GEOCODER_URL was set) is not reused.
+      if (cached && cached.provider === geocoder.name) {
         deps.logger.debug({ address: key, found: cached.result !== null, provider: cached.provider }, 'geocode cache hit');
         return cached.result;
       }

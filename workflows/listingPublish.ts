@@ -9,6 +9,7 @@ import {
   geocodingTaskQueue,
   resolveReview,
 } from '../src/domain/listingPipeline';
+import { postalAddressOf } from '../src/domain/address';
 import { moderateListing } from '../src/domain/moderation';
 
 const listings = proxyActivities<ListingActivities>({
@@ -85,7 +86,7 @@ export async function listingPublish(input: ListingPublishInput): Promise<Listin
       retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: ['GeocoderRequestRejected'] },
     });
     try {
-      geo = await geocoding.geocodeAddress(snapshot.listing);
+      geo = await geocoding.geocodeAddress(postalAddressOf(snapshot.listing));
     } catch (error) {
       // Publication does not depend on coordinates: keep the previous geo and go on.
       log.warn('geocoding failed; publishing without new coordinates', { listingId: input.listingId, error: String(error) });

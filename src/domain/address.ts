@@ -30,3 +30,14 @@ export function normalizeAddress(address: PostalAddress): string {
 export function addressChanged(before: PostalAddress, after: PostalAddress): boolean {
   return normalizeAddress(before) !== normalizeAddress(after);
 }
+
+/** Just the address of a larger record, so nothing else travels to the geocoder or into history. */
+export function postalAddressOf(record: PostalAddress): PostalAddress {
+  return {
+    street: record.street ?? null,
+    house_number: record.house_number ?? null,
+    zip_code: record.zip_code ?? null,
+    city: record.city ?? null,
+    country: record.country,
+  };
+}

@@ -61,8 +61,8 @@ describe('the offline provider on the real GeoNames dataset', () => {
 
 describe('the offline index', () => {
   // Columns of GeoNames' geoname table; only id, names, coordinates, feature code, country and population matter.
-  const row = (id: number, name: string, ascii: string, alternates: string, lat: number, lng: number, featureCode: string, country: string, population: number) =>
-    [id, name, ascii, alternates, lat, lng, 'P', featureCode, country, '', '', '', '', '', population, '', '', 'Europe/Berlin', '2013-01-01'].join('\t');
+  const row = (id: number, name: string, ascii: string, alternates: string, lat: number, lng: number, featureCode: string, country: string, population: number, altCountry = '') =>
+    [id, name, ascii, alternates, lat, lng, 'P', featureCode, country, altCountry, '', '', '', '', population, '', '', 'Europe/Berlin', '2013-01-01'].join('\t');
   const text = [
     row(1, 'Großstadt an der Spree', 'Grossstadt an der Spree', 'Grossstadt,Großstadt/Spree', 52, 13, 'PPL', 'DE', 500_000),
     row(2, 'Großstadt', 'Grossstadt', '', 50, 10, 'PPL', 'DE', 2_000),
@@ -70,12 +70,16 @@ describe('the offline index', () => {
     row(4, 'Dorf', 'Dorf', 'Kleinort', 49, 9, 'PPL', 'DE', 1_500),
     row(5, 'Dorf', 'Dorf', '', 48, 8, 'PPL', 'DE', 3_000),
     row(6, 'Dorf', 'Dorf', '', 47, 7, 'PPL', 'AT', 90_000),
+    // Its second country code is DE; it is still an Austrian place.
+    row(7, 'Grenzort', 'Grenzort', '', 47.5, 12, 'PPL', 'AT', 5_000, 'DE'),
     '',
   ].join('\n');
   const places = buildCountryIndex(text, 'DE');
 
   it('keeps only the requested country', () => {
     expect(places.get('dorf')).toMatchObject({ lat: 48, lng: 8, population: 3_000 });
+    expect(places.get('grenzort')).toBeUndefined();
+    expect(buildCountryIndex(text, 'AT').get('grenzort')).toMatchObject({ lat: 47.5, lng: 12 });
   });
 
   it('prefers a town named so over a town that only has it as an alternate name, and towns over districts', () => {
