@@ -123,10 +123,9 @@ async function main(): Promise<void> {
     const apiPort = await freePort();
     const baselinePort = await freePort();
     // The limit of 1000/h per key would throttle the benchmark itself.
-    const api = await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), RATE_LIMIT_PER_HOUR: '100000000', LOG_LEVEL: 'info' }, 'api listening');
-    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
+    const api = await startChild('api', [...(process.env.BENCH_API_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROFILE}`] : []), 'src/server.ts'], { ...env, PORT: String(apiPort), RATE_LIMIT_PER_HOUR: '100000000', LOG_LEVEL: 'info' }, 'api listening');
     const baseline = await startChild('baseline', ['bench/baselineServer.ts'], { ...env, PORT: String(baselinePort), BASELINE_ORG_ID: baselineOrg.id }, 'baseline listening');
-    children.push(api, worker, baseline);
+    children.push(api, baseline);
 
     const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/listings`;
     const baselineUrl = `http://127.0.0.1:${baselinePort}/`;
@@ -143,7 +142,10 @@ async function main(): Promise<void> {
       console.log(`c=${concurrency}: api ${apiResult.throughput}/s (p50 ${apiResult.p50_ms} ms, p99 ${apiResult.p99_ms} ms) vs baseline ${baselineResult.throughput}/s → ratio ${throughput[`c${concurrency}`].ratio}`);
     }
 
-    // Let the pipelines owed by the throughput phase drain so they do not distort the next phase.
+    // The worker joins only now: the throughput phase measures the API process, as deployed on
+    // its own replicas; the workflows it started are drained before the pipeline phase.
+    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
+    children.push(worker);
     const db = new Client({ connectionString: stack.env.DATABASE_URL });
     await db.connect();
     const drainStart = Date.now();

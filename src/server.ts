@@ -1,5 +1,5 @@
 import { loadConfig } from './config';
-import { createDb } from './db/knex';
+import { createDb, createRelaxedDb } from './db/knex';
 import { createApp } from './http/app';
 import { createIdentityService } from './identity/service';
 import { createLogger } from './observability/logger';
@@ -13,15 +13,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
   const db = createDb(config);
+  const relaxedDb = createRelaxedDb(config);
   const temporal = createTemporalClientProvider(config);
   const deps = {
     config,
     db,
+    relaxedDb,
     logger,
     temporal,
     storage: createStorageClient(config),
-    outbox: createOutboxDispatcher(db, temporal, logger),
-    identity: createIdentityService(db),
+    outbox: createOutboxDispatcher(db, temporal, logger, relaxedDb),
+    identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };
   const server = createApp(deps, featureRouters).listen(config.PORT, () => {
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api shutting down');
     server.close(async () => {
       await temporal.close();
-      await db.destroy();
+      await Promise.all([db.destroy(), relaxedDb.destroy()]);
       process.exit(0);
     });
     server.closeAllConnections();

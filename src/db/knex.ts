@@ -9,13 +9,34 @@ export type Db = Knex;
 // Calendar dates (available_from) stay 'YYYY-MM-DD' strings; a Date would shift them by time zone.
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
-export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Db {
+export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, options: { relaxedCommit?: boolean; poolMax?: number } = {}): Db {
   return knexFactory({
     client: 'pg',
     connection: config.DATABASE_URL,
-    pool: { min: 0, max: config.DATABASE_POOL_MAX },
+    pool: {
+      min: 0,
+      max: options.poolMax ?? config.DATABASE_POOL_MAX,
+      ...(options.relaxedCommit
+        ? {
+            afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) => {
+              connection.query('set synchronous_commit = off', (error) => done(error, connection));
+            },
+          }
+        : {}),
+    },
     acquireConnectionTimeout: 10_000,
   });
+}
+
+/**
+ * A small pool whose commits do not wait for the WAL flush, for per-request bookkeeping: rate-limit
+ * counters, idempotency claims, `last_used_at`. Every request of one key increments the same
+ * counter row; with a synchronous commit that row lock is held across an fsync and serialises the
+ * whole API. Losing such a write in a Postgres crash is harmless: Postgres flushes WAL in order,
+ * so the next synchronous commit (the request's own write) makes them durable too.
+ */
+export function createRelaxedDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Db {
+  return createDb(config, { relaxedCommit: true, poolMax: Math.max(2, Math.ceil(config.DATABASE_POOL_MAX / 2)) });
 }
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');

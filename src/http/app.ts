@@ -19,6 +19,8 @@ import { requestContext } from './requestContext';
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** Bookkeeping writes that need not wait for fsync (see createRelaxedDb). */
+  relaxedDb: Db;
   logger: Logger;
   temporal: TemporalClientProvider;
   storage: StorageClient;
@@ -60,7 +62,7 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
 
   const api = Router();
   api.use(authenticate(deps.identity));
-  api.use(rateLimitPerKey(deps.db, config.RATE_LIMIT_PER_HOUR));
+  api.use(rateLimitPerKey(deps.relaxedDb, config.RATE_LIMIT_PER_HOUR));
   // Bodies are parsed only for authenticated, in-budget callers.
   api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
   api.use(identityRouter(deps.identity));

@@ -23,7 +23,7 @@ function requestHash(method: string, path: string, body: unknown): string {
  * and executes nothing; another body → 409 IDEMPOTENCY_KEY_REUSED; a duplicate that arrives
  * while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE. Failures (5xx) release the key.
  */
-export function idempotency(db: Db, ttlMs: number): RequestHandler {
+export function idempotency(db: Db, relaxedDb: Db, ttlMs: number): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('idempotency-key');
     if (header === undefined) return next();
@@ -34,7 +34,8 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
     const orgId = authOf(req).orgId;
     const hash = requestHash(req.method, req.baseUrl + req.path, req.body);
 
-    const claimed = await claim(db, orgId, key, hash, ttlMs);
+    // The claim may be relaxed: it becomes durable with the write it guards.
+    const claimed = await claim(relaxedDb, orgId, key, hash, ttlMs);
     if (!claimed) {
       const stored: StoredKey | undefined = await db('idempotency_keys').where({ org_id: orgId, key }).first();
       if (!stored) throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is being processed; retry shortly.', undefined, { 'Retry-After': '1' });
@@ -48,15 +49,42 @@ export function idempotency(db: Db, ttlMs: number): RequestHandler {
       res.status(stored.response_status ?? 200).json(stored.response_body);
       return;
     }
+    const claim_: IdempotencyClaim = { orgId, key, completedWithinWrite: false };
+    res.locals.idempotency = claim_;
     captureResponse(res, async (status, body) => {
+      if (claim_.completedWithinWrite) return;
       if (status >= 500) {
         await db('idempotency_keys').where({ org_id: orgId, key }).delete();
       } else {
-        await db('idempotency_keys').where({ org_id: orgId, key }).update({ state: 'completed', response_status: status, response_body: JSON.stringify(body) });
+        await storeResponse(db, claim_, status, body);
       }
     });
     next();
   };
+}
+
+interface IdempotencyClaim {
+  orgId: string;
+  key: string;
+  completedWithinWrite: boolean;
+}
+
+async function storeResponse(executor: Db, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
+  await executor('idempotency_keys')
+    .where({ org_id: claim.orgId, key: claim.key })
+    .update({ state: 'completed', response_status: status, response_body: JSON.stringify(body) });
+}
+
+/**
+ * Stores the response inside the write's own transaction, so the write and its idempotent replay
+ * commit together: a crash can never leave a committed write whose key still says "in flight".
+ * A no-op for requests without an Idempotency-Key.
+ */
+export async function completeIdempotentRequest(trx: Db, res: Response, status: number, body: unknown): Promise<void> {
+  const claim = res.locals.idempotency as IdempotencyClaim | undefined;
+  if (!claim) return;
+  await storeResponse(trx, claim, status, body);
+  claim.completedWithinWrite = true;
 }
 
 /** Inserts the key; an expired leftover is replaced. True when this request owns the key. */

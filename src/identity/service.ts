@@ -37,7 +37,7 @@ export class IdentityError extends Error {}
 const API_KEY_COLUMNS = ['id', 'org_id', 'kind', 'mode', 'name', 'key_hint', 'scopes', 'created_by', 'created_at', 'last_used_at', 'revoked_at'];
 
 /** Organisations, users, memberships and API keys: the identity model of DESIGN §4. */
-export function createIdentityService(db: Db) {
+export function createIdentityService(db: Db, relaxedDb: Db = db) {
   async function upsertUser(trx: Db, email: string): Promise<string> {
     const normalized = email.trim();
     const existing = await trx('users').whereRaw('lower(email) = lower(?)', [normalized]).first('id');
@@ -168,7 +168,7 @@ export function createIdentityService(db: Db) {
       if (!row) return null;
       // One write per key per minute is enough for "last used" and keeps reads cheap.
       if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
-        await db('api_keys').where({ id: row.key_id }).update({ last_used_at: db.fn.now() });
+        await relaxedDb('api_keys').where({ id: row.key_id }).update({ last_used_at: relaxedDb.fn.now() });
       }
       return {
         keyId: row.key_id,

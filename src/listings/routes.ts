@@ -4,7 +4,8 @@ import { authOf, requireFeatureFlag, requireScope, requireSecretKey } from '../h
 import { sendData, sendList } from '../http/envelope';
 import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
-import { idempotency } from '../idempotency/middleware';
+import type { WorkflowStart } from '../domain/outbox';
+import { completeIdempotentRequest, idempotency } from '../idempotency/middleware';
 import { taskQueues } from '../temporal/taskQueues';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
@@ -19,10 +20,10 @@ function parseListingId(id: string | string[] | undefined): string {
 /** The listings write surface of reference 000, dark-shipped behind LISTINGS_WRITE_API_ENABLED. */
 export function listingsRouter(deps: AppDeps): Router {
   const service = createListingService(deps.db, taskQueues(deps.config).main);
-  const idempotent = idempotency(deps.db, deps.config.IDEMPOTENCY_TTL);
+  const idempotent = idempotency(deps.db, deps.relaxedDb, deps.config.IDEMPOTENCY_TTL);
   // Respond first, then start the owed workflows: the outbox makes the start durable either way.
-  const dispatchAfterResponse = (workflowIds: string[]) => {
-    setImmediate(() => void deps.outbox.dispatch(workflowIds));
+  const dispatchAfterResponse = (owed: WorkflowStart[]) => {
+    setImmediate(() => void deps.outbox.dispatch(owed));
   };
 
   const listings = Router();
@@ -30,7 +31,9 @@ export function listingsRouter(deps: AppDeps): Router {
 
   listings.post('/', requireScope('listings:write'), idempotent, async (req, res) => {
     const input = upsertListingSchema.parse(req.body);
-    const result = await service.upsert(authOf(req), input);
+    const result = await service.upsert(authOf(req), input, (trx, outcome) =>
+      completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing }),
+    );
     sendData(res, result.listing, result.created ? 201 : 200);
     dispatchAfterResponse(result.owedWorkflows);
   });
@@ -48,14 +51,17 @@ export function listingsRouter(deps: AppDeps): Router {
   listings.patch('/:id', requireScope('listings:write'), idempotent, async (req, res) => {
     const id = parseListingId(req.params.id);
     const input = patchListingSchema.parse(req.body);
-    const result = await service.patch(authOf(req), id, input);
+    const result = await service.patch(authOf(req), id, input, (trx, outcome) => completeIdempotentRequest(trx, res, 200, { data: outcome.listing }));
     sendData(res, result.listing);
     dispatchAfterResponse(result.owedWorkflows);
   });
 
   listings.delete('/:id', requireScope('listings:delete'), idempotent, async (req, res) => {
-    const result = await service.remove(authOf(req), parseListingId(req.params.id));
-    sendData(res, { id: req.params.id, deleted: true });
+    const deleted = (id: string) => ({ id, deleted: true as const });
+    const result = await service.remove(authOf(req), parseListingId(req.params.id), (trx, outcome) =>
+      completeIdempotentRequest(trx, res, 200, { data: deleted(outcome.id) }),
+    );
+    sendData(res, deleted(String(req.params.id)));
     dispatchAfterResponse(result.owedWorkflows);
   });
 

@@ -9,15 +9,19 @@ import { ApiError } from '../http/errors';
 import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
+import type { WorkflowStart } from '../domain/outbox';
 import { ListingPublicDto, ListingRow, toListingDto } from './dto';
 import { LISTING_FIELD_NAMES, ListingFieldValues, PatchListingInput, UpsertListingInput } from './schema';
 
 export interface ListingWriteResult {
   listing: ListingPublicDto;
   created: boolean;
-  /** Outbox workflow ids to dispatch once the transaction has committed. */
-  owedWorkflows: string[];
+  /** Workflow starts owed by this write, to dispatch once the transaction has committed. */
+  owedWorkflows: WorkflowStart[];
 }
+
+/** Runs inside the write's transaction just before commit (e.g. to store the idempotent response). */
+export type BeforeCommit<T> = (trx: Db, result: T) => Promise<void>;
 
 const OWNER_NOT_MEMBER =
   'owner_email must be the e-mail address of an owner, admin or member of your organization.';
@@ -87,10 +91,10 @@ export function createListingService(db: Db, taskQueue: string) {
     }
   }
 
-  async function owePublish(trx: Db, auth: AuthContext, row: ListingRow, input: Omit<ListingPublishInput, 'orgId' | 'listingId' | 'revision' | 'externalRef'>): Promise<string> {
+  async function owePublish(trx: Db, auth: AuthContext, row: ListingRow, input: Omit<ListingPublishInput, 'orgId' | 'listingId' | 'revision' | 'externalRef'>): Promise<WorkflowStart> {
     const workflowId = workflowIds.listingPublish(row.id, row.revision);
     const args: ListingPublishInput = { orgId: auth.orgId, listingId: row.id, revision: row.revision, externalRef: row.external_ref, ...input };
-    await enqueueWorkflowStart(
+    return enqueueWorkflowStart(
       trx,
       {
         workflowType: 'listingPublish',
@@ -101,7 +105,6 @@ export function createListingService(db: Db, taskQueue: string) {
       },
       auth.orgId,
     );
-    return workflowId;
   }
 
   function eventPayload(row: ListingRow, extra: Record<string, unknown> = {}) {
@@ -109,7 +112,13 @@ export function createListingService(db: Db, taskQueue: string) {
   }
 
   /** Applies a change to an existing, locked row: lifecycle, quota, revision, event, outbox. */
-  async function updateLocked(trx: Db, auth: AuthContext, current: ListingRow, fields: ListingFieldValues, status: ListingStatus | undefined): Promise<ListingRow> {
+  async function updateLocked(
+    trx: Db,
+    auth: AuthContext,
+    current: ListingRow,
+    fields: ListingFieldValues,
+    status: ListingStatus | undefined,
+  ): Promise<{ row: ListingRow; owed: WorkflowStart }> {
     const nextStatus = status ?? current.status;
     checkTransition(current.status, nextStatus);
     if (isActivation(current.status, nextStatus)) await enforceActiveCap(trx, auth);
@@ -132,69 +141,78 @@ export function createListingService(db: Db, taskQueue: string) {
     updated.owner_email = current.owner_email;
     const changed = Object.keys(fields).filter((name) => JSON.stringify((current as never)[name]) !== JSON.stringify((fields as never)[name]));
     await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }));
-    await owePublish(trx, auth, updated, {
+    const owed = await owePublish(trx, auth, updated, {
       activating: isActivation(current.status, nextStatus),
       wasPublished: current.publication_state === 'published',
       addressChanged: normalized !== current.normalized_address || current.geo_precision === null,
       action: 'set',
     });
-    return updated;
+    return { row: updated, owed };
+  }
+
+  async function upsertWithin(trx: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues): Promise<ListingWriteResult> {
+    let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+    if (!current) {
+      const ownerUserId = await resolveOwner(trx, auth, input.owner_email);
+      const status = input.status ?? 'draft';
+      if (status === 'active') await enforceActiveCap(trx, auth);
+      const draft = { country: 'DE', ...fields };
+      const [inserted]: ListingRow[] = await trx('listings')
+        .insert({
+          ...toColumns(draft),
+          org_id: auth.orgId,
+          external_ref: input.external_ref,
+          status,
+          owner_user_id: ownerUserId,
+          normalized_address: normalizeAddress(draft as { country: string }),
+          publication_state: status === 'active' ? 'pending' : 'unpublished',
+        })
+        .onConflict(trx.raw('(org_id, external_ref) where deleted_at is null'))
+        .ignore()
+        .returning('*');
+      if (inserted) {
+        if (ownerUserId) inserted.owner_email = (await trx('users').where({ id: ownerUserId }).first('email'))?.email ?? null;
+        await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted));
+        const owed = await owePublish(trx, auth, inserted, {
+          activating: status === 'active',
+          wasPublished: false,
+          addressChanged: true,
+          action: 'set',
+        });
+        return { listing: toListingDto(inserted), created: true, owedWorkflows: [owed] };
+      }
+      // A concurrent request created it between our read and our insert: update that one.
+      current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+      if (!current) throw new Error('listing vanished during upsert');
+    }
+    // owner_email is honoured on create only: an upsert never re-homes a listing.
+    const { row, owed } = await updateLocked(trx, auth, current, fields, input.status);
+    return { listing: toListingDto(row), created: false, owedWorkflows: [owed] };
   }
 
   return {
-    async upsert(auth: AuthContext, input: UpsertListingInput): Promise<ListingWriteResult> {
+    async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
       const fields = pickFields(input);
-      return db.transaction(async (trx) => {
-        let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-        if (!current) {
-          const ownerUserId = await resolveOwner(trx, auth, input.owner_email);
-          const status = input.status ?? 'draft';
-          if (status === 'active') await enforceActiveCap(trx, auth);
-          const draft = { country: 'DE', ...fields };
-          const [inserted]: ListingRow[] = await trx('listings')
-            .insert({
-              ...toColumns(draft),
-              org_id: auth.orgId,
-              external_ref: input.external_ref,
-              status,
-              owner_user_id: ownerUserId,
-              normalized_address: normalizeAddress(draft as { country: string }),
-              publication_state: status === 'active' ? 'pending' : 'unpublished',
-            })
-            .onConflict(trx.raw('(org_id, external_ref) where deleted_at is null'))
-            .ignore()
-            .returning('*');
-          if (inserted) {
-            if (ownerUserId) inserted.owner_email = (await trx('users').where({ id: ownerUserId }).first('email'))?.email ?? null;
-            await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted));
-            const workflowId = await owePublish(trx, auth, inserted, {
-              activating: status === 'active',
-              wasPublished: false,
-              addressChanged: true,
-              action: 'set',
-            });
-            return { listing: toListingDto(inserted), created: true, owedWorkflows: [workflowId] };
-          }
-          // A concurrent request created it between our read and our insert: update that one.
-          current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-          if (!current) throw new Error('listing vanished during upsert');
-        }
-        // owner_email is honoured on create only: an upsert never re-homes a listing.
-        const updated = await updateLocked(trx, auth, current, fields, input.status);
-        return { listing: toListingDto(updated), created: false, owedWorkflows: [workflowIds.listingPublish(updated.id, updated.revision)] };
+      const result = await db.transaction(async (trx) => {
+        const outcome = await upsertWithin(trx, auth, input, fields);
+        await beforeCommit?.(trx, outcome);
+        return outcome;
       });
+      return result;
     },
 
-    async patch(auth: AuthContext, listingId: string, input: PatchListingInput): Promise<ListingWriteResult> {
+    async patch(auth: AuthContext, listingId: string, input: PatchListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const updated = await updateLocked(trx, auth, current, pickFields(input), input.status);
-        return { listing: toListingDto(updated), created: false, owedWorkflows: [workflowIds.listingPublish(updated.id, updated.revision)] };
+        const { row, owed } = await updateLocked(trx, auth, current, pickFields(input), input.status);
+        const outcome = { listing: toListingDto(row), created: false, owedWorkflows: [owed] };
+        await beforeCommit?.(trx, outcome);
+        return outcome;
       });
     },
 
-    async remove(auth: AuthContext, listingId: string): Promise<{ owedWorkflows: string[] }> {
+    async remove(auth: AuthContext, listingId: string, beforeCommit?: BeforeCommit<{ id: string }>): Promise<{ owedWorkflows: WorkflowStart[] }> {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
@@ -203,13 +221,14 @@ export function createListingService(db: Db, taskQueue: string) {
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })
           .returning('*');
         await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted));
-        const workflowId = await owePublish(trx, auth, deleted, {
+        const owed = await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',
           addressChanged: false,
           action: 'delete',
         });
-        return { owedWorkflows: [workflowId] };
+        await beforeCommit?.(trx, { id: current.id });
+        return { owedWorkflows: [owed] };
       });
     },
 

@@ -16,9 +16,10 @@ interface OutboxRow {
 
 /**
  * Records, inside the caller's transaction, that a workflow must be started once it commits.
- * Idempotent by workflow id: enqueueing the same work twice keeps one row.
+ * Idempotent by workflow id: enqueueing the same work twice keeps one row. Returns the start, for
+ * the caller to hand to `dispatch` after commit.
  */
-export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: string | null): Promise<void> {
+export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: string | null): Promise<WorkflowStart> {
   await trx('outbox')
     .insert({
       org_id: orgId,
@@ -30,55 +31,68 @@ export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId:
     })
     .onConflict('workflow_id')
     .ignore();
+  return start;
+}
+
+function fromRow(row: OutboxRow): WorkflowStart {
+  return { workflowType: row.workflow_type, workflowId: row.workflow_id, taskQueue: row.task_queue, args: row.args, searchAttributes: row.search_attributes };
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
+  return message.slice(0, 2000);
 }
 
 /**
- * Starts outbox rows and marks them started. Used by the API right after commit (fast path) and by
- * the resync sweep for rows left behind. Both may race on one row: the deterministic workflow id
- * with USE_EXISTING / REJECT_DUPLICATE makes the loser's start a no-op.
+ * Starts owed workflows and marks their outbox rows started. Used by the API right after commit
+ * (fast path) and by the resync sweep for rows left behind. Both may race on one row: the
+ * deterministic workflow id with USE_EXISTING / REJECT_DUPLICATE makes the loser's start a no-op,
+ * which is also why the fast path may mark rows through the relaxed (no fsync wait) pool: a lost
+ * mark only means the sweep starts the same id once more, harmlessly.
  */
-export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider, logger: Logger) {
-  async function startRow(row: OutboxRow, executor: Db): Promise<void> {
+export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider, logger: Logger, relaxedDb: Db = db) {
+  async function start(owed: WorkflowStart): Promise<void> {
     const client = await temporal.get();
     try {
-      await client.workflow.start(row.workflow_type, {
-        workflowId: row.workflow_id,
-        taskQueue: row.task_queue,
-        args: row.args,
+      await client.workflow.start(owed.workflowType, {
+        workflowId: owed.workflowId,
+        taskQueue: owed.taskQueue,
+        args: owed.args,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: toTypedSearchAttributes(row.search_attributes),
+        typedSearchAttributes: toTypedSearchAttributes(owed.searchAttributes),
       });
     } catch (error) {
       // The workflow already ran to completion under this id: the work is done, not owed.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
+  }
+
+  async function markStarted(executor: Db, workflowId: string): Promise<void> {
     await executor('outbox')
-      .where({ id: row.id })
+      .where({ workflow_id: workflowId, status: 'pending' })
       .update({ status: 'started', started_at: executor.fn.now(), attempts: executor.raw('attempts + 1'), last_error: null });
   }
 
-  async function recordFailure(row: OutboxRow, error: unknown, executor: Db): Promise<void> {
-    const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
-    await executor('outbox').where({ id: row.id }).update({ attempts: executor.raw('attempts + 1'), last_error: message.slice(0, 2000) });
+  async function markFailed(executor: Db, workflowId: string, error: unknown): Promise<void> {
+    await executor('outbox').where({ workflow_id: workflowId }).update({ attempts: executor.raw('attempts + 1'), last_error: describe(error) });
   }
 
   return {
     /** Fast path after commit. Never throws: a failure leaves the row for the resync sweep. */
-    async dispatch(workflowIds: string[]): Promise<{ started: number; deferred: number }> {
-      if (workflowIds.length === 0) return { started: 0, deferred: 0 };
-      const rows: OutboxRow[] = await db('outbox').whereIn('workflow_id', workflowIds).where({ status: 'pending' });
+    async dispatch(owed: WorkflowStart[]): Promise<{ started: number; deferred: number }> {
       let started = 0;
-      for (const row of rows) {
+      for (const workflow of owed) {
         try {
-          await startRow(row, db);
+          await start(workflow);
+          await markStarted(relaxedDb, workflow.workflowId);
           started += 1;
         } catch (error) {
-          logger.warn({ err: error, workflowId: row.workflow_id }, 'workflow start deferred to the resync sweep');
-          await recordFailure(row, error, db).catch(() => undefined);
+          logger.warn({ err: error, workflowId: workflow.workflowId }, 'workflow start deferred to the resync sweep');
+          await markFailed(relaxedDb, workflow.workflowId, error).catch(() => undefined);
         }
       }
-      return { started, deferred: rows.length - started };
+      return { started, deferred: owed.length - started };
     },
 
     /**
@@ -97,11 +111,12 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
         let started = 0;
         for (const row of rows) {
           try {
-            await startRow(row, trx);
+            await start(fromRow(row));
+            await markStarted(trx, row.workflow_id);
             started += 1;
           } catch (error) {
             logger.warn({ err: error, workflowId: row.workflow_id }, 'resync could not start workflow');
-            await recordFailure(row, error, trx);
+            await markFailed(trx, row.workflow_id, error);
           }
         }
         return { started, failed: rows.length - started };

@@ -37,15 +37,10 @@ it('starts a workflow committed while Temporal was down, through the resync sche
   const api = await createTestContext({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
   const workflowId = `outbox-probe:${randomUUID()}`;
   const probeQueue = `probe-${randomUUID()}`;
+  const owed = { workflowType: 'outboxProbe', workflowId, taskQueue: probeQueue, args: [{ orgId: org.organization.id }], searchAttributes: { OrgId: [org.organization.id] } };
   try {
-    await api.deps.db.transaction((trx) =>
-      enqueueWorkflowStart(
-        trx,
-        { workflowType: 'outboxProbe', workflowId, taskQueue: probeQueue, args: [{ orgId: org.organization.id }], searchAttributes: { OrgId: [org.organization.id] } },
-        org.organization.id,
-      ),
-    );
-    const fastPath = await api.deps.outbox.dispatch([workflowId]);
+    await api.deps.db.transaction((trx) => enqueueWorkflowStart(trx, owed, org.organization.id));
+    const fastPath = await api.deps.outbox.dispatch([owed]);
     expect(fastPath).toEqual({ started: 0, deferred: 1 });
   } finally {
     await api.close();
@@ -74,7 +69,7 @@ it('starts a workflow committed while Temporal was down, through the resync sche
   // A later sweep, or a racing fast path, does not start a second run.
   const again = await createOutboxDispatcher(worker.ctx.deps.db, worker.ctx.deps.temporal, worker.ctx.deps.logger);
   await worker.ctx.deps.db('outbox').where({ workflow_id: workflowId }).update({ status: 'pending' });
-  await again.dispatch([workflowId]);
+  await again.dispatch([owed]);
   const runs = [];
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(execution.runId);
   expect(runs).toEqual([description.runId]);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino from 'pino';
 import { Config, loadConfig } from '../../src/config';
-import { createDb } from '../../src/db/knex';
+import { createDb, createRelaxedDb } from '../../src/db/knex';
 import { AppDeps, FeatureRouterFactory, createApp } from '../../src/http/app';
 import { createIdentityService } from '../../src/identity/service';
 import { createMetricsRegistry } from '../../src/observability/metrics';
@@ -27,16 +27,18 @@ export async function createTestContext(overrides: Record<string, string> = {}):
   const config = testConfig({ TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`, ...overrides });
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const db = createDb(config);
+  const relaxedDb = createRelaxedDb(config);
   const temporal = createTemporalClientProvider(config, 2000);
   const storage = createStorageClient(config);
   const deps: AppDeps = {
     config,
     db,
+    relaxedDb,
     logger,
     temporal,
     storage,
-    outbox: createOutboxDispatcher(db, temporal, logger),
-    identity: createIdentityService(db),
+    outbox: createOutboxDispatcher(db, temporal, logger, relaxedDb),
+    identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };
   if (!overrides.S3_ENDPOINT) await ensureBuckets(storage, config);
@@ -44,7 +46,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     deps,
     async close() {
       await temporal.close();
-      await db.destroy();
+      await Promise.all([db.destroy(), relaxedDb.destroy()]);
     },
   };
 }
