@@ -4,7 +4,7 @@ import type { FinalModeration, ListingPublishInput } from '../src/domain/listing
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
 import { appendEvent } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
-import type { ListingRow } from '../src/listings/dto';
+import { ListingRow, toListingDto } from '../src/listings/dto';
 import type { ActivityDeps } from './deps';
 
 export interface ModerationSnapshot {
@@ -20,8 +20,6 @@ export interface ApplyResult {
   applied: boolean;
   publicationState: ListingRow['publication_state'] | null;
 }
-
-const num = (value: string | null) => (value === null ? null : Number(value));
 
 /** Locks the listing at exactly this revision; undefined when a newer write superseded it. */
 async function lockAtRevision(trx: Db, input: ListingPublishInput): Promise<ListingRow | undefined> {
@@ -55,23 +53,24 @@ export function createListingActivities({ db, config }: ActivityDeps) {
         // An address with no street is a postcode area, not a duplicate signal.
         .whereNotNull('street')
         .select('id', 'external_ref', db.raw('living_area::float as living_area'));
+      const dto = toListingDto(row);
       return {
         status: row.status,
         listing: {
-          title: row.title,
-          description: row.description,
-          property_type: row.property_type,
-          marketing_type: row.marketing_type,
-          street: row.street,
-          house_number: row.house_number,
-          zip_code: row.zip_code,
-          city: row.city,
-          country: row.country,
-          living_area: num(row.living_area),
-          rooms: num(row.rooms),
-          rent_cold: num(row.rent_cold),
-          purchase_price: num(row.purchase_price),
-          energy_certificate: row.energy_certificate,
+          title: dto.title,
+          description: dto.description,
+          property_type: dto.property_type,
+          marketing_type: dto.marketing_type,
+          street: dto.street,
+          house_number: dto.house_number,
+          zip_code: dto.zip_code,
+          city: dto.city,
+          country: dto.country,
+          living_area: dto.living_area,
+          rooms: dto.rooms,
+          rent_cold: dto.rent_cold,
+          purchase_price: dto.purchase_price,
+          energy_certificate: dto.energy_certificate,
         },
         duplicates,
         policy: {

@@ -40,16 +40,13 @@ function toColumns(fields: ListingFieldValues): Record<string, unknown> {
 
 async function selectListing(db: Db, orgId: string, where: Record<string, unknown>, lock = false): Promise<ListingRow | undefined> {
   const query = db('listings as l')
+    .leftJoin('users as u', 'u.id', 'l.owner_user_id')
     .where({ 'l.org_id': orgId, ...Object.fromEntries(Object.entries(where).map(([key, value]) => [`l.${key}`, value])) })
     .whereNull('l.deleted_at')
-    .first('l.*');
-  if (lock) query.forUpdate();
-  const row: ListingRow | undefined = await query;
-  if (row?.owner_user_id) {
-    const owner = await db('users').where({ id: row.owner_user_id }).first('email');
-    row.owner_email = owner?.email ?? null;
-  }
-  return row;
+    .first('l.*', 'u.email as owner_email');
+  // Lock the listing only; the owner's user row is read, not locked.
+  if (lock) query.forUpdate('l');
+  return query;
 }
 
 /** Listings: the transactional half of every write (DESIGN §5); the pipeline runs in Temporal. */
