@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
 import { createListingActivities } from './listings';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createHousekeepingActivities(deps),
     ...createListingActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -2,9 +2,10 @@ import type { Db } from '../src/db/knex';
 import type { PublicationEventPayload } from '../src/domain/events';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
-import { appendEvent } from '../src/events/service';
+import { appendEvent, eventFanoutSink } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingRow, toListingDto } from '../src/listings/dto';
+import { taskQueues } from '../src/temporal/taskQueues';
 import type { ActivityDeps } from './deps';
 
 export interface ModerationSnapshot {
@@ -37,7 +38,15 @@ function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: {
   };
 }
 
-export function createListingActivities({ db, config }: ActivityDeps) {
+export function createListingActivities({ db, config, outbox }: ActivityDeps) {
+  /** Runs a write, then starts the event fan-outs it owes (the outbox has them either way). */
+  async function withEvents<T>(write: (trx: Db, sink: ReturnType<typeof eventFanoutSink>) => Promise<T>): Promise<T> {
+    const sink = eventFanoutSink(taskQueues(config).main);
+    const result = await db.transaction((trx) => write(trx, sink));
+    await outbox.dispatch(sink.owed);
+    return result;
+  }
+
   return {
     async loadListingForModeration(input: ListingPublishInput): Promise<ModerationSnapshot | null> {
       const row: ListingRow | undefined = await db('listings')
@@ -86,9 +95,11 @@ export function createListingActivities({ db, config }: ActivityDeps) {
 
     /** Records that an operator must decide; the workflow then waits durably. */
     async markNeedsReview(input: ListingPublishInput, moderation: FinalModeration, workflowId: string): Promise<boolean> {
-      return db.transaction(async (trx) => {
+      return withEvents(async (trx, sink) => {
         const row = await lockAtRevision(trx, input);
         if (!row || row.deleted_at) return false;
+        // A retry after a commit whose completion was lost: already recorded, emit nothing twice.
+        if (row.moderation_revision === input.revision && row.review_workflow_id === workflowId) return true;
         await trx('listings').where({ id: row.id }).update({
           moderation_state: 'needs_review',
           moderation_reasons: JSON.stringify(moderation.reasons),
@@ -103,7 +114,7 @@ export function createListingActivities({ db, config }: ActivityDeps) {
           revision: input.revision,
           outcome: 'needs_review',
           reasons: moderation.reasons,
-        });
+        }, sink);
         return true;
       });
     },
@@ -113,9 +124,14 @@ export function createListingActivities({ db, config }: ActivityDeps) {
      * still at the workflow's revision; the events commit with the state they describe.
      */
     async applyPipelineResult(input: ListingPublishInput, moderation: FinalModeration, geo: GeocodeResult | null | undefined): Promise<ApplyResult> {
-      return db.transaction(async (trx) => {
+      return withEvents(async (trx, sink) => {
         const row = await lockAtRevision(trx, input);
         if (!row || row.deleted_at) return { applied: false, publicationState: null };
+        // Activities may run twice (a worker dies after commit): applying is recorded by the
+        // revision with no review pending, so a retry answers without writing events again.
+        if (row.moderation_revision === input.revision && row.review_workflow_id === null && row.moderation_state !== 'pending') {
+          return { applied: true, publicationState: row.publication_state };
+        }
         const wasPublished = row.publication_state === 'published';
         let publicationState: ListingRow['publication_state'] = 'unpublished';
         if (row.status === 'active') {
@@ -141,19 +157,19 @@ export function createListingActivities({ db, config }: ActivityDeps) {
           });
 
         const base = { listingId: row.id, externalRef: row.external_ref, revision: input.revision };
-        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons });
+        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons }, sink);
         if (publicationState === 'published') {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref });
-          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status });
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref }, sink);
+          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, sink);
         } else if (publicationState === 'rejected') {
           const message = moderation.reasons.filter((reason) => reason.severity === 'reject').map((reason) => reason.message).join(' ');
           await appendEvent(trx, input.orgId, 'publication.failed', {
             ...publicationPayload(row, 'set', { code: 'MODERATION_REJECTED', message: message || 'Rejected by moderation.' }),
             externalRef: row.external_ref,
-          });
+          }, sink);
         } else if (wasPublished && row.status !== 'active') {
           // rented / archived / back to draft: the portal takes the listing down.
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref });
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, sink);
         }
         return { applied: true, publicationState };
       });
@@ -161,12 +177,13 @@ export function createListingActivities({ db, config }: ActivityDeps) {
 
     /** A deleted listing leaves the portal. */
     async applyUnpublish(input: ListingPublishInput): Promise<boolean> {
-      return db.transaction(async (trx) => {
+      return withEvents(async (trx, sink) => {
         const row = await lockAtRevision(trx, input);
         if (!row) return false;
+        if (row.publication_state === 'unpublished') return true;
         await trx('listings').where({ id: row.id }).update({ publication_state: 'unpublished', published_at: null, review_workflow_id: null });
-        if (input.wasPublished) {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref });
+        if (row.publication_state === 'published') {
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, sink);
         }
         return true;
       });

@@ -54,11 +54,28 @@ export const configSchema = z.object({
   MODERATION_RENT_PER_SQM_MAX: z.coerce.number().positive().default(60),
   MODERATION_REVIEW_TIMEOUT: duration.prefault('72h'),
   MODERATION_REVIEW_TIMEOUT_OUTCOME: z.enum(['approved', 'rejected']).default('rejected'),
+  WEBHOOK_SECRET_ENCRYPTION_KEY: z
+    .string()
+    .refine((text) => Buffer.from(text, 'base64').length === 32, 'base64 of exactly 32 random bytes (openssl rand -base64 32)')
+    .optional(),
+  WEBHOOK_RETRY_SCHEDULE: z.string().default('0s,5s,5m,30m,2h,5h,10h,10h,10h'),
+  WEBHOOK_TIMEOUT: duration.prefault('10s'),
+  WEBHOOK_ALLOW_TARGETS: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)),
+  WEBHOOK_SECRET_ROTATION_GRACE: duration.prefault('24h'),
+  WEBHOOK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
+  MAIL_FROM: z.string().default('Immoflow <no-reply@immoflow.local>'),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
+
+/** Used only outside production, so `make dev` and tests work without set-up; never in production. */
+const DEV_WEBHOOK_SECRET_KEY = Buffer.alloc(32, 'immoflow-dev-only-key').toString('base64');
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `VAR=` (as `${VAR:-}` in compose files produces) means "not set", never 0 or "".
@@ -69,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
       .join('\n');
     throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  if (!parsed.data.WEBHOOK_SECRET_ENCRYPTION_KEY) {
+    if (parsed.data.NODE_ENV === 'production') {
+      throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET_ENCRYPTION_KEY: required in production (openssl rand -base64 32)');
+    }
+    return { ...parsed.data, WEBHOOK_SECRET_ENCRYPTION_KEY: DEV_WEBHOOK_SECRET_KEY };
   }
   return parsed.data;
 }

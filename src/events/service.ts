@@ -1,5 +1,8 @@
 import type { Db } from '../db/knex';
 import type { EventName } from '../domain/events';
+import type { WorkflowStart } from '../domain/outbox';
+import { workflowIds } from '../domain/workflowIds';
+import { enqueueWorkflowStart } from '../outbox/service';
 
 export interface EventRow {
   seq: string;
@@ -10,9 +13,42 @@ export interface EventRow {
   occurred_at: Date;
 }
 
-/** Appends to the event log inside the caller's transaction: the state change and its event commit together. */
-export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>): Promise<EventRow> {
-  const [row] = await trx('events').insert({ org_id: orgId, name, payload }).returning('*');
+/**
+ * Where the workflow starts owed by events go: the transaction's caller dispatches `owed` after
+ * commit (the outbox rows make them durable either way).
+ */
+export interface EventFanoutSink {
+  taskQueue: string;
+  owed: WorkflowStart[];
+}
+
+export function eventFanoutSink(taskQueue: string): EventFanoutSink {
+  return { taskQueue, owed: [] };
+}
+
+/**
+ * Appends to the event log inside the caller's transaction: the state change and its event commit
+ * together. When the organisation has an active webhook subscription, the event's fan-out
+ * workflow is owed in the same transaction, so no event can miss its deliveries.
+ */
+export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
+  const [row]: EventRow[] = await trx('events').insert({ org_id: orgId, name, payload }).returning('*');
+  const subscribed = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').first(trx.raw('1'));
+  if (subscribed) {
+    sink.owed.push(
+      await enqueueWorkflowStart(
+        trx,
+        {
+          workflowType: 'eventFanout',
+          workflowId: workflowIds.eventFanout(row.event_id),
+          taskQueue: sink.taskQueue,
+          args: [{ orgId, eventId: row.event_id }],
+          searchAttributes: { OrgId: [orgId], EventName: [name] },
+        },
+        orgId,
+      ),
+    );
+  }
   return row;
 }
 

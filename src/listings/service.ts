@@ -4,7 +4,7 @@ import { ListingStatus, allowedTransitions, canTransition, isActivation } from '
 import { effectiveActiveListingCap, exceedsActiveListingCap } from '../domain/plans';
 import { LISTING_OWNER_ROLES } from '../domain/roles';
 import { workflowIds } from '../domain/workflowIds';
-import { appendEvent } from '../events/service';
+import { EventFanoutSink, appendEvent, eventFanoutSink } from '../events/service';
 import { ApiError } from '../http/errors';
 import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart } from '../outbox/service';
@@ -115,6 +115,7 @@ export function createListingService(db: Db, taskQueue: string) {
     current: ListingRow,
     fields: ListingFieldValues,
     status: ListingStatus | undefined,
+    sink: EventFanoutSink,
   ): Promise<{ row: ListingRow; owed: WorkflowStart }> {
     const nextStatus = status ?? current.status;
     checkTransition(current.status, nextStatus);
@@ -137,7 +138,7 @@ export function createListingService(db: Db, taskQueue: string) {
       .returning('*');
     updated.owner_email = current.owner_email;
     const changed = Object.keys(fields).filter((name) => JSON.stringify((current as never)[name]) !== JSON.stringify((fields as never)[name]));
-    await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }));
+    await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }), sink);
     const owed = await owePublish(trx, auth, updated, {
       activating: isActivation(current.status, nextStatus),
       wasPublished: current.publication_state === 'published',
@@ -147,7 +148,7 @@ export function createListingService(db: Db, taskQueue: string) {
     return { row: updated, owed };
   }
 
-  async function upsertWithin(trx: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues): Promise<ListingWriteResult> {
+  async function upsertWithin(trx: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, sink: EventFanoutSink): Promise<ListingWriteResult> {
     let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
     if (!current) {
       const ownerUserId = await resolveOwner(trx, auth, input.owner_email);
@@ -169,29 +170,29 @@ export function createListingService(db: Db, taskQueue: string) {
         .returning('*');
       if (inserted) {
         if (ownerUserId) inserted.owner_email = (await trx('users').where({ id: ownerUserId }).first('email'))?.email ?? null;
-        await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted));
+        await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted), sink);
         const owed = await owePublish(trx, auth, inserted, {
           activating: status === 'active',
           wasPublished: false,
           addressChanged: true,
           action: 'set',
         });
-        return { listing: toListingDto(inserted), created: true, owedWorkflows: [owed] };
+        return { listing: toListingDto(inserted), created: true, owedWorkflows: [owed, ...sink.owed] };
       }
       // A concurrent request created it between our read and our insert: update that one.
       current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
       if (!current) throw new Error('listing vanished during upsert');
     }
     // owner_email is honoured on create only: an upsert never re-homes a listing.
-    const { row, owed } = await updateLocked(trx, auth, current, fields, input.status);
-    return { listing: toListingDto(row), created: false, owedWorkflows: [owed] };
+    const { row, owed } = await updateLocked(trx, auth, current, fields, input.status, sink);
+    return { listing: toListingDto(row), created: false, owedWorkflows: [owed, ...sink.owed] };
   }
 
   return {
     async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
       const fields = pickFields(input);
       const result = await db.transaction(async (trx) => {
-        const outcome = await upsertWithin(trx, auth, input, fields);
+        const outcome = await upsertWithin(trx, auth, input, fields, eventFanoutSink(taskQueue));
         await beforeCommit?.(trx, outcome);
         return outcome;
       });
@@ -202,8 +203,9 @@ export function createListingService(db: Db, taskQueue: string) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const { row, owed } = await updateLocked(trx, auth, current, pickFields(input), input.status);
-        const outcome = { listing: toListingDto(row), created: false, owedWorkflows: [owed] };
+        const sink = eventFanoutSink(taskQueue);
+        const { row, owed } = await updateLocked(trx, auth, current, pickFields(input), input.status, sink);
+        const outcome = { listing: toListingDto(row), created: false, owedWorkflows: [owed, ...sink.owed] };
         await beforeCommit?.(trx, outcome);
         return outcome;
       });
@@ -213,11 +215,12 @@ export function createListingService(db: Db, taskQueue: string) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
+        const sink = eventFanoutSink(taskQueue);
         const [deleted]: ListingRow[] = await trx('listings')
           .where({ id: current.id })
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })
           .returning('*');
-        await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted));
+        await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted), sink);
         const owed = await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',
@@ -225,7 +228,7 @@ export function createListingService(db: Db, taskQueue: string) {
           action: 'delete',
         });
         await beforeCommit?.(trx, { id: current.id });
-        return { owedWorkflows: [owed] };
+        return { owedWorkflows: [owed, ...sink.owed] };
       });
     },
 

@@ -1,0 +1,164 @@
+import nodemailer from 'nodemailer';
+import { matchesEventPattern } from '../src/domain/eventPatterns';
+import { classifyResponse, parseRetryAfter } from '../src/domain/webhookRetry';
+import type { EventRow } from '../src/events/service';
+import { createGuardedDispatcher, guardedFetch } from '../src/http/ssrfGuard';
+import type { DeliveryRow, WebhookRow } from '../src/webhooks/dto';
+import { oweDelivery } from '../src/webhooks/service';
+import { createSecretBox } from '../src/webhooks/secretCrypto';
+import { signedHeaders } from '../src/webhooks/signing';
+import type { ActivityDeps } from './deps';
+
+const RESPONSE_BODY_LIMIT = 2048;
+
+export interface AttemptResult {
+  outcome: 'succeeded' | 'gone' | 'retry' | 'disabled';
+  statusCode: number | null;
+  retryAfterMs: number | null;
+}
+
+/** Webhook fan-out and delivery attempts (DESIGN §7). Every outbound call goes through the SSRF guard. */
+export function createWebhookActivities({ db, config, outbox, logger }: ActivityDeps) {
+  const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
+  const mailer = nodemailer.createTransport(config.SMTP_URL);
+  // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
+  const dispatcher = createGuardedDispatcher({ allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+
+  function signingSecrets(webhook: WebhookRow): string[] {
+    const current = secrets.decrypt(webhook.secret_ciphertext);
+    const previousValid = webhook.previous_secret_ciphertext && webhook.previous_secret_expires_at && webhook.previous_secret_expires_at.getTime() > Date.now();
+    return previousValid ? [current, secrets.decrypt(webhook.previous_secret_ciphertext as string)] : [current];
+  }
+
+  return {
+    /**
+     * One delivery row and one owed webhookDelivery per matching active subscription, in one
+     * transaction; safe to run again (rows are unique per event and subscription).
+     */
+    async createDeliveriesForEvent(input: { orgId: string; eventId: string }): Promise<number> {
+      const owed = await db.transaction(async (trx) => {
+        const event: EventRow | undefined = await trx('events').where({ event_id: input.eventId, org_id: input.orgId }).first();
+        if (!event) return [];
+        const webhooks: WebhookRow[] = await trx('webhooks').where({ org_id: input.orgId, active: true }).whereNull('deleted_at');
+        const matching = webhooks.filter((webhook) => webhook.events.some((pattern) => matchesEventPattern(pattern, event.name)));
+        if (matching.length === 0) return [];
+        const envelope = { eventId: event.event_id, eventName: event.name, eventPayload: event.payload, eventTime: event.occurred_at.toISOString() };
+        await trx('webhook_deliveries')
+          .insert(matching.map((webhook) => ({ org_id: input.orgId, webhook_id: webhook.id, event_id: event.event_id, event_name: event.name, envelope })))
+          .onConflict(trx.raw('(webhook_id, event_id) where redelivery_of is null'))
+          .ignore();
+        const deliveries: DeliveryRow[] = await trx('webhook_deliveries').where({ event_id: event.event_id, org_id: input.orgId }).whereNull('redelivery_of');
+        return Promise.all(deliveries.map((delivery) => oweDelivery(trx, config, delivery)));
+      });
+      await outbox.dispatch(owed);
+      return owed.length;
+    },
+
+    /** One signed POST. Re-reads the subscription first: a disabled one is not called. */
+    async attemptDelivery(deliveryId: string, attemptNumber: number): Promise<AttemptResult> {
+      const delivery: DeliveryRow | undefined = await db('webhook_deliveries').where({ id: deliveryId }).first();
+      const webhook: WebhookRow | undefined = delivery && (await db('webhooks').where({ id: delivery.webhook_id }).first());
+      if (!delivery || !webhook || !webhook.active || webhook.deleted_at) return { outcome: 'disabled', statusCode: null, retryAfterMs: null };
+
+      const rawBody = JSON.stringify(delivery.envelope);
+      const headers = signedHeaders({
+        rawBody,
+        secrets: signingSecrets(webhook),
+        deliveryEventId: delivery.event_id,
+        eventName: delivery.event_name,
+        webhookMessageId: delivery.event_id,
+        timestampSeconds: Math.floor(Date.now() / 1000),
+      });
+      const started = Date.now();
+      let statusCode: number | null = null;
+      let responseBody: string | null = null;
+      let error: string | null = null;
+      let retryAfterMs: number | null = null;
+      try {
+        const response = await guardedFetch(webhook.url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
+        statusCode = response.status;
+        retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+        responseBody = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);
+      } catch (caught) {
+        error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
+      }
+      const durationMs = Date.now() - started;
+      await db.transaction(async (trx) => {
+        await trx('delivery_attempts')
+          .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
+          .onConflict(['delivery_id', 'attempt_number'])
+          .merge();
+        await trx('webhook_deliveries').where({ id: deliveryId }).update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null });
+      });
+      const outcome = classifyResponse(statusCode);
+      logger.debug({ deliveryId, attemptNumber, statusCode, outcome, durationMs }, 'webhook attempt');
+      return { outcome, statusCode, retryAfterMs };
+    },
+
+    async scheduleNextAttempt(deliveryId: string, delayMs: number): Promise<void> {
+      await db('webhook_deliveries').where({ id: deliveryId }).update({ next_attempt_at: new Date(Date.now() + delayMs) });
+    },
+
+    /**
+     * Ends a delivery. Success resets the subscription's failure count; an exhausted delivery adds
+     * one, and at WEBHOOK_FAILURE_THRESHOLD consecutive ones the subscription is disabled.
+     */
+    async completeDelivery(deliveryId: string, status: 'succeeded' | 'failed', exhausted: boolean): Promise<{ disabledWebhook: boolean }> {
+      return db.transaction(async (trx) => {
+        const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
+          .where({ id: deliveryId, status: 'pending' })
+          .update({ status, completed_at: trx.fn.now(), next_attempt_at: null })
+          .returning('*');
+        if (!delivery) return { disabledWebhook: false };
+        if (status === 'succeeded') {
+          await trx('webhooks').where({ id: delivery.webhook_id }).update({ consecutive_failures: 0 });
+          return { disabledWebhook: false };
+        }
+        if (!exhausted) return { disabledWebhook: false };
+        const [webhook]: WebhookRow[] = await trx('webhooks')
+          .where({ id: delivery.webhook_id })
+          .update({ consecutive_failures: trx.raw('consecutive_failures + 1') })
+          .returning('*');
+        if (webhook.active && webhook.consecutive_failures >= config.WEBHOOK_FAILURE_THRESHOLD) {
+          await trx('webhooks')
+            .where({ id: webhook.id })
+            .update({ active: false, disabled_reason: `${webhook.consecutive_failures} consecutive deliveries failed after every retry`, updated_at: trx.fn.now() });
+          return { disabledWebhook: true };
+        }
+        return { disabledWebhook: false };
+      });
+    },
+
+    /** 410 Gone: the subscriber asked us to stop. */
+    async disableWebhook(webhookId: string, reason: string): Promise<void> {
+      await db('webhooks').where({ id: webhookId }).update({ active: false, disabled_reason: reason, updated_at: db.fn.now() });
+    },
+
+    /** Tells the organisation's developer contact that a subscription was disabled, and how to resume. */
+    async notifyWebhookDisabled(webhookId: string): Promise<boolean> {
+      const row = await db('webhooks as w')
+        .join('organizations as o', 'o.id', 'w.org_id')
+        .where('w.id', webhookId)
+        .first('w.id', 'w.url', 'w.disabled_reason', 'o.name as org_name', 'o.developer_contact_email as contact');
+      if (!row?.contact) return false;
+      await mailer.sendMail({
+        from: config.MAIL_FROM,
+        to: row.contact,
+        subject: `Immoflow webhook disabled: ${row.url}`,
+        text: [
+          `Hello ${row.org_name} team,`,
+          '',
+          `Immoflow disabled your webhook ${row.id} (${row.url}).`,
+          `Reason: ${row.disabled_reason}.`,
+          '',
+          'No further events are sent to it. Fix the endpoint, then re-enable it with',
+          `PATCH /api/v1/webhooks/${row.id} {"active": true}; failed deliveries can be redelivered with`,
+          `POST /api/v1/webhooks/${row.id}/deliveries/{delivery_id}/redeliver.`,
+        ].join('\n'),
+      });
+      return true;
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

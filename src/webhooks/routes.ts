@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../http/app';
+import { authOf, requireFeatureFlag, requireScope, requireSecretKey } from '../http/auth';
+import { sendData } from '../http/envelope';
+import { ApiError } from '../http/errors';
+import { createWebhookService } from './service';
+import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from './schema';
+
+const uuid = z.uuid();
+
+function idParam(value: string | string[] | undefined, what: 'webhook' | 'delivery'): string {
+  // A malformed id names nothing of this organisation: the same answer as an unknown one.
+  if (!uuid.safeParse(value).success) throw ApiError.notFound(`No ${what} with this id in your organization.`);
+  return value as string;
+}
+
+/** Webhook subscriptions (reference 002), dark-shipped behind WEBHOOKS_PUBLIC_API_ENABLED. */
+export function webhooksRouter(deps: AppDeps): Router {
+  const service = createWebhookService(deps.db, deps.config);
+  const webhooks = Router();
+  webhooks.use(requireFeatureFlag('WEBHOOKS_PUBLIC_API_ENABLED'), requireSecretKey);
+
+  webhooks.post('/', requireScope('webhooks:write'), async (req, res) => {
+    sendData(res, await service.create(authOf(req), createWebhookSchema.parse(req.body)), 201);
+  });
+  webhooks.get('/', requireScope('webhooks:read'), async (req, res) => {
+    const data = await service.list(authOf(req));
+    res.json({ data, pagination: { next_cursor: null, has_more: false, limit: data.length } });
+  });
+  webhooks.get('/:id', requireScope('webhooks:read'), async (req, res) => {
+    sendData(res, await service.get(authOf(req), idParam(req.params.id, 'webhook')));
+  });
+  webhooks.patch('/:id', requireScope('webhooks:write'), async (req, res) => {
+    sendData(res, await service.patch(authOf(req), idParam(req.params.id, 'webhook'), patchWebhookSchema.parse(req.body)));
+  });
+  webhooks.delete('/:id', requireScope('webhooks:delete'), async (req, res) => {
+    sendData(res, await service.remove(authOf(req), idParam(req.params.id, 'webhook')));
+  });
+  webhooks.post('/:id/rotate-secret', requireScope('webhooks:write'), async (req, res) => {
+    sendData(res, await service.rotateSecret(authOf(req), idParam(req.params.id, 'webhook')));
+  });
+  webhooks.get('/:id/deliveries', requireScope('webhooks:read'), async (req, res) => {
+    res.json(await service.listDeliveries(authOf(req), idParam(req.params.id, 'webhook'), listDeliveriesQuerySchema.parse(req.query)));
+  });
+  webhooks.get('/:id/deliveries/:deliveryId', requireScope('webhooks:read'), async (req, res) => {
+    sendData(res, await service.getDelivery(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery')));
+  });
+  webhooks.post('/:id/deliveries/:deliveryId/redeliver', requireScope('webhooks:write'), async (req, res) => {
+    const { body, owed } = await service.redeliver(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery'));
+    res.status(202).json(body);
+    setImmediate(() => void deps.outbox.dispatch(owed));
+  });
+  webhooks.post('/:id/test', requireScope('webhooks:write'), async (req, res) => {
+    const { body, owed } = await service.sendTest(authOf(req), idParam(req.params.id, 'webhook'));
+    res.status(202).json(body);
+    setImmediate(() => void deps.outbox.dispatch(owed));
+  });
+
+  const router = Router();
+  router.use('/webhooks', webhooks);
+  return router;
+}

@@ -1,0 +1,47 @@
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks';
+import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry';
+
+// Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal; the subscriber's
+// failures are business retries, made visible as explicit attempts with durable timers below.
+const webhooks = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export interface WebhookDeliveryResult {
+  status: 'succeeded' | 'failed';
+  attempts: number;
+  reason?: 'gone' | 'disabled' | 'exhausted';
+}
+
+/** `webhook-delivery:<deliveryId>`: attempt, record, sleep on the retry schedule, until done. */
+export async function webhookDelivery(input: { orgId: string; webhookId: string; deliveryId: string; retrySchedule: string }): Promise<WebhookDeliveryResult> {
+  const schedule = parseRetrySchedule(input.retrySchedule);
+  if (schedule[0] > 0) await sleep(schedule[0]);
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await webhooks.attemptDelivery(input.deliveryId, attempt);
+    if (result.outcome === 'succeeded') {
+      await webhooks.completeDelivery(input.deliveryId, 'succeeded', false);
+      return { status: 'succeeded', attempts: attempt };
+    }
+    if (result.outcome === 'disabled') {
+      await webhooks.completeDelivery(input.deliveryId, 'failed', false);
+      return { status: 'failed', attempts: attempt - 1, reason: 'disabled' };
+    }
+    if (result.outcome === 'gone') {
+      await webhooks.disableWebhook(input.webhookId, 'the endpoint answered 410 Gone');
+      await webhooks.completeDelivery(input.deliveryId, 'failed', false);
+      await webhooks.notifyWebhookDisabled(input.webhookId);
+      return { status: 'failed', attempts: attempt, reason: 'gone' };
+    }
+    const delay = nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    if (delay === null) {
+      const { disabledWebhook } = await webhooks.completeDelivery(input.deliveryId, 'failed', true);
+      if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
+      return { status: 'failed', attempts: attempt, reason: 'exhausted' };
+    }
+    await webhooks.scheduleNextAttempt(input.deliveryId, delay);
+    await sleep(delay);
+  }
+}
