@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
   const children: ChildProcess[] = [];
   try {
-    const env = { ...process.env, ...stack.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    const env = { ...process.env, ...stack.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
     execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
     const cli = (...args: string[]) => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
     const org = cli('org', 'create', '--name', 'Bench', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--owner-email', 'bench@example.com');

@@ -45,7 +45,21 @@ describe('loadConfig defaults', () => {
       MODERATION_RENT_PER_SQM_MAX: 60,
       MODERATION_REVIEW_TIMEOUT: 259_200_000,
       MODERATION_REVIEW_TIMEOUT_OUTCOME: 'rejected',
+      WEBHOOK_SECRET_ENCRYPTION_KEY: expect.any(String),
+      WEBHOOK_RETRY_SCHEDULE: '0s,5s,5m,30m,2h,5h,10h,10h,10h',
+      WEBHOOK_TIMEOUT: 10_000,
+      WEBHOOK_ALLOW_TARGETS: [],
+      WEBHOOK_SECRET_ROTATION_GRACE: 86_400_000,
+      WEBHOOK_FAILURE_THRESHOLD: 5,
+      SMTP_URL: 'smtp://127.0.0.1:1025',
+      MAIL_FROM: 'Immoflow <no-reply@immoflow.local>',
     });
+  });
+
+  it('has a development-only webhook encryption key, and none in production', () => {
+    expect(Buffer.from(loadConfig({}).WEBHOOK_SECRET_ENCRYPTION_KEY as string, 'base64')).toHaveLength(32);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET_ENCRYPTION_KEY: required in production/);
+    expect(() => loadConfig({ WEBHOOK_SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(/WEBHOOK_SECRET_ENCRYPTION_KEY/);
   });
 
   it('leaves the optional settings unset by default', () => {
@@ -79,6 +93,7 @@ describe('loadConfig overrides', () => {
       DATABASE_URL: 'postgres://app:secret@db.internal:6543/prod',
       TEMPORAL_ADDRESS: 'temporal:7233',
       NODE_ENV: 'production',
+      WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: 'https://api.example.com',
       GEOCODER_URL: 'https://nominatim.example.com',
@@ -220,7 +235,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(33);
+    expect(configVariableNames).toHaveLength(41);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
