@@ -231,7 +231,7 @@ export async function guardedFetch(url: string | URL, init: RequestInit = {}, op
   if (!checked.ok) throw new SsrfBlockedError(checked.reason);
   const dispatcher = opts.dispatcher ?? createGuardedDispatcher(opts);
   const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = init.signal ?? undefined;
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
   try {
     return await fetch(checked.url, { ...init, dispatcher, redirect: 'manual', signal });
   } catch (error) {
