@@ -5,7 +5,9 @@ import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry
 // Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal; the subscriber's
 // failures are business retries, made visible as explicit attempts with durable timers below.
 const webhooks = proxyActivities<WebhookActivities>({
-  startToCloseTimeout: '1 minute',
+  // An attempt is bounded by WEBHOOK_TIMEOUT (10 s) plus two short writes; a worker that dies
+  // mid-attempt is noticed after this, not after minutes.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 

@@ -4,6 +4,7 @@ import { EVENT_NAMES } from '../domain/events';
 import { listEventsQuerySchema } from '../events/routes';
 import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
+import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from '../webhooks/schema';
 
 const errorSchema = z
   .object({
@@ -34,7 +35,7 @@ function errors(...statuses: number[]) {
     401: 'UNAUTHENTICATED: missing, unknown or revoked key',
     403: 'INSUFFICIENT_SCOPE (pk_ key or missing scope) or FORBIDDEN (plan limit, owner_email)',
     404: 'NOT_FOUND: flag off, or the listing belongs to another organization',
-    409: 'IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_USE or INVALID_STATUS_TRANSITION',
+    409: 'IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_USE, INVALID_STATUS_TRANSITION or WEBHOOK_INACTIVE',
     413: 'PAYLOAD_TOO_LARGE',
     429: 'RATE_LIMITED (see Retry-After)',
     503: 'A dependency is down (DATABASE_UNAVAILABLE, …); retry',
@@ -111,6 +112,35 @@ export function buildOpenApiDocument(serverUrl: string) {
       ...errors(400, 401, 403, 429, 503),
     },
   });
+  const webhookId = z.object({ id: z.uuid() });
+  const deliveryIds = z.object({ id: z.uuid(), delivery_id: z.uuid() });
+  const webhookRoutes: { method: 'get' | 'post' | 'patch' | 'delete'; path: string; summary: string; params?: z.ZodObject; body?: z.ZodType; query?: z.ZodObject; status: number }[] = [
+    { method: 'post', path: '/api/v1/webhooks', summary: 'Create a subscription; the response carries the secret, once', body: createWebhookSchema, status: 201 },
+    { method: 'get', path: '/api/v1/webhooks', summary: 'List subscriptions (never the secret)', status: 200 },
+    { method: 'get', path: '/api/v1/webhooks/{id}', summary: 'Get a subscription', params: webhookId, status: 200 },
+    { method: 'patch', path: '/api/v1/webhooks/{id}', summary: 'Update a subscription; {"active": true} re-enables it', params: webhookId, body: patchWebhookSchema, status: 200 },
+    { method: 'delete', path: '/api/v1/webhooks/{id}', summary: 'Delete a subscription (needs webhooks:delete)', params: webhookId, status: 200 },
+    { method: 'post', path: '/api/v1/webhooks/{id}/rotate-secret', summary: 'New secret, shown once; the old one signs on for the grace period', params: webhookId, status: 200 },
+    { method: 'get', path: '/api/v1/webhooks/{id}/deliveries', summary: 'Deliveries (offset pagination; no payloads or bodies)', params: webhookId, query: listDeliveriesQuerySchema, status: 200 },
+    { method: 'get', path: '/api/v1/webhooks/{id}/deliveries/{delivery_id}', summary: 'A delivery with every attempt', params: deliveryIds, status: 200 },
+    { method: 'post', path: '/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver', summary: 'Redeliver (202; 409 WEBHOOK_INACTIVE while disabled)', params: deliveryIds, status: 202 },
+    { method: 'post', path: '/api/v1/webhooks/{id}/test', summary: 'Send a signed webhook.test event', params: webhookId, status: 202 },
+  ];
+  for (const route of webhookRoutes) {
+    registry.registerPath({
+      method: route.method,
+      path: route.path,
+      summary: route.summary,
+      tags: ['Webhooks'],
+      request: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses: { [route.status]: { description: 'OK' }, ...errors(400, 401, 403, 404, 409, 429, 503) },
+    });
+  }
+
   registry.registerPath({
     method: 'get',
     path: '/api/v1/me',
