@@ -145,7 +145,11 @@ describe('delivery', () => {
     expect(() => new Webhook(webhook.secret).verify(last.rawBody, last.headers as Record<string, string>)).not.toThrow();
     expect(verifyLikeReference002('whsec_wrong', Buffer.from(last.rawBody), String(last.headers['x-webhook-signature']))).toBe(false);
 
-    const list = await api.request('GET', `/api/v1/webhooks/${webhook.id}/deliveries?status=succeeded&page=1&per_page=50`, { key: org.secretKey });
+    // The subscriber has the 4th attempt; the worker records it right after the response.
+    const list = await eventually(async () => {
+      const response = await api.request('GET', `/api/v1/webhooks/${webhook.id}/deliveries?status=succeeded&page=1&per_page=50`, { key: org.secretKey });
+      return response.body.pagination.total === 1 ? response : undefined;
+    });
     expect(list.body.pagination).toMatchObject({ page: 1, per_page: 50, total: 1 });
     expect(list.body.data[0]).not.toHaveProperty('payload');
     const detail = await api.request('GET', `/api/v1/webhooks/${webhook.id}/deliveries/${list.body.data[0].id}`, { key: org.secretKey });
