@@ -83,14 +83,21 @@ export function createWebhookActivities({ db, config, outbox, logger }: Activity
         error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
       }
       const durationMs = Date.now() - started;
+      const outcome = classifyResponse(statusCode);
       await db.transaction(async (trx) => {
         await trx('delivery_attempts')
           .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
           .onConflict(['delivery_id', 'attempt_number'])
           .merge();
-        await trx('webhook_deliveries').where({ id: deliveryId }).update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null });
+        // A success completes the delivery in the same transaction: the common path is one activity.
+        const completion = outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
+        await trx('webhook_deliveries')
+          .where({ id: deliveryId })
+          .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null, ...completion });
+        if (outcome === 'succeeded' && webhook.consecutive_failures > 0) {
+          await trx('webhooks').where({ id: webhook.id }).update({ consecutive_failures: 0 });
+        }
       });
-      const outcome = classifyResponse(statusCode);
       logger.debug({ deliveryId, attemptNumber, statusCode, outcome, durationMs }, 'webhook attempt');
       return { outcome, statusCode, retryAfterMs };
     },
@@ -100,21 +107,16 @@ export function createWebhookActivities({ db, config, outbox, logger }: Activity
     },
 
     /**
-     * Ends a delivery. Success resets the subscription's failure count; an exhausted delivery adds
-     * one, and at WEBHOOK_FAILURE_THRESHOLD consecutive ones the subscription is disabled.
+     * Ends a delivery as failed. An exhausted one adds to the subscription's consecutive failures
+     * (a success resets them, in attemptDelivery); at WEBHOOK_FAILURE_THRESHOLD it is disabled.
      */
-    async completeDelivery(deliveryId: string, status: 'succeeded' | 'failed', exhausted: boolean): Promise<{ disabledWebhook: boolean }> {
+    async failDelivery(deliveryId: string, exhausted: boolean): Promise<{ disabledWebhook: boolean }> {
       return db.transaction(async (trx) => {
         const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
           .where({ id: deliveryId, status: 'pending' })
-          .update({ status, completed_at: trx.fn.now(), next_attempt_at: null })
+          .update({ status: 'failed', completed_at: trx.fn.now(), next_attempt_at: null })
           .returning('*');
-        if (!delivery) return { disabledWebhook: false };
-        if (status === 'succeeded') {
-          await trx('webhooks').where({ id: delivery.webhook_id }).update({ consecutive_failures: 0 });
-          return { disabledWebhook: false };
-        }
-        if (!exhausted) return { disabledWebhook: false };
+        if (!delivery || !exhausted) return { disabledWebhook: false };
         const [webhook]: WebhookRow[] = await trx('webhooks')
           .where({ id: delivery.webhook_id })
           .update({ consecutive_failures: trx.raw('consecutive_failures + 1') })

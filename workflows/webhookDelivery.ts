@@ -23,23 +23,21 @@ export async function webhookDelivery(input: { orgId: string; webhookId: string;
   if (schedule[0] > 0) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
     const result = await webhooks.attemptDelivery(input.deliveryId, attempt);
-    if (result.outcome === 'succeeded') {
-      await webhooks.completeDelivery(input.deliveryId, 'succeeded', false);
-      return { status: 'succeeded', attempts: attempt };
-    }
+    // A success was recorded as complete by the attempt itself.
+    if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
     if (result.outcome === 'disabled') {
-      await webhooks.completeDelivery(input.deliveryId, 'failed', false);
+      await webhooks.failDelivery(input.deliveryId, false);
       return { status: 'failed', attempts: attempt - 1, reason: 'disabled' };
     }
     if (result.outcome === 'gone') {
       await webhooks.disableWebhook(input.webhookId, 'the endpoint answered 410 Gone');
-      await webhooks.completeDelivery(input.deliveryId, 'failed', false);
+      await webhooks.failDelivery(input.deliveryId, false);
       await webhooks.notifyWebhookDisabled(input.webhookId);
       return { status: 'failed', attempts: attempt, reason: 'gone' };
     }
     const delay = nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
     if (delay === null) {
-      const { disabledWebhook } = await webhooks.completeDelivery(input.deliveryId, 'failed', true);
+      const { disabledWebhook } = await webhooks.failDelivery(input.deliveryId, true);
       if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
       return { status: 'failed', attempts: attempt, reason: 'exhausted' };
     }
