@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationMs } from './domain/duration';
+import { DEFAULT_TASK_QUEUE } from './domain/workflowIds';
 
 /**
  * The single source of runtime configuration. Every process (api, worker, cli, scripts) reads
@@ -27,7 +28,7 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('immoflow'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
   S3_ENDPOINT: httpUrl().default('http://127.0.0.1:9000'),
   S3_REGION: z.string().default('us-east-1'),

@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   const client = await temporal.get();
   await ensureSearchAttributes(client.connection as Connection, config.TEMPORAL_NAMESPACE);
   await ensureBuckets(storage, config);
-  const scheduleState = await registerSchedule(client, resyncScheduleOptions(config));
-  logger.info({ schedule: 'schedule:resync', state: scheduleState }, 'resync schedule registered');
+  const resync = resyncScheduleOptions(config);
+  const scheduleState = await registerSchedule(client, resync);
+  logger.info({ schedule: resync.scheduleId, state: scheduleState }, 'resync schedule registered');
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxDispatcher(db, temporal, logger);

@@ -12,7 +12,18 @@ export const workflowIds = {
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
 } as const;
 
+export const DEFAULT_TASK_QUEUE = 'immoflow';
+
+/**
+ * A schedule's action targets one task queue, so deployments (or test runs) sharing a Temporal
+ * namespace under other task queues get their own schedule instead of overwriting each other's.
+ * The standard deployment keeps the plain ids.
+ */
+function perQueue(base: string, taskQueue: string): string {
+  return taskQueue === DEFAULT_TASK_QUEUE ? base : `${base}:${taskQueue}`;
+}
+
 export const scheduleIds = {
-  resync: 'schedule:resync',
-  tokenRefresh: 'schedule:token-refresh',
+  resync: (taskQueue: string) => perQueue('schedule:resync', taskQueue),
+  tokenRefresh: (taskQueue: string) => perQueue('schedule:token-refresh', taskQueue),
 } as const;

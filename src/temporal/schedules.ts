@@ -5,7 +5,7 @@ import { taskQueues } from './taskQueues';
 
 export function resyncScheduleOptions(config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'OUTBOX_RESYNC_INTERVAL'>): ScheduleOptions {
   return {
-    scheduleId: scheduleIds.resync,
+    scheduleId: scheduleIds.resync(taskQueues(config).main),
     spec: { intervals: [{ every: config.OUTBOX_RESYNC_INTERVAL }] },
     action: {
       type: 'startWorkflow',

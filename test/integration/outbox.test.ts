@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const client = await worker.ctx.deps.temporal.get();
-  await client.schedule.getHandle('schedule:resync').delete().catch(() => undefined);
+  await client.schedule.getHandle(resyncScheduleOptions(worker.ctx.deps.config).scheduleId).delete().catch(() => undefined);
   worker.instance.shutdown();
   await worker.running;
   await worker.connection.close();
@@ -75,7 +75,7 @@ it('starts a workflow committed while Temporal was down, through the resync sche
   expect(runs).toEqual([description.runId]);
 
   // The sweep itself ran as a workflow started by the schedule, visible to operators.
-  const sweeps = await client.schedule.getHandle('schedule:resync').describe();
+  const sweeps = await client.schedule.getHandle(options.scheduleId).describe();
   expect(sweeps.info.recentActions.length).toBeGreaterThan(0);
 
   await client.workflow.getHandle(workflowId).terminate('test finished');

@@ -57,6 +57,9 @@ describe('workflowIds', () => {
 
 describe('scheduleIds', () => {
   it('names the resync and token-refresh schedules', () => {
-    expect(scheduleIds).toEqual({ resync: 'schedule:resync', tokenRefresh: 'schedule:token-refresh' });
+    expect(scheduleIds.resync('immoflow')).toBe('schedule:resync');
+    expect(scheduleIds.tokenRefresh('immoflow')).toBe('schedule:token-refresh');
+    // Another task queue in the same namespace gets its own schedule.
+    expect(scheduleIds.resync('staging')).toBe('schedule:resync:staging');
   });
 });
