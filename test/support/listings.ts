@@ -8,7 +8,8 @@ export function completeListing(overrides: Record<string, unknown> = {}) {
     title: 'Bright 2-room apartment',
     description: 'Quiet courtyard flat with balcony, fitted kitchen and parquet floors.',
     street: 'Beispielstraße',
-    house_number: String(1 + Math.floor(Math.random() * 200)),
+    // A unique address per listing: two listings at one address trigger the duplicate rule (needs_review).
+    house_number: String(1 + Math.floor(Math.random() * 1_000_000)),
     zip_code: '10115',
     city: 'Berlin',
     property_type: 'apartment',
