@@ -1,4 +1,15 @@
-import { allHandlersFinished, condition, defineQuery, defineSignal, defineUpdate, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { GeocodingActivities } from '../activities/geocoding';
 import type { ListingActivities } from '../activities/listings';
 import {
@@ -22,6 +33,8 @@ export const reviewUpdate = defineUpdate<ListingPublishResult, [ReviewDecision]>
 /** The same decision as a signal, for tools that can only signal. */
 export const reviewSignal = defineSignal<[ReviewDecision]>('reviewDecision');
 export const awaitingReviewQuery = defineQuery<boolean>('awaitingReview');
+/** Sent by the run of a newer revision: this revision will never be applied, stop waiting. */
+export const supersededSignal = defineSignal('superseded');
 
 /**
  * One write of one listing (id `listing-publish:<listingId>:r<revision>`): moderation, an
@@ -29,6 +42,13 @@ export const awaitingReviewQuery = defineQuery<boolean>('awaitingReview');
  * only if the listing is still at this revision.
  */
 export async function listingPublish(input: ListingPublishInput): Promise<ListingPublishResult> {
+  if (input.supersedes) {
+    try {
+      await getExternalWorkflowHandle(input.supersedes).signal(supersededSignal);
+    } catch {
+      // That run has already finished (decided or timed out): nothing to stop.
+    }
+  }
   if (input.action === 'delete') {
     await listings.applyUnpublish(input);
     return { outcome: 'deleted' };
@@ -46,7 +66,11 @@ export async function listingPublish(input: ListingPublishInput): Promise<Listin
 
   // Register handlers before anything can block, so a decision is never dropped.
   let awaitingReview = false;
+  let superseded = false;
   let decision: ReviewDecision | undefined;
+  setHandler(supersededSignal, () => {
+    superseded = true;
+  });
   let result: ListingPublishResult | undefined;
   setHandler(awaitingReviewQuery, () => awaitingReview);
   setHandler(reviewSignal, (incoming) => {
@@ -72,8 +96,9 @@ export async function listingPublish(input: ListingPublishInput): Promise<Listin
     if (!marked) return { outcome: 'superseded' };
     awaitingReview = true;
     log.info('listing waits for an operator review', { listingId: input.listingId, revision: input.revision });
-    await condition(() => decision !== undefined, snapshot.reviewTimeoutMs);
+    await condition(() => decision !== undefined || superseded, snapshot.reviewTimeoutMs);
     awaitingReview = false;
+    if (superseded && decision === undefined) return { outcome: 'superseded' };
     moderation = resolveReview(verdict, decision, snapshot.reviewTimeoutOutcome);
   }
 

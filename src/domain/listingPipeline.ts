@@ -12,6 +12,8 @@ export interface ListingPublishInput {
   /** Geocode only when the address changed (or was never geocoded). */
   addressChanged: boolean;
   action: 'set' | 'delete';
+  /** The run of an older revision still waiting for a review: this write ends its wait. */
+  supersedes?: string;
 }
 
 export interface ReviewDecision {

@@ -49,6 +49,11 @@ async function selectListing(db: Db, orgId: string, where: Record<string, unknow
   return query;
 }
 
+/** An older revision's run that waits for an operator; the next write tells it to stop waiting. */
+function pendingReview(row: ListingRow): { supersedes?: string } {
+  return row.moderation_state === 'needs_review' && row.review_workflow_id ? { supersedes: row.review_workflow_id } : {};
+}
+
 /** Listings: the transactional half of every write (DESIGN §5); the pipeline runs in Temporal. */
 export function createListingService(db: Db, taskQueue: string) {
   async function resolveOwner(trx: Db, auth: AuthContext, ownerEmail: string | undefined): Promise<string | null> {
@@ -144,6 +149,7 @@ export function createListingService(db: Db, taskQueue: string) {
       wasPublished: current.publication_state === 'published',
       addressChanged: normalized !== current.normalized_address || current.geo_precision === null,
       action: 'set',
+      ...pendingReview(current),
     });
     return { row: updated, owed };
   }
@@ -226,6 +232,7 @@ export function createListingService(db: Db, taskQueue: string) {
           wasPublished: current.publication_state === 'published',
           addressChanged: false,
           action: 'delete',
+          ...pendingReview(current),
         });
         await beforeCommit?.(trx, { id: current.id });
         return { owedWorkflows: [owed, ...sink.owed] };

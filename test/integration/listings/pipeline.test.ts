@@ -157,3 +157,19 @@ it('applies a pipeline result only at its own revision: a superseded run writes 
   const moderated = (await eventsOf(api, org.secretKey, id)).filter((event) => event.eventName === 'listing.moderated');
   expect(moderated.map((event) => event.eventPayload.revision)).toEqual([2]);
 });
+
+it('ends the wait of a revision under review when a newer revision is written', async () => {
+  const created = await api.request('POST', '/api/v1/listings', {
+    key: org.secretKey,
+    body: completeListing({ status: 'active', description: 'Viewings: call 0171 2345678.' }),
+  });
+  const id = created.body.data.id;
+  expect((await untilModerated(id, 1)).moderation.state).toBe('needs_review');
+
+  // The CRM fixes the text; revision 1's run must not keep waiting for an operator.
+  await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { description: 'Viewings by appointment.' } });
+  const client = await ctx.deps.temporal.get();
+  expect(await client.workflow.getHandle(`listing-publish:${id}:r1`).result()).toEqual({ outcome: 'superseded' });
+  const fixed = await untilModerated(id, 2);
+  expect(fixed).toMatchObject({ moderation: { state: 'approved' }, publication: { state: 'published' } });
+});
