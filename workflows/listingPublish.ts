@@ -91,14 +91,23 @@ export async function listingPublish(input: ListingPublishInput): Promise<Listin
     },
   );
 
+  // Every exit after this point answers a pending review Update before the run completes.
+  const finish = async (outcome: ListingPublishResult): Promise<ListingPublishResult> => {
+    result = outcome;
+    await condition(allHandlersFinished);
+    return outcome;
+  };
+
   if (verdict.outcome === 'needs_review' && snapshot.status === 'active') {
-    const marked = await listings.markNeedsReview(input, verdict, workflowInfo().workflowId);
-    if (!marked) return { outcome: 'superseded' };
+    // Open for decisions before the state is visible to operators (markNeedsReview), so a
+    // decision sent the moment the API shows needs_review is never refused.
     awaitingReview = true;
+    const marked = await listings.markNeedsReview(input, verdict, workflowInfo().workflowId);
+    if (!marked) return finish({ outcome: 'superseded' });
     log.info('listing waits for an operator review', { listingId: input.listingId, revision: input.revision });
     await condition(() => decision !== undefined || superseded, snapshot.reviewTimeoutMs);
     awaitingReview = false;
-    if (superseded && decision === undefined) return { outcome: 'superseded' };
+    if (superseded && decision === undefined) return finish({ outcome: 'superseded' });
     moderation = resolveReview(verdict, decision, snapshot.reviewTimeoutOutcome);
   }
 
@@ -120,8 +129,5 @@ export async function listingPublish(input: ListingPublishInput): Promise<Listin
   }
 
   const applied = await listings.applyPipelineResult(input, moderation, geo);
-  result = applied.applied ? { outcome: moderation.outcome, publicationState: applied.publicationState ?? undefined } : { outcome: 'superseded' };
-  // Let a pending review Update return its answer before the run completes.
-  await condition(allHandlersFinished);
-  return result;
+  return finish(applied.applied ? { outcome: moderation.outcome, publicationState: applied.publicationState ?? undefined } : { outcome: 'superseded' });
 }
