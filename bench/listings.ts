@@ -6,13 +6,13 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
+import { percentile, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
  * pg baseline, side by side in one run; POST → listing.published latency at 20 writes/s; peak RSS
  * of the API and the worker. Everything runs on loopback against the real engines.
  */
-const root = path.resolve(__dirname, '..');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = [16, 64];
 const PIPELINE_RATE = 20;
@@ -26,12 +26,7 @@ interface LoadResult {
   p99_ms: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 function listingBody(i: number) {
   return {
@@ -79,23 +74,6 @@ async function load(url: string, headers: Record<string, string>, concurrency: n
   return { requests: latencies.length, errors, throughput: round(latencies.length / elapsed), p50_ms: round(percentile(latencies, 50), 2), p99_ms: round(percentile(latencies, 99), 2) };
 }
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes(ready)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
-  });
-}
 
 /** Peak resident set size (VmHWM) of a process, in MiB. */
 function peakRssMiB(pid: number | undefined): number | null {
@@ -215,12 +193,10 @@ async function main(): Promise<void> {
 }
 
 function writeMarkdown(result: any): void {
-  const file = path.join(root, 'docs/BENCHMARKS.md');
   const rows = Object.entries(result.upsert as Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }>)
     .map(([level, v]) => `| ${level.slice(1)} | ${v.api.throughput} | ${v.api.p50_ms} | ${v.api.p99_ms} | ${v.baseline.throughput} | ${v.baseline.p50_ms} | ${v.baseline.p99_ms} | **${v.ratio}** |`)
     .join('\n');
-  const section = `<!-- bench:listings:start -->
-Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${result.duration_ms_per_level / 1000} s per level, API and baseline side by side in one run.
+  const section = `Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${result.duration_ms_per_level / 1000} s per level, API and baseline side by side in one run.
 
 | connections | API req/s | API p50 ms | API p99 ms | baseline req/s | baseline p50 ms | baseline p99 ms | ratio |
 |---|---|---|---|---|---|---|---|
@@ -228,13 +204,8 @@ ${rows}
 
 POST (status active) → \`listing.published\` in the events table at ${result.pipeline.rate_per_second} writes/s: p50 **${result.pipeline.post_to_published_p50_ms} ms**, p99 **${result.pipeline.post_to_published_p99_ms} ms** (${result.pipeline.published}/${result.pipeline.writes} published).
 
-Peak RSS: API ${result.peak_rss_mib.api} MiB, worker ${result.peak_rss_mib.worker} MiB.
-<!-- bench:listings:end -->`;
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const next = current.includes('<!-- bench:listings:start -->')
-    ? current.replace(/<!-- bench:listings:start -->[\s\S]*<!-- bench:listings:end -->/, section)
-    : `${current.trimEnd()}\n\n## Listings (\`npm run bench:listings\`)\n\n${section}\n`;
-  fs.writeFileSync(file, next);
+Peak RSS: API ${result.peak_rss_mib.api} MiB, worker ${result.peak_rss_mib.worker} MiB.`;
+  writeBenchmarkSection('listings', 'Listings (`npm run bench:listings`)', section);
 }
 
 main().catch((error) => {

@@ -14,6 +14,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
+import { percentile, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:webhooks` (issue 4): deliveries/s and event-committed → subscriber-received
@@ -21,33 +22,11 @@ import { startStack } from '../scripts/stack/stack';
  * workflows each running one no-op activity, same Temporal server, default worker settings — and
  * (b) the network's ceiling — the same signed POSTs from a plain fetch loop.
  */
-const root = path.resolve(__dirname, '..');
 const TOTAL_DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);
 const CONCURRENCY = 10;
 const SCENARIOS = [1, 10];
 
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output.slice(-2000)}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes(ready)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`)));
-  });
-}
 
 /** Runs `count` async jobs with at most `concurrency` in flight. */
 async function pool(count: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
@@ -208,22 +187,15 @@ async function main(): Promise<void> {
 }
 
 function writeMarkdown(result: { measured_at: string; machine: { cpus: number; memory_gib: number; node: string }; scenarios: Record<string, any>; concurrency: number }): void {
-  const file = path.join(root, 'docs/BENCHMARKS.md');
   const rows = Object.values(result.scenarios)
     .map((s) => `| ${s.subscriptions} | ${s.deliveries} | ${s.deliveries_per_s} | ${s.latency_p50_ms} | ${s.latency_p99_ms} | ${s.engine_workflows_per_s} | **${s.ratio}** | ${s.network_posts_per_s} |`)
     .join('\n');
-  const section = `<!-- bench:webhooks:start -->
-Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${result.concurrency} events in flight; all three columns side by side in one run.
+  const section = `Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${result.concurrency} events in flight; all three columns side by side in one run.
 
 | subscriptions | deliveries | deliveries/s | commit → received p50 ms | p99 ms | engine no-op workflows/s | ratio | plain signed POSTs/s |
 |---|---|---|---|---|---|---|---|
-${rows}
-<!-- bench:webhooks:end -->`;
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const next = current.includes('<!-- bench:webhooks:start -->')
-    ? current.replace(/<!-- bench:webhooks:start -->[\s\S]*<!-- bench:webhooks:end -->/, section)
-    : `${current.trimEnd()}\n\n## Webhooks (\`npm run bench:webhooks\`)\n\n${section}\n`;
-  fs.writeFileSync(file, next);
+${rows}`;
+  writeBenchmarkSection('webhooks', 'Webhooks (`npm run bench:webhooks`)', section);
 }
 
 main().catch((error) => {

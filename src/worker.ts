@@ -1,7 +1,7 @@
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { createDb } from './db/knex';
+import { createDb, createRelaxedDb } from './db/knex';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry, serveMetrics } from './observability/metrics';
 import { createOutboxDispatcher } from './outbox/service';
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   const db = createDb(config);
+  const relaxedDb = createRelaxedDb(config);
   const storage = createStorageClient(config);
   const temporal = createTemporalClientProvider(config);
   const metrics = createMetricsRegistry('worker');
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   logger.info({ schedule: resync.scheduleId, state: scheduleState }, 'resync schedule registered');
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const outbox = createOutboxDispatcher(db, temporal, logger);
+  const outbox = createOutboxDispatcher(db, temporal, logger, relaxedDb);
   const deps = { config, db, logger, storage, outbox };
   const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   metricsServer?.close();
   await connection.close();
   await temporal.close();
-  await db.destroy();
+  await Promise.all([db.destroy(), relaxedDb.destroy()]);
   logger.info('worker stopped');
 }
 

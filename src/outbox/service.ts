@@ -34,6 +34,8 @@ export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId:
   return start;
 }
 
+const DISPATCH_PARALLELISM = 8;
+
 function fromRow(row: OutboxRow): WorkflowStart {
   return { workflowType: row.workflow_type, workflowId: row.workflow_id, taskQueue: row.task_queue, args: row.args, searchAttributes: row.search_attributes };
 }
@@ -82,7 +84,7 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
     /** Fast path after commit. Never throws: a failure leaves the row for the resync sweep. */
     async dispatch(owed: WorkflowStart[]): Promise<{ started: number; deferred: number }> {
       let started = 0;
-      for (const workflow of owed) {
+      const startOne = async (workflow: WorkflowStart) => {
         try {
           await start(workflow);
           await markStarted(relaxedDb, workflow.workflowId);
@@ -91,6 +93,10 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
           logger.warn({ err: error, workflowId: workflow.workflowId }, 'workflow start deferred to the resync sweep');
           await markFailed(relaxedDb, workflow.workflowId, error).catch(() => undefined);
         }
+      };
+      // A fan-out owes up to one start per subscription: a few at a time, not one after another.
+      for (let index = 0; index < owed.length; index += DISPATCH_PARALLELISM) {
+        await Promise.all(owed.slice(index, index + DISPATCH_PARALLELISM).map(startOne));
       }
       return { started, deferred: owed.length - started };
     },
