@@ -20,10 +20,12 @@ export interface EventRow {
 export interface EventFanoutSink {
   taskQueue: string;
   owed: WorkflowStart[];
+  /** Whether an org has an active subscription, asked once per transaction, not once per event. */
+  subscribed: Map<string, boolean>;
 }
 
 export function eventFanoutSink(taskQueue: string): EventFanoutSink {
-  return { taskQueue, owed: [] };
+  return { taskQueue, owed: [], subscribed: new Map() };
 }
 
 /**
@@ -33,8 +35,11 @@ export function eventFanoutSink(taskQueue: string): EventFanoutSink {
  */
 export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
   const [row]: EventRow[] = await trx('events').insert({ org_id: orgId, name, payload }).returning('*');
-  const subscribed = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').first(trx.raw('1'));
-  if (subscribed) {
+  if (!sink.subscribed.has(orgId)) {
+    const any = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').first(trx.raw('1'));
+    sink.subscribed.set(orgId, Boolean(any));
+  }
+  if (sink.subscribed.get(orgId)) {
     sink.owed.push(
       await enqueueWorkflowStart(
         trx,

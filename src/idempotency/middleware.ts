@@ -38,25 +38,25 @@ export function idempotency(db: Db, relaxedDb: Db, ttlMs: number): RequestHandle
     const claimed = await claim(relaxedDb, orgId, key, hash, ttlMs);
     if (!claimed) {
       const stored: StoredKey | undefined = await db('idempotency_keys').where({ org_id: orgId, key }).first();
-      if (!stored) throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is being processed; retry shortly.', undefined, { 'Retry-After': '1' });
-      if (stored.request_hash !== hash) {
+      if (stored && stored.request_hash !== hash) {
         throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body. Use a fresh key per distinct payload.');
       }
-      if (stored.state === 'in_flight') {
+      // Not visible yet (the claim commits without waiting) or still running: never a second execution.
+      if (!stored || stored.state === 'in_flight') {
         throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is being processed; retry shortly.', undefined, { 'Retry-After': '1' });
       }
       res.setHeader('Idempotent-Replayed', 'true');
       res.status(stored.response_status ?? 200).json(stored.response_body);
       return;
     }
-    const claim_: IdempotencyClaim = { orgId, key, completedWithinWrite: false };
-    res.locals.idempotency = claim_;
+    const pending: IdempotencyClaim = { orgId, key, completedWithinWrite: false };
+    res.locals.idempotency = pending;
     captureResponse(res, async (status, body) => {
-      if (claim_.completedWithinWrite) return;
+      if (pending.completedWithinWrite) return;
       if (status >= 500) {
         await db('idempotency_keys').where({ org_id: orgId, key }).delete();
       } else {
-        await storeResponse(db, claim_, status, body);
+        await storeResponse(db, pending, status, body);
       }
     });
     next();

@@ -4,27 +4,19 @@ import { authOf, requireFeatureFlag, requireScope, requireSecretKey } from '../h
 import { sendData, sendList } from '../http/envelope';
 import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
-import type { WorkflowStart } from '../domain/outbox';
+import { uuidParamOr404 } from '../http/params';
 import { completeIdempotentRequest, idempotency } from '../idempotency/middleware';
 import { taskQueues } from '../temporal/taskQueues';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
 
-function parseListingId(id: string | string[] | undefined): string {
-  const parsed = listingIdSchema.safeParse(id);
-  // A malformed id cannot name a listing of this organisation: same answer as a missing one.
-  if (!parsed.success) throw ApiError.notFound('No listing with this id in your organization.');
-  return parsed.data;
-}
+const LISTING_NOT_FOUND = 'No listing with this id in your organization.';
+const parseListingId = (id: string | string[] | undefined) => uuidParamOr404(id, LISTING_NOT_FOUND);
 
 /** The listings write surface of reference 000, dark-shipped behind LISTINGS_WRITE_API_ENABLED. */
 export function listingsRouter(deps: AppDeps): Router {
   const service = createListingService(deps.db, taskQueues(deps.config).main);
   const idempotent = idempotency(deps.db, deps.relaxedDb, deps.config.IDEMPOTENCY_TTL);
-  // Respond first, then start the owed workflows: the outbox makes the start durable either way.
-  const dispatchAfterResponse = (owed: WorkflowStart[]) => {
-    setImmediate(() => void deps.outbox.dispatch(owed));
-  };
 
   const listings = Router();
   listings.use(requireFeatureFlag('LISTINGS_WRITE_API_ENABLED'), requireSecretKey);
@@ -35,7 +27,7 @@ export function listingsRouter(deps: AppDeps): Router {
       completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing }),
     );
     sendData(res, result.listing, result.created ? 201 : 200);
-    dispatchAfterResponse(result.owedWorkflows);
+    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   listings.get('/', requireScope('listings:read'), async (req, res) => {
@@ -53,7 +45,7 @@ export function listingsRouter(deps: AppDeps): Router {
     const input = patchListingSchema.parse(req.body);
     const result = await service.patch(authOf(req), id, input, (trx, outcome) => completeIdempotentRequest(trx, res, 200, { data: outcome.listing }));
     sendData(res, result.listing);
-    dispatchAfterResponse(result.owedWorkflows);
+    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   listings.delete('/:id', requireScope('listings:delete'), idempotent, async (req, res) => {
@@ -62,7 +54,7 @@ export function listingsRouter(deps: AppDeps): Router {
       completeIdempotentRequest(trx, res, 200, { data: deleted(outcome.id) }),
     );
     sendData(res, deleted(String(req.params.id)));
-    dispatchAfterResponse(result.owedWorkflows);
+    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   const router = Router();

@@ -80,7 +80,7 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
     await executor('outbox').where({ workflow_id: workflowId }).update({ attempts: executor.raw('attempts + 1'), last_error: describe(error) });
   }
 
-  return {
+  const dispatcher = {
     /** Fast path after commit. Never throws: a failure leaves the row for the resync sweep. */
     async dispatch(owed: WorkflowStart[]): Promise<{ started: number; deferred: number }> {
       let started = 0;
@@ -99,6 +99,14 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
         await Promise.all(owed.slice(index, index + DISPATCH_PARALLELISM).map(startOne));
       }
       return { started, deferred: owed.length - started };
+    },
+
+    /**
+     * Dispatch without making the caller wait: used right after an HTTP response is sent. The
+     * outbox rows already make these starts durable; this only makes them fast.
+     */
+    dispatchSoon(owed: WorkflowStart[]): void {
+      if (owed.length) setImmediate(() => void dispatcher.dispatch(owed));
     },
 
     /**
@@ -129,6 +137,7 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
       });
     },
   };
+  return dispatcher;
 }
 
 export type OutboxDispatcher = ReturnType<typeof createOutboxDispatcher>;

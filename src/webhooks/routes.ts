@@ -1,19 +1,13 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { AppDeps } from '../http/app';
 import { authOf, requireFeatureFlag, requireScope, requireSecretKey } from '../http/auth';
 import { sendData } from '../http/envelope';
-import { ApiError } from '../http/errors';
+import { uuidParamOr404 } from '../http/params';
 import { createWebhookService } from './service';
 import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from './schema';
 
-const uuid = z.uuid();
-
-function idParam(value: string | string[] | undefined, what: 'webhook' | 'delivery'): string {
-  // A malformed id names nothing of this organisation: the same answer as an unknown one.
-  if (!uuid.safeParse(value).success) throw ApiError.notFound(`No ${what} with this id in your organization.`);
-  return value as string;
-}
+const idParam = (value: string | string[] | undefined, what: 'webhook' | 'delivery') =>
+  uuidParamOr404(value, `No ${what} with this id in your organization.`);
 
 /** Webhook subscriptions (reference 002), dark-shipped behind WEBHOOKS_PUBLIC_API_ENABLED. */
 export function webhooksRouter(deps: AppDeps): Router {
@@ -49,12 +43,12 @@ export function webhooksRouter(deps: AppDeps): Router {
   webhooks.post('/:id/deliveries/:deliveryId/redeliver', requireScope('webhooks:write'), async (req, res) => {
     const { body, owed } = await service.redeliver(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery'));
     res.status(202).json(body);
-    setImmediate(() => void deps.outbox.dispatch(owed));
+    deps.outbox.dispatchSoon(owed);
   });
   webhooks.post('/:id/test', requireScope('webhooks:write'), async (req, res) => {
     const { body, owed } = await service.sendTest(authOf(req), idParam(req.params.id, 'webhook'));
     res.status(202).json(body);
-    setImmediate(() => void deps.outbox.dispatch(owed));
+    deps.outbox.dispatchSoon(owed);
   });
 
   const router = Router();

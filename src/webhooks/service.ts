@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { validateEventPatterns } from '../domain/eventPatterns';
@@ -185,7 +186,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
       return db.transaction(async (trx) => {
         const webhook = await find(trx, auth, id, true);
         if (!webhook.active) throw new ApiError(409, 'WEBHOOK_INACTIVE', 'This webhook is disabled. Re-enable it with PATCH {"active": true} first.');
-        const [eventId] = await trx.raw<{ rows: { id: string }[] }>('select gen_random_uuid() as id').then((result) => result.rows.map((r) => r.id));
+        const eventId = randomUUID();
         const envelope = { eventId, eventName: 'webhook.test', eventPayload: { webhookId: id, message: 'This is a test event from Immoflow.' }, eventTime: new Date().toISOString() };
         const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: eventId, event_name: 'webhook.test', envelope })
