@@ -2,10 +2,9 @@ import type { Db } from '../src/db/knex';
 import type { PublicationEventPayload } from '../src/domain/events';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
-import { appendEvent, eventFanoutSink } from '../src/events/service';
+import { EventFanoutSink, appendEvent, eventFanoutSink } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingRow, toListingDto } from '../src/listings/dto';
-import { taskQueues } from '../src/temporal/taskQueues';
 import type { ActivityDeps } from './deps';
 
 export interface ModerationSnapshot {
@@ -39,9 +38,9 @@ function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: {
 }
 
 export function createListingActivities({ db, config, outbox }: ActivityDeps) {
-  /** Runs a write, then starts the event fan-outs it owes (the outbox has them either way). */
-  async function withEvents<T>(write: (trx: Db, sink: ReturnType<typeof eventFanoutSink>) => Promise<T>): Promise<T> {
-    const sink = eventFanoutSink(taskQueues(config).main);
+  /** Runs a write, then starts the webhook deliveries its events owe (the outbox has them either way). */
+  async function withEvents<T>(write: (trx: Db, sink: EventFanoutSink) => Promise<T>): Promise<T> {
+    const sink = eventFanoutSink(config);
     const result = await db.transaction((trx) => write(trx, sink));
     await outbox.dispatch(sink.owed);
     return result;

@@ -1,10 +1,7 @@
 import nodemailer from 'nodemailer';
-import { matchesEventPattern } from '../src/domain/eventPatterns';
 import { classifyResponse, parseRetryAfter } from '../src/domain/webhookRetry';
-import type { EventRow } from '../src/events/service';
 import { createGuardedDispatcher, guardedFetch } from '../src/http/ssrfGuard';
 import type { DeliveryRow, WebhookRow } from '../src/webhooks/dto';
-import { oweDelivery } from '../src/webhooks/service';
 import { createSecretBox } from '../src/webhooks/secretCrypto';
 import { signedHeaders } from '../src/webhooks/signing';
 import type { ActivityDeps } from './deps';
@@ -17,8 +14,12 @@ export interface AttemptResult {
   retryAfterMs: number | null;
 }
 
-/** Webhook fan-out and delivery attempts (DESIGN §7). Every outbound call goes through the SSRF guard. */
-export function createWebhookActivities({ db, config, outbox, logger }: ActivityDeps) {
+/**
+ * Webhook delivery attempts and the failure policy (DESIGN §7). Deliveries themselves are created
+ * with their event, in its transaction (`appendEvent`). Every outbound call goes through the SSRF
+ * guard.
+ */
+export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
   const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
@@ -31,29 +32,6 @@ export function createWebhookActivities({ db, config, outbox, logger }: Activity
   }
 
   return {
-    /**
-     * One delivery row and one owed webhookDelivery per matching active subscription, in one
-     * transaction; safe to run again (rows are unique per event and subscription).
-     */
-    async createDeliveriesForEvent(input: { orgId: string; eventId: string }): Promise<number> {
-      const owed = await db.transaction(async (trx) => {
-        const event: EventRow | undefined = await trx('events').where({ event_id: input.eventId, org_id: input.orgId }).first();
-        if (!event) return [];
-        const webhooks: WebhookRow[] = await trx('webhooks').where({ org_id: input.orgId, active: true }).whereNull('deleted_at');
-        const matching = webhooks.filter((webhook) => webhook.events.some((pattern) => matchesEventPattern(pattern, event.name)));
-        if (matching.length === 0) return [];
-        const envelope = { eventId: event.event_id, eventName: event.name, eventPayload: event.payload, eventTime: event.occurred_at.toISOString() };
-        await trx('webhook_deliveries')
-          .insert(matching.map((webhook) => ({ org_id: input.orgId, webhook_id: webhook.id, event_id: event.event_id, event_name: event.name, envelope })))
-          .onConflict(trx.raw('(webhook_id, event_id) where redelivery_of is null'))
-          .ignore();
-        const deliveries: DeliveryRow[] = await trx('webhook_deliveries').where({ event_id: event.event_id, org_id: input.orgId }).whereNull('redelivery_of');
-        return Promise.all(deliveries.map((delivery) => oweDelivery(trx, config, delivery)));
-      });
-      await outbox.dispatch(owed);
-      return owed.length;
-    },
-
     /** One signed POST. Re-reads the subscription first: a disabled one is not called. */
     async attemptDelivery(deliveryId: string, attemptNumber: number): Promise<AttemptResult> {
       const delivery: DeliveryRow | undefined = await db('webhook_deliveries').where({ id: deliveryId }).first();

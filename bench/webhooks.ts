@@ -107,12 +107,12 @@ async function main(): Promise<void> {
         paths.push(hookPath);
       }
 
-      // Delivery path: events committed (with their owed fan-out) and dispatched, as a write does.
+      // Delivery path: events committed (with their deliveries and owed starts) and dispatched, as a write does.
       const events = Math.ceil(TOTAL_DELIVERIES / subscriptions);
       const committedAt = new Map<string, number>();
       const started = Date.now();
       await pool(events, CONCURRENCY, async (index) => {
-        const sink = eventFanoutSink(config.TEMPORAL_TASK_QUEUE);
+        const sink = eventFanoutSink(config);
         const event = await db.transaction((trx) =>
           appendEvent(trx, org.id, 'listing.created', { listingId: randomUUID(), externalRef: `BENCH-${index}` }, sink),
         );

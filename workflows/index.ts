@@ -1,5 +1,4 @@
 // The worker's workflow bundle entry point: every workflow type Immoflow runs is exported here.
 export { outboxResync } from './outboxResync';
 export { listingPublish } from './listingPublish';
-export { eventFanout } from './eventFanout';
 export { webhookDelivery } from './webhookDelivery';

@@ -7,7 +7,6 @@ export const workflowIds = {
   listingPublish: (listingId: string, revision: number) => `listing-publish:${listingId}:r${revision}`,
   imageIngest: (imageId: string) => `image-ingest:${imageId}`,
   propertyProcessing: (listingId: string, revision: number) => `property-processing:${listingId}:r${revision}`,
-  eventFanout: (eventId: string) => `event-fanout:${eventId}`,
   webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
 } as const;

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex';
+import { matchesEventPattern } from '../domain/eventPatterns';
 import type { EventName } from '../domain/events';
 import type { WorkflowStart } from '../domain/outbox';
-import { workflowIds } from '../domain/workflowIds';
-import { enqueueWorkflowStart } from '../outbox/service';
+import { DeliveryConfig, OwedDelivery, oweDeliveries } from '../webhooks/deliveries';
+import type { WebhookRow } from '../webhooks/dto';
 
 export interface EventRow {
   seq: string;
@@ -13,47 +15,48 @@ export interface EventRow {
   occurred_at: Date;
 }
 
+/** An active subscription as the event log matches it. */
+type Subscription = Pick<WebhookRow, 'id' | 'events'>;
+
 /**
- * Where the workflow starts owed by events go: the transaction's caller dispatches `owed` after
- * commit (the outbox rows make them durable either way).
+ * What one transaction's events owe: the caller dispatches `owed` (webhookDelivery starts) after
+ * commit; the outbox rows make them durable either way.
  */
 export interface EventFanoutSink {
-  taskQueue: string;
+  config: DeliveryConfig;
   owed: WorkflowStart[];
-  /** Whether an org has an active subscription, asked once per transaction, not once per event. */
-  subscribed: Map<string, boolean>;
+  /** Each organisation's active subscriptions, read once per transaction, not once per event. */
+  subscriptions: Map<string, Subscription[]>;
 }
 
-export function eventFanoutSink(taskQueue: string): EventFanoutSink {
-  return { taskQueue, owed: [], subscribed: new Map() };
+/** A fresh sink per transaction: the subscriptions it caches are that transaction's view. */
+export function eventFanoutSink(config: DeliveryConfig): EventFanoutSink {
+  return { config, owed: [], subscriptions: new Map() };
+}
+
+async function activeSubscriptions(trx: Db, orgId: string, sink: EventFanoutSink): Promise<Subscription[]> {
+  const cached = sink.subscriptions.get(orgId);
+  if (cached) return cached;
+  const subscriptions: Subscription[] = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').select('id', 'events');
+  sink.subscriptions.set(orgId, subscriptions);
+  return subscriptions;
 }
 
 /**
  * Appends to the event log inside the caller's transaction: the state change and its event commit
- * together. When the organisation has an active webhook subscription, the event's fan-out
- * workflow is owed in the same transaction, so no event can miss its deliveries.
+ * together. The event's webhook fan-out happens here too: one delivery row per matching active
+ * subscription and one owed webhookDelivery start per delivery, in the same transaction, so the
+ * deliveries exist the moment the event commits and none can be lost (no fan-out workflow).
  */
 export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
   const [row]: EventRow[] = await trx('events').insert({ org_id: orgId, name, payload }).returning('*');
-  if (!sink.subscribed.has(orgId)) {
-    const any = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').first(trx.raw('1'));
-    sink.subscribed.set(orgId, Boolean(any));
-  }
-  if (sink.subscribed.get(orgId)) {
-    sink.owed.push(
-      await enqueueWorkflowStart(
-        trx,
-        {
-          workflowType: 'eventFanout',
-          workflowId: workflowIds.eventFanout(row.event_id),
-          taskQueue: sink.taskQueue,
-          args: [{ orgId, eventId: row.event_id }],
-          searchAttributes: { OrgId: [orgId], EventName: [name] },
-        },
-        orgId,
-      ),
-    );
-  }
+  const matching = (await activeSubscriptions(trx, orgId, sink)).filter((webhook) => webhook.events.some((pattern) => matchesEventPattern(pattern, name)));
+  if (matching.length === 0) return row;
+  const envelope = toEventDto(row);
+  // Ids made here, so the outbox rows need not wait for a RETURNING.
+  const deliveries: OwedDelivery[] = matching.map((webhook) => ({ id: randomUUID(), org_id: orgId, webhook_id: webhook.id, event_name: name }));
+  await trx('webhook_deliveries').insert(deliveries.map((delivery) => ({ ...delivery, event_id: row.event_id, envelope })));
+  sink.owed.push(...(await oweDeliveries(trx, sink.config, orgId, deliveries)));
   return row;
 }
 

@@ -6,7 +6,6 @@ import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
 import { uuidParamOr404 } from '../http/params';
 import { completeIdempotentRequest, idempotency } from '../idempotency/middleware';
-import { taskQueues } from '../temporal/taskQueues';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
 
@@ -15,7 +14,7 @@ const parseListingId = (id: string | string[] | undefined) => uuidParamOr404(id,
 
 /** The listings write surface of reference 000, dark-shipped behind LISTINGS_WRITE_API_ENABLED. */
 export function listingsRouter(deps: AppDeps): Router {
-  const service = createListingService(deps.db, taskQueues(deps.config).main);
+  const service = createListingService(deps.db, deps.config);
   const idempotent = idempotency(deps.db, deps.relaxedDb, deps.config.IDEMPOTENCY_TTL);
 
   const listings = Router();

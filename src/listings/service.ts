@@ -10,6 +10,8 @@ import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
 import type { WorkflowStart } from '../domain/outbox';
+import { taskQueues } from '../temporal/taskQueues';
+import type { DeliveryConfig } from '../webhooks/deliveries';
 import { ListingPublicDto, ListingRow, toListingDto } from './dto';
 import { LISTING_FIELD_NAMES, ListingFieldValues, PatchListingInput, UpsertListingInput } from './schema';
 
@@ -55,7 +57,8 @@ function pendingReview(row: ListingRow): { supersedes?: string } {
 }
 
 /** Listings: the transactional half of every write (DESIGN §5); the pipeline runs in Temporal. */
-export function createListingService(db: Db, taskQueue: string) {
+export function createListingService(db: Db, config: DeliveryConfig) {
+  const taskQueue = taskQueues(config).main;
   async function resolveOwner(trx: Db, auth: AuthContext, ownerEmail: string | undefined): Promise<string | null> {
     if (!ownerEmail) return auth.createdBy;
     const member = await trx('users as u')
@@ -198,7 +201,7 @@ export function createListingService(db: Db, taskQueue: string) {
     async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
       const fields = pickFields(input);
       const result = await db.transaction(async (trx) => {
-        const outcome = await upsertWithin(trx, auth, input, fields, eventFanoutSink(taskQueue));
+        const outcome = await upsertWithin(trx, auth, input, fields, eventFanoutSink(config));
         await beforeCommit?.(trx, outcome);
         return outcome;
       });
@@ -209,7 +212,7 @@ export function createListingService(db: Db, taskQueue: string) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const sink = eventFanoutSink(taskQueue);
+        const sink = eventFanoutSink(config);
         const { row, owed } = await updateLocked(trx, auth, current, pickFields(input), input.status, sink);
         const outcome = { listing: toListingDto(row), created: false, owedWorkflows: [owed, ...sink.owed] };
         await beforeCommit?.(trx, outcome);
@@ -221,7 +224,7 @@ export function createListingService(db: Db, taskQueue: string) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const sink = eventFanoutSink(taskQueue);
+        const sink = eventFanoutSink(config);
         const [deleted]: ListingRow[] = await trx('listings')
           .where({ id: current.id })
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })

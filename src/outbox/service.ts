@@ -20,18 +20,27 @@ interface OutboxRow {
  * the caller to hand to `dispatch` after commit.
  */
 export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: string | null): Promise<WorkflowStart> {
+  await enqueueWorkflowStarts(trx, [start], orgId);
+  return start;
+}
+
+/** `enqueueWorkflowStart` for several starts of one organisation: one multi-row insert. */
+export async function enqueueWorkflowStarts(trx: Db, starts: WorkflowStart[], orgId: string | null): Promise<WorkflowStart[]> {
+  if (starts.length === 0) return starts;
   await trx('outbox')
-    .insert({
-      org_id: orgId,
-      workflow_type: start.workflowType,
-      workflow_id: start.workflowId,
-      task_queue: start.taskQueue,
-      args: JSON.stringify(start.args),
-      search_attributes: start.searchAttributes ?? {},
-    })
+    .insert(
+      starts.map((start) => ({
+        org_id: orgId,
+        workflow_type: start.workflowType,
+        workflow_id: start.workflowId,
+        task_queue: start.taskQueue,
+        args: JSON.stringify(start.args),
+        search_attributes: start.searchAttributes ?? {},
+      })),
+    )
     .onConflict('workflow_id')
     .ignore();
-  return start;
+  return starts;
 }
 
 const DISPATCH_PARALLELISM = 8;

@@ -4,12 +4,10 @@ import type { Db } from '../db/knex';
 import { validateEventPatterns } from '../domain/eventPatterns';
 import { EVENT_NAMES } from '../domain/events';
 import type { WorkflowStart } from '../domain/outbox';
-import { workflowIds } from '../domain/workflowIds';
 import { ApiError } from '../http/errors';
 import { checkUrl } from '../http/ssrfGuard';
 import type { AuthContext } from '../identity/authContext';
-import { enqueueWorkflowStart } from '../outbox/service';
-import { taskQueues } from '../temporal/taskQueues';
+import { oweDeliveries } from './deliveries';
 import { AttemptRow, DeliveryRow, WebhookRow, toDeliveryDetailDto, toDeliverySummaryDto, toWebhookDto } from './dto';
 import type { CreateWebhookInput, PatchWebhookInput } from './schema';
 import { createSecretBox, generateWebhookSecret } from './secretCrypto';
@@ -21,30 +19,6 @@ export type WebhookConfig = Pick<
   Config,
   'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'
 >;
-
-/** The arguments of one webhookDelivery workflow (persisted in the outbox: plain JSON). */
-export interface WebhookDeliveryInput {
-  orgId: string;
-  webhookId: string;
-  deliveryId: string;
-  retrySchedule: string;
-}
-
-/** Owes the delivery workflow of a delivery row, in the caller's transaction. */
-export function oweDelivery(trx: Db, config: WebhookConfig, delivery: Pick<DeliveryRow, 'id' | 'org_id' | 'webhook_id' | 'event_name'>): Promise<WorkflowStart> {
-  const args: WebhookDeliveryInput = { orgId: delivery.org_id, webhookId: delivery.webhook_id, deliveryId: delivery.id, retrySchedule: config.WEBHOOK_RETRY_SCHEDULE };
-  return enqueueWorkflowStart(
-    trx,
-    {
-      workflowType: 'webhookDelivery',
-      workflowId: workflowIds.webhookDelivery(delivery.id),
-      taskQueue: taskQueues(config).main,
-      args: [args],
-      searchAttributes: { OrgId: [delivery.org_id], WebhookId: [delivery.webhook_id], EventName: [delivery.event_name] },
-    },
-    delivery.org_id,
-  );
-}
 
 /** Webhook subscriptions of reference 002: CRUD, secret rotation, deliveries and redelivery. */
 export function createWebhookService(db: Db, config: WebhookConfig) {
@@ -177,7 +151,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [copy]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: original.event_id, event_name: original.event_name, envelope: original.envelope, redelivery_of: original.id })
           .returning('*');
-        return { body: { redelivery_id: copy.id, status: 'pending' }, owed: [await oweDelivery(trx, config, copy)] };
+        return { body: { redelivery_id: copy.id, status: 'pending' }, owed: await oweDeliveries(trx, config, auth.orgId, [copy]) };
       });
     },
 
@@ -191,7 +165,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: eventId, event_name: 'webhook.test', envelope })
           .returning('*');
-        return { body: { delivery_id: delivery.id, status: 'pending' }, owed: [await oweDelivery(trx, config, delivery)] };
+        return { body: { delivery_id: delivery.id, status: 'pending' }, owed: await oweDeliveries(trx, config, auth.orgId, [delivery]) };
       });
     },
   };

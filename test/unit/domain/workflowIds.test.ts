@@ -16,10 +16,6 @@ describe('workflowIds', () => {
     expect(workflowIds.imageIngest('img-1')).toBe('image-ingest:img-1');
   });
 
-  it('eventFanout is event-fanout:<eventId>', () => {
-    expect(workflowIds.eventFanout('evt_42')).toBe('event-fanout:evt_42');
-  });
-
   it('webhookDelivery is webhook-delivery:<deliveryId>', () => {
     expect(workflowIds.webhookDelivery('d-7')).toBe('webhook-delivery:d-7');
   });
@@ -43,7 +39,6 @@ describe('workflowIds', () => {
       workflowIds.listingPublish('x', 1),
       workflowIds.propertyProcessing('x', 1),
       workflowIds.imageIngest('x'),
-      workflowIds.eventFanout('x'),
       workflowIds.webhookDelivery('x'),
       workflowIds.partnerOnboarding('x', 'x'),
     ];
