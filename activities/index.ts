@@ -2,6 +2,7 @@ import type { GeocodingProvider } from '../src/geocoding/types';
 import type { ActivityDeps } from './deps';
 import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
+import { createImageActivities } from './images';
 import { createListingActivities } from './listings';
 import { createWebhookActivities } from './webhooks';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHousekeepingActivities(deps),
     ...createListingActivities(deps),
     ...createWebhookActivities(deps),
+    ...createImageActivities(deps),
   };
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { loadConfig } from '../src/config';
+import { STORAGE_EVENTS_PATH } from '../src/images/storageEvents';
 import { createDb, migrateToLatest } from '../src/db/knex';
 import { ManagedProcess, isPortOpen, startProcess } from './stack/processes';
 import { seedDemo } from './seedDemo';
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     dataDir,
     database: process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).pathname.slice(1) || 'immoflow' : 'immoflow',
     ports: { temporal: PORTS.temporal, temporalUi: PORTS.temporalUi, minio: PORTS.minio, minioConsole: PORTS.minioConsole },
+    storageEventsUrl: `http://127.0.0.1:${PORTS.api}${STORAGE_EVENTS_PATH}`,
   });
   const children: ManagedProcess[] = [];
   let stopping = false;

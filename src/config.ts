@@ -37,6 +37,11 @@ export const configSchema = z.object({
   S3_BUCKET_IMAGES: z.string().default('immoflow-images'),
   S3_BUCKET_ATTACHMENTS: z.string().default('immoflow-attachments'),
   S3_BUCKET_MAIL: z.string().default('immoflow-mail'),
+  S3_PUBLIC_ENDPOINT: httpUrl().optional(),
+  S3_NOTIFICATION_ARN: z.string().default('arn:minio:sqs::IMMOFLOW:webhook'),
+  STORAGE_NOTIFICATION_TOKEN: z.string().min(16, 'at least 16 characters (openssl rand -hex 24)').optional(),
+  IMAGE_UPLOAD_URL_TTL: duration.prefault('10m'),
+  IMAGE_UPLOAD_POLL_INTERVAL: duration.prefault('15s'),
   RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(1000),
   HTTP_BODY_LIMIT: z.string().default('1mb'),
   OUTBOX_RESYNC_INTERVAL: duration.prefault('1m'),
@@ -77,6 +82,8 @@ export class ConfigError extends Error {}
 
 /** Used only outside production, so `make dev` and tests work without set-up; never in production. */
 const DEV_WEBHOOK_SECRET_KEY = Buffer.alloc(32, 'immoflow-dev-only-key').toString('base64');
+/** The token `make dev` and the tests give MinIO for its bucket notifications; never in production. */
+export const DEV_STORAGE_NOTIFICATION_TOKEN = 'immoflow-dev-storage-events';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `VAR=` (as `${VAR:-}` in compose files produces) means "not set", never 0 or "".
@@ -88,13 +95,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .join('\n');
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
-  if (!parsed.data.WEBHOOK_SECRET_ENCRYPTION_KEY) {
-    if (parsed.data.NODE_ENV === 'production') {
+  const config = { ...parsed.data, S3_PUBLIC_ENDPOINT: parsed.data.S3_PUBLIC_ENDPOINT ?? parsed.data.S3_ENDPOINT };
+  if (config.NODE_ENV === 'production') {
+    if (!config.WEBHOOK_SECRET_ENCRYPTION_KEY) {
       throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET_ENCRYPTION_KEY: required in production (openssl rand -base64 32)');
     }
-    return { ...parsed.data, WEBHOOK_SECRET_ENCRYPTION_KEY: DEV_WEBHOOK_SECRET_KEY };
+    // Without a token the storage-event endpoint stays closed and uploads are found by polling.
+    return config;
   }
-  return parsed.data;
+  return {
+    ...config,
+    WEBHOOK_SECRET_ENCRYPTION_KEY: config.WEBHOOK_SECRET_ENCRYPTION_KEY ?? DEV_WEBHOOK_SECRET_KEY,
+    STORAGE_NOTIFICATION_TOKEN: config.STORAGE_NOTIFICATION_TOKEN ?? DEV_STORAGE_NOTIFICATION_TOKEN,
+  };
 }
 
 /** The names config.ts understands; the docker-compose test checks against this list. */

@@ -1,16 +1,22 @@
-import { loadConfig } from './config';
+import type { Server } from 'node:http';
+import { Config, loadConfig } from './config';
 import { createDb, createRelaxedDb } from './db/knex';
 import { createApp } from './http/app';
 import { createIdentityService } from './identity/service';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry } from './observability/metrics';
 import { createOutboxDispatcher } from './outbox/service';
-import { featureRouters } from './routes';
+import { featureRouters, internalRouters } from './routes';
 import { createStorageClient } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+export interface RunningApi {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The API process: its engines' clients, the app, and a listener on `port`. */
+export async function startApi(config: Config, port = config.PORT): Promise<RunningApi> {
   const logger = createLogger(config, 'api');
   const db = createDb(config);
   const relaxedDb = createRelaxedDb(config);
@@ -26,25 +32,37 @@ async function main(): Promise<void> {
     identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };
-  const server = createApp(deps, featureRouters).listen(config.PORT, () => {
-    logger.info({ port: config.PORT, url: config.PUBLIC_BASE_URL }, 'api listening');
-  });
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'api shutting down');
-    server.close(async () => {
-      await temporal.close();
-      await Promise.all([db.destroy(), relaxedDb.destroy()]);
-      process.exit(0);
-    });
-    server.closeAllConnections();
+  const server = createApp(deps, featureRouters, internalRouters).listen(port);
+  await new Promise((resolve) => server.once('listening', resolve));
+  logger.info({ port, url: config.PUBLIC_BASE_URL }, 'api listening');
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(async () => {
+          await temporal.close();
+          await Promise.all([db.destroy(), relaxedDb.destroy()]);
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-main().catch((error) => {
-  // eslint-disable-next-line no-console
-  console.error(error);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const api = await startApi(loadConfig());
+  const shutdown = async () => {
+    await api.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    // eslint-disable-next-line no-console
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -5,6 +5,7 @@ import { createDb, createRelaxedDb } from './db/knex';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry, serveMetrics } from './observability/metrics';
 import { createOutboxDispatcher } from './outbox/service';
+import { configureImageBucket } from './images/storage';
 import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions } from './temporal/schedules';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   const client = await temporal.get();
   await ensureSearchAttributes(client.connection as Connection, config.TEMPORAL_NAMESPACE);
   await ensureBuckets(storage, config);
+  const imageBucket = await configureImageBucket(storage, config, logger);
+  logger.info({ notifications: imageBucket.notifications }, 'images bucket configured');
   const resync = resyncScheduleOptions(config);
   const scheduleState = await registerSchedule(client, resync);
   logger.info({ schedule: resync.scheduleId, state: scheduleState }, 'resync schedule registered');

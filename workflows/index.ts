@@ -2,3 +2,4 @@
 export { outboxResync } from './outboxResync';
 export { listingPublish } from './listingPublish';
 export { webhookDelivery } from './webhookDelivery';
+export { imageIngest, imageRemoval } from './imageIngest';

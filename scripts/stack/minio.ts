@@ -19,6 +19,19 @@ export interface MinioOptions {
   logFile: string;
   accessKey: string;
   secretKey: string;
+  /** Where MinIO POSTs bucket notifications (the API's storage-event endpoint), with its token. */
+  notifications?: { endpoint: string; authToken: string; queueDir: string };
+}
+
+/** The MinIO webhook target `IMMOFLOW`, whose ARN is S3_NOTIFICATION_ARN's default. */
+export function notificationTargetEnv(notifications: NonNullable<MinioOptions['notifications']>): Record<string, string> {
+  return {
+    MINIO_NOTIFY_WEBHOOK_ENABLE_IMMOFLOW: 'on',
+    MINIO_NOTIFY_WEBHOOK_ENDPOINT_IMMOFLOW: notifications.endpoint,
+    MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_IMMOFLOW: notifications.authToken,
+    // Events wait on disk while the API is down and are retried, instead of being dropped.
+    MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_IMMOFLOW: notifications.queueDir,
+  };
 }
 
 async function isLive(endpoint: string): Promise<boolean> {
@@ -43,6 +56,7 @@ export async function startMinio(options: MinioOptions): Promise<MinioHandle> {
   const port = options.port ?? (await freePort());
   const consolePort = options.consolePort ?? (await freePort());
   fs.mkdirSync(options.dataDir, { recursive: true });
+  if (options.notifications) fs.mkdirSync(options.notifications.queueDir, { recursive: true });
   const child = startProcess(
     'minio',
     binary.path,
@@ -55,6 +69,7 @@ export async function startMinio(options: MinioOptions): Promise<MinioHandle> {
         MINIO_ROOT_PASSWORD: options.secretKey,
         MINIO_BROWSER_REDIRECT: 'off',
         MINIO_UPDATE: 'off',
+        ...(options.notifications ? notificationTargetEnv(options.notifications) : {}),
       },
     },
   );

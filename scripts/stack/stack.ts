@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEV_STORAGE_NOTIFICATION_TOKEN } from '../../src/config';
 import { MinioHandle, startMinio } from './minio';
 import { PostgresHandle, startPostgres } from './postgres';
 import { TemporalHandle, startTemporal } from './temporal';
@@ -19,6 +20,8 @@ export interface StackOptions {
   dataDir: string;
   database: string;
   ports?: { temporal?: number; temporalUi?: number; minio?: number; minioConsole?: number };
+  /** The API's storage-event endpoint, for MinIO's bucket notifications (image uploads). */
+  storageEventsUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -49,6 +52,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logFile: path.join(logsDir, 'minio.log'),
       accessKey,
       secretKey,
+      notifications: options.storageEventsUrl
+        ? {
+            endpoint: options.storageEventsUrl,
+            authToken: process.env.STORAGE_NOTIFICATION_TOKEN ?? DEV_STORAGE_NOTIFICATION_TOKEN,
+            queueDir: path.join(options.dataDir, 'minio-events'),
+          }
+        : undefined,
     }),
   ]);
   const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');

@@ -6,6 +6,7 @@ export const EVENT_NAMES = [
   'listing.deleted',
   'listing.moderated',
   'listing.image.uploaded',
+  'listing.image.deleted',
   'property.processing_succeeded',
   'property.processing_failed',
   'publication.succeeded',

@@ -6,6 +6,7 @@
 export const workflowIds = {
   listingPublish: (listingId: string, revision: number) => `listing-publish:${listingId}:r${revision}`,
   imageIngest: (imageId: string) => `image-ingest:${imageId}`,
+  imageRemoval: (imageId: string) => `image-removal:${imageId}`,
   propertyProcessing: (listingId: string, revision: number) => `property-processing:${listingId}:r${revision}`,
   webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,

@@ -35,7 +35,11 @@ export interface AppDeps {
  */
 export type FeatureRouterFactory = (deps: AppDeps) => Router;
 
-export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] = []): Express {
+/**
+ * Internal routers are mounted outside /api/v1, before API-key authentication: endpoints for our
+ * own infrastructure (e.g. storage notifications), each with its own credential.
+ */
+export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] = [], internalRouters: FeatureRouterFactory[] = []): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -59,6 +63,7 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   );
 
   app.use(openApiRouter(config));
+  for (const factory of internalRouters) app.use(factory(deps));
 
   const api = Router();
   api.use(authenticate(deps.identity));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LISTING_STATUSES } from '../domain/listingLifecycle';
+import { ListingImageDto, listingImageDtoSchema } from '../images/schema';
 import { PROPERTY_TYPES, energyCertificateSchema } from './schema';
 
 const moderationReasonSchema = z
@@ -57,6 +58,7 @@ export const listingPublicDtoSchema = z
       published_at: z.iso.datetime().nullable(),
     }),
     owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
+    images: z.array(listingImageDtoSchema).meta({ description: 'The gallery in sort_order, with each image\'s state and variant URLs.' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -111,7 +113,7 @@ export interface ListingRow {
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
-export function toListingDto(row: ListingRow): ListingPublicDto {
+export function toListingDto(row: ListingRow, images: ListingImageDto[] = []): ListingPublicDto {
   return {
     id: row.id,
     external_ref: row.external_ref,
@@ -148,6 +150,7 @@ export function toListingDto(row: ListingRow): ListingPublicDto {
     },
     publication: { state: row.publication_state, published_at: row.published_at?.toISOString() ?? null },
     owner: row.owner_user_id ? { id: row.owner_user_id, email: row.owner_email ?? '' } : null,
+    images,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

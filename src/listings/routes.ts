@@ -6,6 +6,7 @@ import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
 import { uuidParamOr404 } from '../http/params';
 import { completeIdempotentRequest, idempotency } from '../idempotency/middleware';
+import { withImages } from '../images/service';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
 
@@ -22,9 +23,11 @@ export function listingsRouter(deps: AppDeps): Router {
 
   listings.post('/', requireScope('listings:write'), idempotent, async (req, res) => {
     const input = upsertListingSchema.parse(req.body);
-    const result = await service.upsert(authOf(req), input, (trx, outcome) =>
-      completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing }),
-    );
+    const result = await service.upsert(authOf(req), input, async (trx, outcome) => {
+      // A listing created just now has no images: the create path skips the gallery query.
+      if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+      await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
+    });
     sendData(res, result.listing, result.created ? 201 : 200);
     deps.outbox.dispatchSoon(result.owedWorkflows);
   });
@@ -32,17 +35,21 @@ export function listingsRouter(deps: AppDeps): Router {
   listings.get('/', requireScope('listings:read'), async (req, res) => {
     const query = listListingsQuerySchema.parse(req.query);
     const page = await service.list(authOf(req), { ...query, afterSeq: decodeCursor(query.cursor) });
-    sendList(res, page.listings, cursorPagination(page.nextSeq, query.limit));
+    sendList(res, await withImages(deps.db, deps.config, page.listings), cursorPagination(page.nextSeq, query.limit));
   });
 
   listings.get('/:id', requireScope('listings:read'), async (req, res) => {
-    sendData(res, await service.get(authOf(req), parseListingId(req.params.id)));
+    const [listing] = await withImages(deps.db, deps.config, [await service.get(authOf(req), parseListingId(req.params.id))]);
+    sendData(res, listing);
   });
 
   listings.patch('/:id', requireScope('listings:write'), idempotent, async (req, res) => {
     const id = parseListingId(req.params.id);
     const input = patchListingSchema.parse(req.body);
-    const result = await service.patch(authOf(req), id, input, (trx, outcome) => completeIdempotentRequest(trx, res, 200, { data: outcome.listing }));
+    const result = await service.patch(authOf(req), id, input, async (trx, outcome) => {
+      [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+      await completeIdempotentRequest(trx, res, 200, { data: outcome.listing });
+    });
     sendData(res, result.listing);
     deps.outbox.dispatchSoon(result.owedWorkflows);
   });

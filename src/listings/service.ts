@@ -266,7 +266,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
         .limit(query.limit + 1)
         .select('l.*', 'u.email as owner_email');
       const page = rows.slice(0, query.limit);
-      return { listings: page.map(toListingDto), nextSeq: rows.length > query.limit ? page[page.length - 1].change_seq : null };
+      return { listings: page.map((row) => toListingDto(row)), nextSeq: rows.length > query.limit ? page[page.length - 1].change_seq : null };
     },
   };
 }

@@ -8,7 +8,8 @@ import { AppDeps, FeatureRouterFactory, createApp } from '../../src/http/app';
 import { createIdentityService } from '../../src/identity/service';
 import { createMetricsRegistry } from '../../src/observability/metrics';
 import { createOutboxDispatcher } from '../../src/outbox/service';
-import { featureRouters } from '../../src/routes';
+import { featureRouters, internalRouters } from '../../src/routes';
+import { configureImageBucket } from '../../src/images/storage';
 import { createStorageClient, ensureBuckets } from '../../src/storage/minio';
 import { createTemporalClientProvider } from '../../src/temporal/client';
 
@@ -41,7 +42,10 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };
-  if (!overrides.S3_ENDPOINT) await ensureBuckets(storage, config);
+  if (!overrides.S3_ENDPOINT) {
+    await ensureBuckets(storage, config);
+    await configureImageBucket(storage, config, logger);
+  }
   return {
     deps,
     async close() {
@@ -66,7 +70,7 @@ export interface TestResponse {
 
 /** The real Express app on a loopback port, driven over real HTTP. */
 export async function startTestApi(deps: AppDeps, routers: FeatureRouterFactory[] = featureRouters): Promise<TestApi> {
-  const server = createApp(deps, routers).listen(0, '127.0.0.1');
+  const server = createApp(deps, routers, internalRouters).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

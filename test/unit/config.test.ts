@@ -31,6 +31,11 @@ describe('loadConfig defaults', () => {
       S3_BUCKET_IMAGES: 'immoflow-images',
       S3_BUCKET_ATTACHMENTS: 'immoflow-attachments',
       S3_BUCKET_MAIL: 'immoflow-mail',
+      S3_PUBLIC_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_NOTIFICATION_ARN: 'arn:minio:sqs::IMMOFLOW:webhook',
+      STORAGE_NOTIFICATION_TOKEN: 'immoflow-dev-storage-events',
+      IMAGE_UPLOAD_URL_TTL: 600_000,
+      IMAGE_UPLOAD_POLL_INTERVAL: 15_000,
       RATE_LIMIT_PER_HOUR: 1000,
       HTTP_BODY_LIMIT: '1mb',
       OUTBOX_RESYNC_INTERVAL: 60_000,
@@ -235,7 +240,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(41);
+    expect(configVariableNames).toHaveLength(46);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

@@ -27,6 +27,7 @@ describe('matchesEventPattern', () => {
       'listing.deleted',
       'listing.moderated',
       'listing.image.uploaded',
+      'listing.image.deleted',
     ]);
     expect(EVENT_NAMES.filter((name) => matchesEventPattern('publication.*', name))).toEqual([
       'publication.succeeded',

@@ -1,0 +1,182 @@
+import type { Readable } from 'node:stream';
+import FileType from 'file-type';
+import sharp, { type Metadata } from 'sharp';
+import {
+  IMAGE_VARIANTS,
+  ImageFailure,
+  ImageIngestInput,
+  ImageVariantName,
+  checkDetectedType,
+  checkStoredSize,
+  imageObjectKeys,
+} from '../src/domain/images';
+import { appendEvent } from '../src/events/service';
+import type { ListingImageRow, StoredVariant } from '../src/images/service';
+import { removeImageObjects, variantUrl } from '../src/images/storage';
+import type { ActivityDeps } from './deps';
+import { createEventWriter } from './eventWrites';
+
+export interface IngestedImage {
+  size: number;
+  detectedType: string;
+  width: number;
+  height: number;
+  variants: StoredVariant[];
+}
+
+export type ProcessUploadVerdict = { ok: true; result: IngestedImage } | { ok: false; failure: ImageFailure };
+
+type ImageRef = Pick<ImageIngestInput, 'orgId' | 'listingId' | 'imageId'>;
+
+const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+function isMissingObject(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'NotFound' || code === 'NoSuchKey';
+}
+
+/** Reads at most `limit` bytes; the caller has checked the stored size, this guards a race. */
+async function readAll(stream: Readable, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      stream.destroy();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** EXIF orientations 5–8 turn the picture by 90°: what a viewer shows has width and height swapped. */
+function displayedSize(metadata: Metadata): { width: number; height: number } {
+  const width = metadata.width ?? 0;
+  const height = metadata.height ?? 0;
+  return (metadata.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+}
+
+/** The imageIngest workflow's I/O: the store (MinIO), the decoder (sharp) and the image row. */
+export function createImageActivities(deps: ActivityDeps) {
+  const { db, config, storage } = deps;
+  const bucket = config.S3_BUCKET_IMAGES;
+  const withEvents = createEventWriter(deps);
+
+  async function liveImage(imageId: string): Promise<ListingImageRow | undefined> {
+    return db('listing_images').where({ id: imageId }).whereNull('deleted_at').first();
+  }
+
+  return {
+    /** Whether the client's PUT has landed; `deleted` once the image was removed through the API. */
+    async probeUpload(input: ImageIngestInput): Promise<'present' | 'absent' | 'deleted'> {
+      if (!(await liveImage(input.imageId))) return 'deleted';
+      try {
+        await storage.statObject(bucket, input.objectKey);
+        return 'present';
+      } catch (error) {
+        if (isMissingObject(error)) return 'absent';
+        throw error;
+      }
+    },
+
+    /**
+     * Size, then magic bytes, then a full decode, then the variants. A bad file is a verdict, not
+     * an error: retrying cannot make a PDF a JPEG.
+     */
+    async processUpload(input: ImageIngestInput): Promise<ProcessUploadVerdict> {
+      await db('listing_images')
+        .where({ id: input.imageId, state: 'awaiting_upload' })
+        .update({ state: 'processing', updated_at: db.fn.now() });
+      const stat = await storage.statObject(bucket, input.objectKey);
+      const sizeFailure = checkStoredSize(stat.size, input.maxBytes);
+      if (sizeFailure) return { ok: false, failure: sizeFailure };
+
+      const bytes = await readAll(await storage.getObject(bucket, input.objectKey), input.maxBytes);
+      if (!bytes) return { ok: false, failure: checkStoredSize(input.maxBytes + 1, input.maxBytes) as ImageFailure };
+      const detected = await FileType.fromBuffer(bytes);
+      const typeFailure = checkDetectedType(input.declaredType, detected?.mime);
+      if (typeFailure) return { ok: false, failure: typeFailure };
+
+      let metadata: Metadata;
+      const variants: { name: ImageVariantName; data: Buffer; width: number; height: number }[] = [];
+      try {
+        // failOn 'error': a truncated or corrupt file is refused instead of half-decoded.
+        metadata = await sharp(bytes, { failOn: 'error' }).metadata();
+        for (const variant of IMAGE_VARIANTS) {
+          const { data, info } = await sharp(bytes, { failOn: 'error' })
+            .autoOrient()
+            .resize({ width: variant.maxWidth, withoutEnlargement: true })
+            .webp({ quality: variant.quality })
+            .toBuffer({ resolveWithObject: true });
+          variants.push({ name: variant.name, data, width: info.width, height: info.height });
+        }
+      } catch (error) {
+        return { ok: false, failure: { code: 'UNDECODABLE', message: `The file could not be decoded as ${input.declaredType}: ${(error as Error).message}` } };
+      }
+
+      const stored: StoredVariant[] = [];
+      for (const variant of variants) {
+        const key = imageObjectKeys.variant(input.imageId, variant.name);
+        await storage.putObject(bucket, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
+        stored.push({ name: variant.name, key, width: variant.width, height: variant.height });
+      }
+      return { ok: true, result: { size: stat.size, detectedType: detected?.mime as string, ...displayedSize(metadata), variants: stored } };
+    },
+
+    /** Ready + listing.image.uploaded in one transaction; false when the image was deleted meanwhile. */
+    async markImageReady(input: ImageIngestInput, result: IngestedImage): Promise<boolean> {
+      const marked = await withEvents(async (trx, sink) => {
+        const [row]: ListingImageRow[] = await trx('listing_images')
+          .where({ id: input.imageId })
+          .whereNull('deleted_at')
+          .update({
+            state: 'ready',
+            size: result.size,
+            detected_type: result.detectedType,
+            width: result.width,
+            height: result.height,
+            variants: JSON.stringify(result.variants),
+            failure_code: null,
+            failure_message: null,
+            ready_at: trx.fn.now(),
+            updated_at: trx.fn.now(),
+          })
+          .returning('*');
+        if (!row) return false;
+        const listing = await trx('listings').where({ id: input.listingId }).first('external_ref');
+        await appendEvent(trx, input.orgId, 'listing.image.uploaded', {
+          listingId: input.listingId,
+          externalRef: listing?.external_ref ?? null,
+          imageId: row.id,
+          image: {
+            id: row.id,
+            sortOrder: row.sort_order,
+            width: result.width,
+            height: result.height,
+            variants: result.variants.map((variant) => ({ name: variant.name, url: variantUrl(config, row.id, variant.name), width: variant.width, height: variant.height })),
+          },
+        }, sink);
+        return true;
+      });
+      // Deleted while we worked: what we just wrote must not outlive the image.
+      if (!marked) await removeImageObjects(storage, config, input);
+      return marked;
+    },
+
+    /** Failed with a code; the upload (and any variant) is deleted. No event: nothing was published. */
+    async failImage(input: ImageIngestInput, failure: ImageFailure): Promise<void> {
+      await db('listing_images')
+        .where({ id: input.imageId })
+        .whereNull('deleted_at')
+        .update({ state: 'failed', failure_code: failure.code, failure_message: failure.message.slice(0, 1000), updated_at: db.fn.now() });
+      await removeImageObjects(storage, config, input);
+    },
+
+    async removeObjects(input: ImageRef): Promise<void> {
+      await removeImageObjects(storage, config, input);
+    },
+  };
+}
+
+export type ImageActivities = ReturnType<typeof createImageActivities>;
