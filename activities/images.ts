@@ -1,17 +1,15 @@
 import type { Readable } from 'node:stream';
 import FileType from 'file-type';
-import sharp, { type Metadata } from 'sharp';
 import {
-  IMAGE_VARIANTS,
   ImageFailure,
   ImageIngestInput,
-  ImageVariantName,
   checkDetectedType,
   checkStoredSize,
   imageObjectKeys,
 } from '../src/domain/images';
 import { appendEvent } from '../src/events/service';
 import type { ListingImageRow, StoredVariant } from '../src/images/service';
+import { DerivedImage, deriveVariants } from '../src/images/derive';
 import { removeImageObjects, variantUrl } from '../src/images/storage';
 import type { ActivityDeps } from './deps';
 import { createEventWriter } from './eventWrites';
@@ -50,13 +48,6 @@ async function readAll(stream: Readable, limit: number): Promise<Buffer | null> 
   return Buffer.concat(chunks);
 }
 
-/** EXIF orientations 5–8 turn the picture by 90°: what a viewer shows has width and height swapped. */
-function displayedSize(metadata: Metadata): { width: number; height: number } {
-  const width = metadata.width ?? 0;
-  const height = metadata.height ?? 0;
-  return (metadata.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
-}
-
 /** The imageIngest workflow's I/O: the store (MinIO), the decoder (sharp) and the image row. */
 export function createImageActivities(deps: ActivityDeps) {
   const { db, config, storage } = deps;
@@ -93,35 +84,27 @@ export function createImageActivities(deps: ActivityDeps) {
       if (sizeFailure) return { ok: false, failure: sizeFailure };
 
       const bytes = await readAll(await storage.getObject(bucket, input.objectKey), input.maxBytes);
-      if (!bytes) return { ok: false, failure: checkStoredSize(input.maxBytes + 1, input.maxBytes) as ImageFailure };
+      // Replaced by a larger object since the stat: the same verdict, without reading it all.
+      if (!bytes) return { ok: false, failure: { code: 'FILE_TOO_LARGE', message: `The uploaded file exceeds the limit of ${input.maxBytes} bytes.` } };
       const detected = await FileType.fromBuffer(bytes);
       const typeFailure = checkDetectedType(input.declaredType, detected?.mime);
       if (typeFailure) return { ok: false, failure: typeFailure };
 
-      let metadata: Metadata;
-      const variants: { name: ImageVariantName; data: Buffer; width: number; height: number }[] = [];
+      let derived: DerivedImage;
       try {
-        // failOn 'error': a truncated or corrupt file is refused instead of half-decoded.
-        metadata = await sharp(bytes, { failOn: 'error' }).metadata();
-        for (const variant of IMAGE_VARIANTS) {
-          const { data, info } = await sharp(bytes, { failOn: 'error' })
-            .autoOrient()
-            .resize({ width: variant.maxWidth, withoutEnlargement: true })
-            .webp({ quality: variant.quality })
-            .toBuffer({ resolveWithObject: true });
-          variants.push({ name: variant.name, data, width: info.width, height: info.height });
-        }
+        derived = await deriveVariants(bytes);
       } catch (error) {
         return { ok: false, failure: { code: 'UNDECODABLE', message: `The file could not be decoded as ${input.declaredType}: ${(error as Error).message}` } };
       }
 
-      const stored: StoredVariant[] = [];
-      for (const variant of variants) {
-        const key = imageObjectKeys.variant(input.imageId, variant.name);
-        await storage.putObject(bucket, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
-        stored.push({ name: variant.name, key, width: variant.width, height: variant.height });
-      }
-      return { ok: true, result: { size: stat.size, detectedType: detected?.mime as string, ...displayedSize(metadata), variants: stored } };
+      const stored: StoredVariant[] = await Promise.all(
+        derived.variants.map(async (variant) => {
+          const key = imageObjectKeys.variant(input.imageId, variant.name);
+          await storage.putObject(bucket, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
+          return { name: variant.name, key, width: variant.width, height: variant.height };
+        }),
+      );
+      return { ok: true, result: { size: stat.size, detectedType: detected?.mime as string, width: derived.width, height: derived.height, variants: stored } };
     },
 
     /** Ready + listing.image.uploaded in one transaction; false when the image was deleted meanwhile. */

@@ -42,3 +42,13 @@ export function writeBenchmarkSection(name: string, heading: string, body: strin
     : `${current.trimEnd()}\n\n## ${heading}\n\n${section}\n`;
   fs.writeFileSync(file, next);
 }
+
+/** Runs `count` async jobs with at most `concurrency` in flight (closed loop). */
+export async function pool(count: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await job(next++);
+    }),
+  );
+}

@@ -83,12 +83,6 @@ export function checkDetectedType(declared: ImageContentType, detected: string |
   };
 }
 
-/** Width and height of a variant, scaled down (never up) to the variant's width. */
-export function variantSize(width: number, height: number, maxWidth: number): { width: number; height: number } {
-  if (width <= maxWidth) return { width, height };
-  return { width: maxWidth, height: Math.max(1, Math.round((height * maxWidth) / width)) };
-}
-
 /**
  * How long the ingest sleeps before it looks for the upload again: until the next poll, but never
  * past the deadline; null once the deadline has passed.

@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 
 /**
- * A real JPEG. With `noise`, random pixels make it incompressible, so its size follows its
- * dimensions (about 1 MB at 1024 × 768, quality 90): what a camera upload weighs.
+ * A real JPEG. With `texture`, random colour blobs (noise at 1/8 scale, smoothly enlarged) give
+ * it a photo's detail and weight: 2400 × 1600 at quality 85 is about 1 MB, like a camera upload.
+ * Without it, one flat colour.
  */
-export async function makeJpeg(width: number, height: number, options: { noise?: boolean } = {}): Promise<Buffer> {
-  const image = options.noise
-    ? sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
-    : sharp({ create: { width, height, channels: 3, background: { r: 180, g: 120, b: 60 } } });
-  return image.jpeg({ quality: 90 }).toBuffer();
+export async function makeJpeg(width: number, height: number, options: { texture?: boolean } = {}): Promise<Buffer> {
+  if (!options.texture) {
+    return sharp({ create: { width, height, channels: 3, background: { r: 180, g: 120, b: 60 } } }).jpeg({ quality: 85 }).toBuffer();
+  }
+  const small = { width: Math.ceil(width / 8), height: Math.ceil(height / 8), channels: 3 as const };
+  const blobs = await sharp(randomBytes(small.width * small.height * 3), { raw: small }).png().toBuffer();
+  return sharp(blobs).resize(width, height, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer();
 }
 
 /** A minimal but well-formed PDF: what a CRM sends when it mixes up attachments and photos. */

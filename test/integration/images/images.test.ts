@@ -70,7 +70,7 @@ async function uploadJpeg(listingId: string, jpeg: Buffer, sortOrder?: number) {
 describe('a JPEG PUT to the presigned URL', () => {
   it('is ingested: listing.image.uploaded, working variant URLs, and the gallery on the listing', async () => {
     const listingId = await createListing();
-    const jpeg = await makeJpeg(1200, 800, { noise: true });
+    const jpeg = await makeJpeg(1200, 800, { texture: true });
     const before = Date.now();
     const ticket = await uploadJpeg(listingId, jpeg, 0);
     expect(ticket.image_id).toMatch(/^img_[0-9a-f]{24}$/);
@@ -142,7 +142,7 @@ describe('a bad upload ends failed, with its object deleted and no event', () =>
 
   it('a truncated JPEG (right magic bytes, no image): UNDECODABLE', async () => {
     const listingId = await createListing();
-    const truncated = (await makeJpeg(800, 600, { noise: true })).subarray(0, 2000);
+    const truncated = (await makeJpeg(800, 600, { texture: true })).subarray(0, 2000);
     const ticket = await requestUpload(listingId, { filename: 'cut.jpg', content_type: 'image/jpeg', size: truncated.length });
     await putUpload(ticket.body.data.upload_url, truncated, 'image/jpeg');
     const image = await untilSettled(listingId, ticket.body.data.image_id);
