@@ -16,7 +16,7 @@ import { workflowIds } from '../domain/workflowIds';
 import { appendEvent, eventFanoutSink } from '../events/service';
 import { ApiError } from '../http/errors';
 import type { AuthContext } from '../identity/authContext';
-import { enqueueWorkflowStart } from '../outbox/service';
+import { enqueueWorkflowStart, enqueueWorkflowStarts } from '../outbox/service';
 import { taskQueues } from '../temporal/taskQueues';
 import { IMAGE_LIMIT_MESSAGE, CreateImageInput, ListingImageDto } from './schema';
 import { PublicPresigner, variantUrl } from './storage';
@@ -115,6 +115,34 @@ export async function loadListingImages(executor: Db, listingIds: string[]): Pro
     .orderBy([{ column: 'listing_id' }, { column: 'sort_order' }, { column: 'created_at' }]);
   for (const row of rows) byListing.get(row.listing_id)?.push(row);
   return byListing;
+}
+
+/** One imageRemoval per image (deleting its objects), owed by the caller's transaction. */
+function oweImageRemovals(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }, imageIds: string[]): Promise<WorkflowStart[]> {
+  return enqueueWorkflowStarts(
+    trx,
+    imageIds.map((imageId) => ({
+      workflowType: 'imageRemoval',
+      workflowId: workflowIds.imageRemoval(imageId),
+      taskQueue,
+      args: [{ orgId: listing.orgId, listingId: listing.listingId, imageId }],
+      searchAttributes: { OrgId: [listing.orgId], ListingId: [listing.listingId], ExternalRef: [listing.externalRef] },
+    })),
+    listing.orgId,
+  );
+}
+
+/**
+ * A deleted listing takes its images along: hidden now, their objects removed by workflows owed
+ * in the same transaction.
+ */
+export async function removeImagesOfListing(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }): Promise<WorkflowStart[]> {
+  const removed: { id: string }[] = await trx('listing_images')
+    .where({ listing_id: listing.listingId })
+    .whereNull('deleted_at')
+    .update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() })
+    .returning('id');
+  return removed.length ? oweImageRemovals(trx, taskQueue, listing, removed.map((row) => row.id)) : [];
 }
 
 /** Fills in the gallery of listing DTOs (one query for all of them). */
@@ -251,19 +279,9 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
         await trx('listing_images').where({ id: row.id }).update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() });
         const sink = eventFanoutSink(config);
         await appendEvent(trx, auth.orgId, 'listing.image.deleted', { listingId: listing.id, externalRef: listing.external_ref, imageId: row.id }, sink);
-        const removal = await enqueueWorkflowStart(
-          trx,
-          {
-            workflowType: 'imageRemoval',
-            workflowId: workflowIds.imageRemoval(row.id),
-            taskQueue: taskQueues(config).main,
-            args: [{ orgId: auth.orgId, listingId: listing.id, imageId: row.id }],
-            searchAttributes: { OrgId: [auth.orgId], ListingId: [listing.id], ExternalRef: [listing.external_ref] },
-          },
-          auth.orgId,
-        );
+        const removals = await oweImageRemovals(trx, taskQueues(config).main, { orgId: auth.orgId, listingId: listing.id, externalRef: listing.external_ref }, [row.id]);
         await beforeCommit?.(trx);
-        return { owedWorkflows: [removal, ...sink.owed] };
+        return { owedWorkflows: [...removals, ...sink.owed] };
       });
     },
   };

@@ -6,6 +6,7 @@ import { LISTING_OWNER_ROLES } from '../domain/roles';
 import { workflowIds } from '../domain/workflowIds';
 import { EventFanoutSink, appendEvent, eventFanoutSink } from '../events/service';
 import { ApiError } from '../http/errors';
+import { removeImagesOfListing } from '../images/service';
 import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
@@ -237,8 +238,9 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           action: 'delete',
           ...pendingReview(current),
         });
+        const imageRemovals = await removeImagesOfListing(trx, taskQueue, { orgId: auth.orgId, listingId: current.id, externalRef: current.external_ref });
         await beforeCommit?.(trx, { id: current.id });
-        return { owedWorkflows: [owed, ...sink.owed] };
+        return { owedWorkflows: [owed, ...imageRemovals, ...sink.owed] };
       });
     },
 

@@ -4,6 +4,7 @@ import { EVENT_NAMES } from '../domain/events';
 import { listEventsQuerySchema } from '../events/routes';
 import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
+import { completeUploadSchema, createImageSchema, deleteImageQuerySchema, imageUploadTicketSchema, listingImageDtoSchema, patchImageSchema } from '../images/schema';
 import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from '../webhooks/schema';
 
 const errorSchema = z
@@ -16,6 +17,10 @@ const errorSchema = z
     }),
   })
   .meta({ id: 'Error' });
+
+/** Reference 000: images belong to a listing that exists, and should be ready before it goes live. */
+export const RECOMMENDED_ORDER =
+  'Recommended order: 1. create the listing (status draft), 2. upload its images, 3. set status to active once the images are ready.';
 
 const cursorPaginationSchema = z
   .object({ next_cursor: z.string().nullable(), has_more: z.boolean(), limit: z.number().int() })
@@ -101,6 +106,57 @@ export function buildOpenApiDocument(serverUrl: string) {
     request: { params: listingId, headers: idempotencyHeader },
     responses: { 200: { description: 'Deleted', content: dataOf(z.object({ id: z.uuid(), deleted: z.literal(true) })) }, ...common },
   });
+  const imageIds = z.object({ id: z.uuid(), image_id: z.string().meta({ example: 'img_5f4e3d2c1b0a99887766aabb' }) });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/listings/{id}/images',
+    summary: 'Request a presigned upload URL for one image',
+    description: `${RECOMMENDED_ORDER}
+
+Then \`PUT\` the bytes to \`upload_url\` before \`expires_at\` (no API key; the URL is the credential). The image is processed in the background: its \`state\` on the listing goes \`awaiting_upload\` → \`processing\` → \`ready\` (with variant URLs and a \`listing.image.uploaded\` event) or \`failed\` (with a failure code: UPLOAD_EXPIRED, FILE_TOO_LARGE, EMPTY_FILE, TYPE_MISMATCH, UNDECODABLE, PROCESSING_FAILED).`,
+    tags: ['Images'],
+    request: { params: listingId, headers: idempotencyHeader, body: { content: { 'application/json': { schema: createImageSchema } } } },
+    responses: { 201: { description: 'The upload ticket', content: dataOf(imageUploadTicketSchema) }, ...errors(400, 401, 403, 404, 409, 429, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/listings/{id}/images/{image_id}/complete',
+    summary: 'Optional: tell us the PUT finished, with the single-use upload_token (processing starts at once)',
+    tags: ['Images'],
+    request: { params: imageIds, body: { content: { 'application/json': { schema: completeUploadSchema } } } },
+    responses: {
+      202: { description: 'Processing', content: dataOf(listingImageDtoSchema) },
+      ...errors(400, 401, 403, 404, 429, 503),
+      409: { description: 'CONFLICT: the upload_token has already been used', content: { 'application/json': { schema: errorSchema } } },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/listings/{id}/images/{image_id}',
+    summary: "One image: its state, failure code and variant URLs",
+    tags: ['Images'],
+    request: { params: imageIds },
+    responses: { 200: { description: 'The image', content: dataOf(listingImageDtoSchema) }, ...common },
+  });
+  registry.registerPath({
+    method: 'patch',
+    path: '/api/v1/listings/{id}/images/{image_id}',
+    summary: "Change an image's sort_order",
+    tags: ['Images'],
+    request: { params: imageIds, body: { content: { 'application/json': { schema: patchImageSchema } } } },
+    responses: { 200: { description: 'The image', content: dataOf(listingImageDtoSchema) }, ...errors(400, 401, 403, 404, 429, 503) },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/listings/{id}/images',
+    summary: 'Remove an image and every stored object of it (emits listing.image.deleted)',
+    tags: ['Images'],
+    request: { params: listingId, query: deleteImageQuerySchema, headers: idempotencyHeader },
+    responses: {
+      200: { description: 'Deleted', content: dataOf(z.object({ image_id: z.string(), deleted: z.literal(true) })) },
+      ...errors(400, 401, 403, 404, 429, 503),
+    },
+  });
   registry.registerPath({
     method: 'get',
     path: '/api/v1/events',
@@ -154,7 +210,7 @@ export function buildOpenApiDocument(serverUrl: string) {
     info: {
       title: 'Immoflow API',
       version: '1.0.0',
-      description: 'Listing sync for real-estate CRMs. Authenticate with `X-API-Key`. Errors use `{ error: { code, message, details?, request_id } }`.',
+      description: `Listing sync for real-estate CRMs. Authenticate with \`X-API-Key\`. Errors use \`{ error: { code, message, details?, request_id } }\`.\n\n${RECOMMENDED_ORDER}`,
     },
     servers: [{ url: serverUrl }],
     security: [{ ApiKey: [] }],

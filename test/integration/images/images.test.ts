@@ -251,6 +251,21 @@ describe('DELETE /api/v1/listings/{id}/images?image_id=…', () => {
   });
 });
 
+describe('DELETE /api/v1/listings/{id}', () => {
+  it('takes the images along: every object of every image is removed', async () => {
+    const listingId = await createListing();
+    const tickets = [await uploadJpeg(listingId, await makeJpeg(500, 300)), await uploadJpeg(listingId, await makeJpeg(300, 500))];
+    const images = await Promise.all(tickets.map((ticket) => untilSettled(listingId, ticket.image_id)));
+    expect(images.map((image) => image.state)).toEqual(['ready', 'ready']);
+    expect((await api.request('DELETE', `/api/v1/listings/${listingId}`, { key: org.secretKey })).status).toBe(200);
+    await eventually(async () => {
+      const variantStatuses = await Promise.all(images.flatMap((image) => image.variants.map(async (variant: { url: string }) => (await fetch(variant.url)).status)));
+      const originals = await Promise.all(tickets.map((ticket) => objectExists(imageObjectKeys.original(org.organization.id, listingId, ticket.image_id))));
+      return variantStatuses.every((status) => status === 404) && originals.every((exists) => !exists);
+    });
+  });
+});
+
 describe('another organisation', () => {
   it("cannot see or touch this organisation's listing images: 404 everywhere", async () => {
     const listingId = await createListing();
@@ -290,5 +305,21 @@ describe('the storage-event endpoint', () => {
       headers: { Authorization: `Bearer ${DEV_STORAGE_NOTIFICATION_TOKEN}` },
     });
     expect(foreign.status).toBe(204);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('documents the image routes, the ListingImage schema and the recommended order', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    expect(Object.keys(doc.paths).filter((path) => path.includes('/images')).sort()).toEqual([
+      '/api/v1/listings/{id}/images',
+      '/api/v1/listings/{id}/images/{image_id}',
+      '/api/v1/listings/{id}/images/{image_id}/complete',
+    ]);
+    expect(doc.components.schemas.ListingPublicDto.properties.images).toBeDefined();
+    expect(doc.components.schemas.ListingImage.properties.variants).toBeDefined();
+    expect(doc.components.schemas.CreateImageRequest.properties.size.maximum).toBe(MAX_IMAGE_BYTES);
+    expect(doc.info.description).toContain('Recommended order: 1. create the listing (status draft), 2. upload its images, 3. set status to active');
+    expect(doc.paths['/api/v1/listings/{id}/images'].post.description).toContain('Recommended order');
   });
 });
