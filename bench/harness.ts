@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -51,4 +52,23 @@ export async function pool(count: number, concurrency: number, job: (index: numb
       while (next < count) await job(next++);
     }),
   );
+}
+
+/**
+ * The environment of a production-mode process on the bench stack (with a fresh webhook key), the
+ * database migrated, and the operator CLI bound to it.
+ */
+export function prepareBenchEnv(stackEnv: Record<string, string>, extra: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...stackEnv,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...extra,
+  };
+  execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const cli = (...args: string[]): any => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
+  return { env, cli };
 }

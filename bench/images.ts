@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import { deriveVariants } from '../src/images/derive';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { makeJpeg } from '../test/support/images';
-import { percentile, pool, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:images` (issue 5): images ingested per second (1 MB JPEGs, 8 in flight) and the
@@ -32,16 +32,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ mode: 'test', dataDir, database, storageEventsUrl: `http://127.0.0.1:${apiPort}${STORAGE_EVENTS_PATH}` });
   const children: ChildProcess[] = [];
   try {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...stack.env,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      RATE_LIMIT_PER_HOUR: '100000000',
-    };
-    execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
-    const cli = (...args: string[]) => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
+    const { env, cli } = prepareBenchEnv(stack.env, { RATE_LIMIT_PER_HOUR: '100000000' });
     children.push(await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), LOG_LEVEL: 'info' }, 'api listening'));
     children.push(await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started'));
     const db = createDb(loadConfig(env));

@@ -1,12 +1,12 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
@@ -91,9 +91,7 @@ async function main(): Promise<void> {
   const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
   const children: ChildProcess[] = [];
   try {
-    const env = { ...process.env, ...stack.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
-    execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
-    const cli = (...args: string[]) => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
+    const { env, cli } = prepareBenchEnv(stack.env);
     const org = cli('org', 'create', '--name', 'Bench', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--owner-email', 'bench@example.com');
     const key = cli('key', 'create', '--org', org.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'events:read');
     const baselineOrg = cli('org', 'create', '--name', 'Baseline', '--plan', 'enterprise', '--owner-email', 'baseline@example.com');

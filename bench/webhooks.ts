@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,7 +14,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:webhooks` (issue 4): deliveries/s and event-committed → subscriber-received
@@ -25,16 +25,6 @@ import { percentile, root, round, startChild, writeBenchmarkSection } from './ha
 const TOTAL_DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);
 const CONCURRENCY = 10;
 const SCENARIOS = [1, 10];
-
-
-
-/** Runs `count` async jobs with at most `concurrency` in flight. */
-async function pool(count: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await job(next++);
-  }));
-}
 
 async function waitUntil(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -65,17 +55,7 @@ async function main(): Promise<void> {
   const subscriberPort = (subscriber.address() as AddressInfo).port;
 
   try {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...stack.env,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      WEBHOOK_ALLOW_TARGETS: `127.0.0.1:${subscriberPort}`,
-      RATE_LIMIT_PER_HOUR: '100000000',
-    };
-    execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });
-    const cli = (...args: string[]) => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
+    const { env, cli } = prepareBenchEnv(stack.env, { WEBHOOK_ALLOW_TARGETS: `127.0.0.1:${subscriberPort}`, RATE_LIMIT_PER_HOUR: '100000000' });
 
     const apiPort = await freePort();
     const noopQueue = `bench-noop-${randomUUID()}`;

@@ -2,7 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../../src/http/app';
 import { createGeocodingWorker, createMainWorker } from '../../src/temporal/workerFactory';
-import { workflowBundle } from './context';
+import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
   stop(): Promise<void>;
@@ -23,6 +23,30 @@ export async function startTestWorkers(deps: AppDeps): Promise<TestWorkers> {
       for (const worker of workers) worker.shutdown();
       await Promise.all(running);
       await connection.close();
+    },
+  };
+}
+
+export interface TestStack {
+  ctx: TestContext;
+  api: TestApi;
+  workers: TestWorkers;
+  close(): Promise<void>;
+}
+
+/** The whole product for one test file: engines' clients, the API on loopback, and the workers. */
+export async function startTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+  const ctx = await createTestContext(overrides);
+  const api = await startTestApi(ctx.deps);
+  const workers = await startTestWorkers(ctx.deps);
+  return {
+    ctx,
+    api,
+    workers,
+    async close() {
+      await workers.stop();
+      await api.close();
+      await ctx.close();
     },
   };
 }

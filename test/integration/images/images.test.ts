@@ -2,34 +2,29 @@ import sharp from 'sharp';
 import { DEV_STORAGE_NOTIFICATION_TOKEN } from '../../../src/config';
 import { MAX_IMAGE_BYTES, imageObjectKeys } from '../../../src/domain/images';
 import { createMetricsRegistry } from '../../../src/observability/metrics';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { TestApi, TestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
 import { makeJpeg, makePdf, putUpload } from '../../support/images';
 import { completeListing, eventsOf } from '../../support/listings';
-import { TestWorkers, startTestWorkers } from '../../support/workers';
+import { TestStack, startTestStack } from '../../support/workers';
 
 /**
  * Listing images on the real MinIO and Temporal: presigned PUT → bucket notification → the
  * imageIngest workflow → variants in MinIO and `listing.image.uploaded`.
  */
+let stack: TestStack;
 let ctx: TestContext;
 let api: TestApi;
-let workers: TestWorkers;
 let org: Awaited<ReturnType<typeof seedOrganization>>;
 let other: Awaited<ReturnType<typeof seedOrganization>>;
 
 beforeAll(async () => {
   // Polling is effectively off: only MinIO's notification (or POST …/complete) can wake an ingest.
-  ctx = await createTestContext({ IMAGE_UPLOAD_POLL_INTERVAL: '10m' });
-  api = await startTestApi(ctx.deps);
-  workers = await startTestWorkers(ctx.deps);
+  stack = await startTestStack({ IMAGE_UPLOAD_POLL_INTERVAL: '10m' });
+  ({ ctx, api } = stack);
   [org, other] = await Promise.all([seedOrganization(ctx.deps), seedOrganization(ctx.deps)]);
 });
 
-afterAll(async () => {
-  await workers.stop();
-  await api.close();
-  await ctx.close();
-});
+afterAll(() => stack.close());
 
 async function createListing(): Promise<string> {
   const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });

@@ -1,34 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { eventually, seedOrganization } from '../../support/context';
 import { makeJpeg, putUpload } from '../../support/images';
 import { completeListing } from '../../support/listings';
-import { TestWorkers, startTestWorkers } from '../../support/workers';
+import { TestStack, startTestStack } from '../../support/workers';
 
 /**
  * Any S3, without bucket notifications: a bucket of its own with notifications off, so the only
  * way the ingest learns of the upload is by looking (statObject) every IMAGE_UPLOAD_POLL_INTERVAL.
  */
-let ctx: TestContext;
-let api: TestApi;
-let workers: TestWorkers;
+let stack: TestStack;
 
 beforeAll(async () => {
-  ctx = await createTestContext({
+  stack = await startTestStack({
     S3_BUCKET_IMAGES: `immoflow-polling-${randomUUID().slice(0, 8)}`,
     S3_NOTIFICATION_ARN: 'off',
     IMAGE_UPLOAD_POLL_INTERVAL: '1s',
   });
-  api = await startTestApi(ctx.deps);
-  workers = await startTestWorkers(ctx.deps);
 });
 
-afterAll(async () => {
-  await workers.stop();
-  await api.close();
-  await ctx.close();
-});
+afterAll(() => stack.close());
 
 it('finds the upload by polling and ingests it', async () => {
+  const { ctx, api } = stack;
   const org = await seedOrganization(ctx.deps);
   const listing = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
   const jpeg = await makeJpeg(500, 400);
