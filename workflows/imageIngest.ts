@@ -46,8 +46,9 @@ export async function imageIngest(input: ImageIngestInput): Promise<ImageIngestR
     if (probe === 'present') break;
     const waitMs = nextUploadCheckInMs(Date.now(), deadline, input.pollIntervalMs);
     if (waitMs === null) {
-      await images.failImage(input, { code: 'UPLOAD_EXPIRED', message: `No upload arrived before ${input.uploadExpiresAt}.` });
-      return { outcome: 'failed', failure: { code: 'UPLOAD_EXPIRED', message: 'No upload arrived before the URL expired.' } };
+      const failure = { code: 'UPLOAD_EXPIRED' as const, message: `No upload arrived before the URL expired at ${input.uploadExpiresAt}.` };
+      await images.failImage(input, failure);
+      return { outcome: 'failed', failure };
     }
     await condition(() => hinted || deleted, waitMs);
   }
