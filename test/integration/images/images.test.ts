@@ -109,6 +109,30 @@ describe('a JPEG PUT to the presigned URL', () => {
   });
 });
 
+describe('S3_PUBLIC_ENDPOINT', () => {
+  it('is the host upload and variant URLs name, and the one the signature covers', async () => {
+    const publicEndpoint = ctx.deps.config.S3_ENDPOINT.replace('127.0.0.1', 'localhost');
+    const publicApi = await startTestApi({ ...ctx.deps, metrics: createMetricsRegistry('api'), config: { ...ctx.deps.config, S3_PUBLIC_ENDPOINT: publicEndpoint } });
+    try {
+      const listingId = await createListing();
+      const jpeg = await makeJpeg(400, 300);
+      const ticket = await requestUpload(listingId, { filename: 'a.jpg', content_type: 'image/jpeg', size: jpeg.length }, publicApi);
+      const uploadUrl: string = ticket.body.data.upload_url;
+      expect(uploadUrl.startsWith(`${publicEndpoint}/`)).toBe(true);
+      // The same URL on another host name is refused: the signature covers the public host.
+      const elsewhere = await putUpload(uploadUrl.replace(publicEndpoint, ctx.deps.config.S3_ENDPOINT), jpeg, 'image/jpeg');
+      expect(elsewhere.status).toBe(403);
+      expect(await elsewhere.text()).toContain('SignatureDoesNotMatch');
+      expect((await putUpload(uploadUrl, jpeg, 'image/jpeg')).status).toBe(200);
+      await untilSettled(listingId, ticket.body.data.image_id);
+      const listing = (await publicApi.request('GET', `/api/v1/listings/${listingId}`, { key: org.secretKey })).body.data;
+      expect(listing.images[0].variants.every((variant: { url: string }) => variant.url.startsWith(`${publicEndpoint}/`))).toBe(true);
+    } finally {
+      await publicApi.close();
+    }
+  });
+});
+
 describe('a bad upload ends failed, with its object deleted and no event', () => {
   it('a PDF declared as image/jpeg: TYPE_MISMATCH', async () => {
     const listingId = await createListing();
