@@ -45,6 +45,13 @@ export async function enqueueWorkflowStarts(trx: Db, starts: WorkflowStart[], or
 
 const DISPATCH_PARALLELISM = 8;
 
+/**
+ * How long a sweep owns the rows it claimed. Longer than the sweep activity's start-to-close
+ * timeout (2 minutes, workflows/outboxResync.ts), so a sweep still starting its batch is not
+ * doubled by the next one.
+ */
+const CLAIM_LEASE = '5 minutes';
+
 function fromRow(row: OutboxRow): WorkflowStart {
   return { workflowType: row.workflow_type, workflowId: row.workflow_id, taskQueue: row.task_queue, args: row.args, searchAttributes: row.search_attributes };
 }
@@ -82,11 +89,14 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
   async function markStarted(executor: Db, workflowId: string): Promise<void> {
     await executor('outbox')
       .where({ workflow_id: workflowId, status: 'pending' })
-      .update({ status: 'started', started_at: executor.fn.now(), attempts: executor.raw('attempts + 1'), last_error: null });
+      .update({ status: 'started', started_at: executor.fn.now(), attempts: executor.raw('attempts + 1'), last_error: null, claimed_until: null });
   }
 
-  async function markFailed(executor: Db, workflowId: string, error: unknown): Promise<void> {
-    await executor('outbox').where({ workflow_id: workflowId }).update({ attempts: executor.raw('attempts + 1'), last_error: describe(error) });
+  /** `releaseClaim`: the sweep gives its lease back, so the next sweep retries the row at once. */
+  async function markFailed(executor: Db, workflowId: string, error: unknown, releaseClaim = false): Promise<void> {
+    await executor('outbox')
+      .where({ workflow_id: workflowId })
+      .update({ attempts: executor.raw('attempts + 1'), last_error: describe(error), ...(releaseClaim ? { claimed_until: null } : {}) });
   }
 
   const dispatcher = {
@@ -120,30 +130,43 @@ export function createOutboxDispatcher(db: Db, temporal: TemporalClientProvider,
 
     /**
      * Starts pending rows older than `graceMs` (younger ones are still owned by their fast path).
-     * Row locks with SKIP LOCKED let several workers sweep at once without double work.
+     * Several workers may sweep at once: each first claims its rows with a lease in one short
+     * statement (SKIP LOCKED, so claimers do not wait on each other), then starts them outside
+     * any transaction. Temporal being slow or down thus never keeps a Postgres transaction or row
+     * lock open. A claim that outlives its sweep (a crash) lapses after CLAIM_LEASE; a start that
+     * still races (lease lapsed mid-sweep, or the fast path) is a no-op by workflow id.
      */
     async sweep(graceMs: number, batchSize = 100): Promise<{ started: number; failed: number }> {
-      return db.transaction(async (trx) => {
-        const rows: OutboxRow[] = await trx('outbox')
-          .where({ status: 'pending' })
-          .where('created_at', '<', new Date(Date.now() - graceMs))
-          .orderBy('created_at')
-          .limit(batchSize)
-          .forUpdate()
-          .skipLocked();
-        let started = 0;
-        for (const row of rows) {
-          try {
-            await start(fromRow(row));
-            await markStarted(trx, row.workflow_id);
-            started += 1;
-          } catch (error) {
-            logger.warn({ err: error, workflowId: row.workflow_id }, 'resync could not start workflow');
-            await markFailed(trx, row.workflow_id, error);
-          }
+      const claimable = db('outbox')
+        .select('id')
+        .where({ status: 'pending' })
+        .where('created_at', '<', new Date(Date.now() - graceMs))
+        .where((unclaimed) => unclaimed.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
+        .orderBy('created_at')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked();
+      const claimed: (OutboxRow & { created_at: Date })[] = await db('outbox')
+        .whereIn('id', claimable)
+        .update({ claimed_until: db.raw(`now() + interval '${CLAIM_LEASE}'`) })
+        .returning(['id', 'workflow_type', 'workflow_id', 'task_queue', 'args', 'search_attributes', 'created_at']);
+      const rows = claimed.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
+
+      let started = 0;
+      const startOne = async (row: OutboxRow) => {
+        try {
+          await start(fromRow(row));
+          await markStarted(db, row.workflow_id);
+          started += 1;
+        } catch (error) {
+          logger.warn({ err: error, workflowId: row.workflow_id }, 'resync could not start workflow');
+          await markFailed(db, row.workflow_id, error, true);
         }
-        return { started, failed: rows.length - started };
-      });
+      };
+      for (let index = 0; index < rows.length; index += DISPATCH_PARALLELISM) {
+        await Promise.all(rows.slice(index, index + DISPATCH_PARALLELISM).map(startOne));
+      }
+      return { started, failed: rows.length - started };
     },
   };
   return dispatcher;
