@@ -67,6 +67,19 @@ describe('loadConfig defaults', () => {
     expect(() => loadConfig({ WEBHOOK_SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(/WEBHOOK_SECRET_ENCRYPTION_KEY/);
   });
 
+  it('has a development-only storage notification token, and none unless configured in production', () => {
+    const productionKey = { NODE_ENV: 'production', WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+    expect(loadConfig({}).STORAGE_NOTIFICATION_TOKEN).toBe('immoflow-dev-storage-events');
+    expect(loadConfig(productionKey).STORAGE_NOTIFICATION_TOKEN).toBeUndefined();
+    expect(loadConfig({ ...productionKey, STORAGE_NOTIFICATION_TOKEN: 'a'.repeat(32) }).STORAGE_NOTIFICATION_TOKEN).toBe('a'.repeat(32));
+    expect(() => loadConfig({ STORAGE_NOTIFICATION_TOKEN: 'short' })).toThrow(/STORAGE_NOTIFICATION_TOKEN: at least 16 characters/);
+  });
+
+  it('signs client URLs for S3_ENDPOINT unless S3_PUBLIC_ENDPOINT says otherwise', () => {
+    expect(loadConfig({ S3_ENDPOINT: 'http://minio:9000' }).S3_PUBLIC_ENDPOINT).toBe('http://minio:9000');
+    expect(loadConfig({ S3_ENDPOINT: 'http://minio:9000', S3_PUBLIC_ENDPOINT: 'https://files.example.com' }).S3_PUBLIC_ENDPOINT).toBe('https://files.example.com');
+  });
+
   it('leaves the optional settings unset by default', () => {
     const config = loadConfig({});
     expect(config.TEMPORAL_WORKFLOW_BUNDLE).toBeUndefined();

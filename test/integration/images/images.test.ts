@@ -325,6 +325,16 @@ describe('the storage-event endpoint', () => {
     });
     expect(foreign.status).toBe(204);
   });
+
+  it('does not exist without STORAGE_NOTIFICATION_TOKEN (production without one relies on polling)', async () => {
+    const tokenless = await startTestApi({ ...ctx.deps, metrics: createMetricsRegistry('api'), config: { ...ctx.deps.config, STORAGE_NOTIFICATION_TOKEN: undefined } });
+    try {
+      const response = await tokenless.request('POST', '/internal/storage/events', { body: { Records: [] }, headers: { Authorization: 'Bearer ' } });
+      expect([response.status, response.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    } finally {
+      await tokenless.close();
+    }
+  });
 });
 
 describe('the OpenAPI document', () => {
