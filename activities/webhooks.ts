@@ -8,6 +8,10 @@ import type { ActivityDeps } from './deps';
 
 const RESPONSE_BODY_LIMIT = 2048;
 
+/** What one attempt needs of a delivery and its subscription, read in one join. */
+type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' | 'event_name'> &
+  Pick<WebhookRow, 'url' | 'active' | 'deleted_at' | 'consecutive_failures' | 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>;
+
 export interface AttemptResult {
   outcome: 'succeeded' | 'gone' | 'retry' | 'disabled';
   statusCode: number | null;
@@ -25,7 +29,7 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
   // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
   const dispatcher = createGuardedDispatcher({ allowTargets: config.WEBHOOK_ALLOW_TARGETS });
 
-  function signingSecrets(webhook: WebhookRow): string[] {
+  function signingSecrets(webhook: Pick<WebhookRow, 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>): string[] {
     const current = secrets.decrypt(webhook.secret_ciphertext);
     const previousValid = webhook.previous_secret_ciphertext && webhook.previous_secret_expires_at && webhook.previous_secret_expires_at.getTime() > Date.now();
     return previousValid ? [current, secrets.decrypt(webhook.previous_secret_ciphertext as string)] : [current];
@@ -34,17 +38,31 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
   return {
     /** One signed POST. Re-reads the subscription first: a disabled one is not called. */
     async attemptDelivery(deliveryId: string, attemptNumber: number): Promise<AttemptResult> {
-      const delivery: DeliveryRow | undefined = await db('webhook_deliveries').where({ id: deliveryId }).first();
-      const webhook: WebhookRow | undefined = delivery && (await db('webhooks').where({ id: delivery.webhook_id }).first());
-      if (!delivery || !webhook || !webhook.active || webhook.deleted_at) return { outcome: 'disabled', statusCode: null, retryAfterMs: null };
+      const target: DeliveryTarget | undefined = await db('webhook_deliveries as d')
+        .join('webhooks as w', 'w.id', 'd.webhook_id')
+        .where('d.id', deliveryId)
+        .first(
+          'd.webhook_id',
+          'd.envelope',
+          'd.event_id',
+          'd.event_name',
+          'w.url',
+          'w.active',
+          'w.deleted_at',
+          'w.consecutive_failures',
+          'w.secret_ciphertext',
+          'w.previous_secret_ciphertext',
+          'w.previous_secret_expires_at',
+        );
+      if (!target || !target.active || target.deleted_at) return { outcome: 'disabled', statusCode: null, retryAfterMs: null };
 
-      const rawBody = JSON.stringify(delivery.envelope);
+      const rawBody = JSON.stringify(target.envelope);
       const headers = signedHeaders({
         rawBody,
-        secrets: signingSecrets(webhook),
-        deliveryEventId: delivery.event_id,
-        eventName: delivery.event_name,
-        webhookMessageId: delivery.event_id,
+        secrets: signingSecrets(target),
+        deliveryEventId: target.event_id,
+        eventName: target.event_name,
+        webhookMessageId: target.event_id,
         timestampSeconds: Math.floor(Date.now() / 1000),
       });
       const started = Date.now();
@@ -53,7 +71,7 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
       let error: string | null = null;
       let retryAfterMs: number | null = null;
       try {
-        const response = await guardedFetch(webhook.url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
+        const response = await guardedFetch(target.url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
         statusCode = response.status;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
         responseBody = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);
@@ -72,8 +90,8 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
         await trx('webhook_deliveries')
           .where({ id: deliveryId })
           .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null, ...completion });
-        if (outcome === 'succeeded' && webhook.consecutive_failures > 0) {
-          await trx('webhooks').where({ id: webhook.id }).update({ consecutive_failures: 0 });
+        if (outcome === 'succeeded' && target.consecutive_failures > 0) {
+          await trx('webhooks').where({ id: target.webhook_id }).update({ consecutive_failures: 0 });
         }
       });
       logger.debug({ deliveryId, attemptNumber, statusCode, outcome, durationMs }, 'webhook attempt');
