@@ -1,28 +1,25 @@
 import { runCli } from '../../../src/cli/run';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { TestApi, TestContext, eventually, seedOrganization } from '../../support/context';
 import { FakeNominatim, startFakeNominatim } from '../../support/fakeNominatim';
 import { completeListing, eventsOf } from '../../support/listings';
-import { TestWorkers, startTestWorkers } from '../../support/workers';
+import { TestStack, startTestStack } from '../../support/workers';
 
 /** The publish pipeline end to end: API → outbox → listingPublish on Temporal → Postgres. */
 let geocoder: FakeNominatim;
+let stack: TestStack;
 let ctx: TestContext;
 let api: TestApi;
-let workers: TestWorkers;
 let org: Awaited<ReturnType<typeof seedOrganization>>;
 
 beforeAll(async () => {
   geocoder = await startFakeNominatim();
-  ctx = await createTestContext({ GEOCODER_URL: geocoder.url, GEOCODER_MAX_REQUESTS_PER_SECOND: '50', MODERATION_PROHIBITED_WORDS: 'provisionsfrei' });
-  api = await startTestApi(ctx.deps);
-  workers = await startTestWorkers(ctx.deps);
+  stack = await startTestStack({ GEOCODER_URL: geocoder.url, GEOCODER_MAX_REQUESTS_PER_SECOND: '50', MODERATION_PROHIBITED_WORDS: 'provisionsfrei' });
+  ({ ctx, api } = stack);
   org = await seedOrganization(ctx.deps);
 });
 
 afterAll(async () => {
-  await workers.stop();
-  await api.close();
-  await ctx.close();
+  await stack.close();
   await geocoder.close();
 });
 

@@ -1,23 +1,18 @@
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { TestApi, TestContext, eventually, seedOrganization } from '../../support/context';
 import { completeListing, eventsOf } from '../../support/listings';
-import { TestWorkers, startTestWorkers } from '../../support/workers';
+import { TestStack, startTestStack } from '../../support/workers';
 
 /** A needs_review listing nobody decides on gets the configured timeout outcome. */
+let stack: TestStack;
 let ctx: TestContext;
 let api: TestApi;
-let workers: TestWorkers;
 
 beforeAll(async () => {
-  ctx = await createTestContext({ MODERATION_REVIEW_TIMEOUT: '2s', MODERATION_REVIEW_TIMEOUT_OUTCOME: 'rejected' });
-  api = await startTestApi(ctx.deps);
-  workers = await startTestWorkers(ctx.deps);
+  stack = await startTestStack({ MODERATION_REVIEW_TIMEOUT: '2s', MODERATION_REVIEW_TIMEOUT_OUTCOME: 'rejected' });
+  ({ ctx, api } = stack);
 });
 
-afterAll(async () => {
-  await workers.stop();
-  await api.close();
-  await ctx.close();
-});
+afterAll(() => stack.close());
 
 it('rejects after the review timeout and says why', async () => {
   const org = await seedOrganization(ctx.deps);

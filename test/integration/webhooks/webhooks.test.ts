@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { TestApi, TestContext, eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
 import { SmtpSink, startSmtpSink } from '../../support/smtpSink';
-import { TestWorkers, startTestWorkers } from '../../support/workers';
+import { TestStack, startTestStack } from '../../support/workers';
 
 /** Verbatim logic of the Node snippet in reference 002. */
 function verifyLikeReference002(secret: string, rawBody: Buffer, header: string): boolean {
@@ -15,27 +15,24 @@ function verifyLikeReference002(secret: string, rawBody: Buffer, header: string)
 
 let subscriber: FakeSubscriber;
 let smtp: SmtpSink;
+let stack: TestStack;
 let ctx: TestContext;
 let api: TestApi;
-let workers: TestWorkers;
 
 beforeAll(async () => {
   subscriber = await startFakeSubscriber();
   smtp = await startSmtpSink();
-  ctx = await createTestContext({
+  stack = await startTestStack({
     WEBHOOK_ALLOW_TARGETS: subscriber.hostPort,
     WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s',
     WEBHOOK_FAILURE_THRESHOLD: '1',
     SMTP_URL: smtp.url,
   });
-  api = await startTestApi(ctx.deps);
-  workers = await startTestWorkers(ctx.deps);
+  ({ ctx, api } = stack);
 });
 
 afterAll(async () => {
-  await workers.stop();
-  await api.close();
-  await ctx.close();
+  await stack.close();
   await subscriber.close();
   await smtp.close();
 });
