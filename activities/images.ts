@@ -127,10 +127,9 @@ export function createImageActivities(deps: ActivityDeps) {
           })
           .returning('*');
         if (!row) return false;
-        const listing = await trx('listings').where({ id: input.listingId }).first('external_ref');
         await appendEvent(trx, input.orgId, 'listing.image.uploaded', {
           listingId: input.listingId,
-          externalRef: listing?.external_ref ?? null,
+          externalRef: input.externalRef,
           imageId: row.id,
           image: {
             id: row.id,

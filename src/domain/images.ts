@@ -97,6 +97,8 @@ export function nextUploadCheckInMs(nowMs: number, deadlineMs: number, pollInter
 export interface ImageIngestInput {
   orgId: string;
   listingId: string;
+  /** The listing's external_ref (immutable), for the events' payloads. */
+  externalRef: string;
   imageId: string;
   objectKey: string;
   declaredType: ImageContentType;

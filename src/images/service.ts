@@ -175,6 +175,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
     const input: ImageIngestInput = {
       orgId: auth.orgId,
       listingId: listing.id,
+      externalRef: listing.external_ref,
       imageId: row.id,
       objectKey: row.object_key,
       declaredType: row.content_type,

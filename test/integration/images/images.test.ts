@@ -94,7 +94,8 @@ describe('a JPEG PUT to the presigned URL', () => {
     const events = await eventsOf(api, org.secretKey, listingId);
     const uploaded = events.filter((event) => event.eventName === 'listing.image.uploaded');
     expect(uploaded).toHaveLength(1);
-    expect(uploaded[0].eventPayload).toMatchObject({ listingId, imageId: ticket.image_id, image: { width: 1200, height: 800 } });
+    const externalRef = (await api.request('GET', `/api/v1/listings/${listingId}`, { key: org.secretKey })).body.data.external_ref;
+    expect(uploaded[0].eventPayload).toMatchObject({ listingId, externalRef, imageId: ticket.image_id, image: { width: 1200, height: 800 } });
 
     const listing = (await api.request('GET', `/api/v1/listings/${listingId}`, { key: org.secretKey })).body.data;
     expect(listing.images.map((entry: { id: string; state: string }) => [entry.id, entry.state])).toEqual([[ticket.image_id, 'ready']]);
