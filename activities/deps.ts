@@ -2,7 +2,7 @@ import type { Client as StorageClient } from 'minio';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
-import type { OutboxDispatcher } from '../src/outbox/service';
+import type { OutboxStarter } from '../src/outbox/service';
 
 /** Everything an activity may touch, injected once by the worker (and by tests). */
 export interface ActivityDeps {
@@ -10,5 +10,5 @@ export interface ActivityDeps {
   db: Db;
   logger: Logger;
   storage: StorageClient;
-  outbox: OutboxDispatcher;
+  outbox: OutboxStarter;
 }

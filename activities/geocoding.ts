@@ -9,7 +9,7 @@ import type { ActivityDeps } from './deps';
  * found"), so the provider sees one request per distinct normalised address. Provider errors
  * propagate: GeocoderUnavailableError is retried by Temporal, GeocoderRequestRejected is not.
  */
-export function createGeocodingActivities(deps: ActivityDeps & { geocoder?: GeocodingProvider }) {
+export function createGeocodingActivities(deps: Pick<ActivityDeps, 'config' | 'db' | 'logger'> & { geocoder?: GeocodingProvider }) {
   const geocoder = deps.geocoder ?? createGeocodingProvider(deps.config);
   const cache = createGeocodeCache(deps.db);
   return {

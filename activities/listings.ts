@@ -6,6 +6,7 @@ import { EventFanoutSink, appendEvent, eventFanoutSink } from '../src/events/ser
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingRow, toListingDto } from '../src/listings/dto';
 import type { ActivityDeps } from './deps';
+import { createEventWriter } from './eventWrites';
 
 export interface ModerationSnapshot {
   status: ListingRow['status'];
@@ -37,14 +38,9 @@ function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: {
   };
 }
 
-export function createListingActivities({ db, config, outbox }: ActivityDeps) {
-  /** Runs a write, then starts the webhook deliveries its events owe (the outbox has them either way). */
-  async function withEvents<T>(write: (trx: Db, sink: EventFanoutSink) => Promise<T>): Promise<T> {
-    const sink = eventFanoutSink(config);
-    const result = await db.transaction((trx) => write(trx, sink));
-    await outbox.dispatch(sink.owed);
-    return result;
-  }
+export function createListingActivities(deps: ActivityDeps) {
+  const { db, config } = deps;
+  const withEvents = createEventWriter(deps);
 
   return {
     async loadListingForModeration(input: ListingPublishInput): Promise<ModerationSnapshot | null> {

@@ -5,11 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { loadConfig } from '../src/config';
-import { createDb, createRelaxedDb } from '../src/db/knex';
+import { createDb } from '../src/db/knex';
 import { appendEvent, eventFanoutSink } from '../src/events/service';
-import { createOutboxDispatcher } from '../src/outbox/service';
 import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
@@ -64,11 +62,8 @@ async function main(): Promise<void> {
     children.push(await startChild('noop worker', ['bench/noopWorker.ts'], { ...env, NOOP_TASK_QUEUE: noopQueue }, 'noop worker started'));
 
     const config = loadConfig(env);
-    const logger = pino({ level: 'warn' });
     const db = createDb(config);
-    const relaxedDb = createRelaxedDb(config);
     const temporal = createTemporalClientProvider(config);
-    const outbox = createOutboxDispatcher(db, temporal, logger, relaxedDb);
     const client = await temporal.get();
 
     const scenarios: Record<string, unknown> = {};
@@ -87,7 +82,7 @@ async function main(): Promise<void> {
         paths.push(hookPath);
       }
 
-      // Delivery path: events committed (with their deliveries and owed starts) and dispatched, as a write does.
+      // Delivery path: events committed with their deliveries and owed starts, as a write does; the worker's outbox relay starts them.
       const events = Math.ceil(TOTAL_DELIVERIES / subscriptions);
       const committedAt = new Map<string, number>();
       const started = Date.now();
@@ -97,7 +92,6 @@ async function main(): Promise<void> {
           appendEvent(trx, org.id, 'listing.created', { listingId: randomUUID(), externalRef: `BENCH-${index}` }, sink),
         );
         committedAt.set(event.event_id, Date.now());
-        await outbox.dispatch(sink.owed);
       });
       const expected = events * subscriptions;
       const arrivedFor = () => [...arrivals.keys()].filter((entry) => entry.startsWith(`/s${subscriptions}/`));
@@ -153,7 +147,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(root, 'bench/results/webhooks.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeMarkdown(result);
     await temporal.close();
-    await Promise.all([db.destroy(), relaxedDb.destroy()]);
+    await db.destroy();
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1500));

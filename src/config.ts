@@ -44,6 +44,7 @@ export const configSchema = z.object({
   IMAGE_UPLOAD_POLL_INTERVAL: duration.prefault('15s'),
   RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(1000),
   HTTP_BODY_LIMIT: z.string().default('1mb'),
+  OUTBOX_RELAY_INTERVAL: duration.prefault('100ms'),
   OUTBOX_RESYNC_INTERVAL: duration.prefault('1m'),
   OUTBOX_RESYNC_GRACE: duration.prefault('30s'),
   DEPENDENCY_TIMEOUT: duration.prefault('2s'),

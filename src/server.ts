@@ -5,7 +5,6 @@ import { createApp } from './http/app';
 import { createIdentityService } from './identity/service';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry } from './observability/metrics';
-import { createOutboxDispatcher } from './outbox/service';
 import { featureRouters, internalRouters } from './routes';
 import { createStorageClient } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
@@ -28,7 +27,6 @@ export async function startApi(config: Config, port = config.PORT): Promise<Runn
     logger,
     temporal,
     storage: createStorageClient(config),
-    outbox: createOutboxDispatcher(db, temporal, logger, relaxedDb),
     identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };

@@ -1,10 +1,11 @@
 import type { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { createDb, createRelaxedDb } from './db/knex';
+import { createDb } from './db/knex';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry, serveMetrics } from './observability/metrics';
-import { createOutboxDispatcher } from './outbox/service';
+import { startOutboxRelay } from './outbox/relay';
+import { createOutboxStarter } from './outbox/service';
 import { configureImageBucket } from './images/storage';
 import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
@@ -16,7 +17,6 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   const db = createDb(config);
-  const relaxedDb = createRelaxedDb(config);
   const storage = createStorageClient(config);
   const temporal = createTemporalClientProvider(config);
   const metrics = createMetricsRegistry('worker');
@@ -31,18 +31,20 @@ async function main(): Promise<void> {
   logger.info({ schedule: resync.scheduleId, state: scheduleState }, 'resync schedule registered');
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const outbox = createOutboxDispatcher(db, temporal, logger, relaxedDb);
+  const outbox = createOutboxStarter(db, temporal, logger);
   const deps = { config, db, logger, storage, outbox };
   const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
+  const relay = startOutboxRelay(outbox, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 
   // SIGINT/SIGTERM are handled by the SDK's default shutdown signals: run() resolves after drain.
   await Promise.all(workers.map((worker) => worker.run()));
+  await relay.stop();
   metricsServer?.close();
   await connection.close();
   await temporal.close();
-  await Promise.all([db.destroy(), relaxedDb.destroy()]);
+  await db.destroy();
   logger.info('worker stopped');
 }
 

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex';
 import { matchesEventPattern } from '../domain/eventPatterns';
 import type { EventName } from '../domain/events';
-import type { WorkflowStart } from '../domain/outbox';
 import { DeliveryConfig, OwedDelivery, oweDeliveries } from '../webhooks/deliveries';
 import type { WebhookRow } from '../webhooks/dto';
 
@@ -18,20 +17,16 @@ export interface EventRow {
 /** An active subscription as the event log matches it. */
 type Subscription = Pick<WebhookRow, 'id' | 'events'>;
 
-/**
- * What one transaction's events owe: the caller dispatches `owed` (webhookDelivery starts) after
- * commit; the outbox rows make them durable either way.
- */
+/** What one transaction's events need to fan out: delivery settings and a subscription cache. */
 export interface EventFanoutSink {
   config: DeliveryConfig;
-  owed: WorkflowStart[];
   /** Each organisation's active subscriptions, read once per transaction, not once per event. */
   subscriptions: Map<string, Subscription[]>;
 }
 
 /** A fresh sink per transaction: the subscriptions it caches are that transaction's view. */
 export function eventFanoutSink(config: DeliveryConfig): EventFanoutSink {
-  return { config, owed: [], subscriptions: new Map() };
+  return { config, subscriptions: new Map() };
 }
 
 async function activeSubscriptions(trx: Db, orgId: string, sink: EventFanoutSink): Promise<Subscription[]> {
@@ -56,7 +51,7 @@ export async function appendEvent(trx: Db, orgId: string, name: EventName, paylo
   // Ids made here, so the outbox rows need not wait for a RETURNING.
   const deliveries: OwedDelivery[] = matching.map((webhook) => ({ id: randomUUID(), org_id: orgId, webhook_id: webhook.id, event_name: name }));
   await trx('webhook_deliveries').insert(deliveries.map((delivery) => ({ ...delivery, event_id: row.event_id, envelope })));
-  sink.owed.push(...(await oweDeliveries(trx, sink.config, orgId, deliveries)));
+  await oweDeliveries(trx, sink.config, orgId, deliveries);
   return row;
 }
 

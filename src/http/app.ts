@@ -8,7 +8,6 @@ import { identityRouter } from '../identity/routes';
 import type { IdentityService } from '../identity/service';
 import { httpMetrics, metricsHandler } from '../observability/metrics';
 import { openApiRouter } from '../openapi/routes';
-import type { OutboxDispatcher } from '../outbox/service';
 import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
@@ -24,7 +23,6 @@ export interface AppDeps {
   logger: Logger;
   temporal: TemporalClientProvider;
   storage: StorageClient;
-  outbox: OutboxDispatcher;
   identity: IdentityService;
   metrics: Registry;
 }

@@ -33,20 +33,18 @@ export function imagesRouter(deps: AppDeps): Router {
   images.post('/', requireScope('listings:write'), idempotent, async (req, res) => {
     const listingId = parseListingId(req.params.id);
     const input = createImageSchema.parse(req.body);
-    const { ticket, owedWorkflows } = await service.create(authOf(req), listingId, input, (trx, created) =>
+    const ticket = await service.create(authOf(req), listingId, input, (trx, created) =>
       completeIdempotentRequest(trx, res, 201, { data: created }),
     );
     sendData(res, ticket, 201);
-    deps.outbox.dispatchSoon(owedWorkflows);
   });
 
   images.delete('/', requireScope('listings:write'), idempotent, async (req, res) => {
     const listingId = parseListingId(req.params.id);
     const imageId = parseImageId(deleteImageQuerySchema.parse(req.query).image_id);
     const body = { data: { image_id: imageId, deleted: true as const } };
-    const { owedWorkflows } = await service.remove(authOf(req), listingId, imageId, (trx) => completeIdempotentRequest(trx, res, 200, body));
+    await service.remove(authOf(req), listingId, imageId, (trx) => completeIdempotentRequest(trx, res, 200, body));
     res.status(200).json(body);
-    deps.outbox.dispatchSoon(owedWorkflows);
   });
 
   images.get('/:imageId', requireScope('listings:read'), async (req, res) => {

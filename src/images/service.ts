@@ -226,7 +226,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
             upload_expires_at: expiresAt,
           })
           .returning('*');
-        const owed = await oweIngest(trx, auth, listing, row);
+        await oweIngest(trx, auth, listing, row);
         const ticket: UploadTicket = {
           image_id: id,
           upload_url: await presigner.uploadUrl(row.object_key, Math.ceil(config.IMAGE_UPLOAD_URL_TTL / 1000)),
@@ -234,7 +234,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
           expires_at: expiresAt.toISOString(),
         };
         await beforeCommit?.(trx, ticket);
-        return { ticket, owedWorkflows: [owed] };
+        return ticket;
       });
     },
 
@@ -280,9 +280,8 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
         await trx('listing_images').where({ id: row.id }).update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() });
         const sink = eventFanoutSink(config);
         await appendEvent(trx, auth.orgId, 'listing.image.deleted', { listingId: listing.id, externalRef: listing.external_ref, imageId: row.id }, sink);
-        const removals = await oweImageRemovals(trx, taskQueues(config).main, { orgId: auth.orgId, listingId: listing.id, externalRef: listing.external_ref }, [row.id]);
+        await oweImageRemovals(trx, taskQueues(config).main, { orgId: auth.orgId, listingId: listing.id, externalRef: listing.external_ref }, [row.id]);
         await beforeCommit?.(trx);
-        return { owedWorkflows: [...removals, ...sink.owed] };
       });
     },
   };

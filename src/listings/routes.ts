@@ -29,7 +29,6 @@ export function listingsRouter(deps: AppDeps): Router {
       await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
     });
     sendData(res, result.listing, result.created ? 201 : 200);
-    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   listings.get('/', requireScope('listings:read'), async (req, res) => {
@@ -51,16 +50,14 @@ export function listingsRouter(deps: AppDeps): Router {
       await completeIdempotentRequest(trx, res, 200, { data: outcome.listing });
     });
     sendData(res, result.listing);
-    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   listings.delete('/:id', requireScope('listings:delete'), idempotent, async (req, res) => {
     const deleted = (id: string) => ({ id, deleted: true as const });
-    const result = await service.remove(authOf(req), parseListingId(req.params.id), (trx, outcome) =>
+    await service.remove(authOf(req), parseListingId(req.params.id), (trx, outcome) =>
       completeIdempotentRequest(trx, res, 200, { data: deleted(outcome.id) }),
     );
     sendData(res, deleted(String(req.params.id)));
-    deps.outbox.dispatchSoon(result.owedWorkflows);
   });
 
   const router = Router();

@@ -19,8 +19,6 @@ import { LISTING_FIELD_NAMES, ListingFieldValues, PatchListingInput, UpsertListi
 export interface ListingWriteResult {
   listing: ListingPublicDto;
   created: boolean;
-  /** Workflow starts owed by this write, to dispatch once the transaction has committed. */
-  owedWorkflows: WorkflowStart[];
 }
 
 /** Runs inside the write's transaction just before commit (e.g. to store the idempotent response). */
@@ -125,7 +123,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     fields: ListingFieldValues,
     status: ListingStatus | undefined,
     sink: EventFanoutSink,
-  ): Promise<{ row: ListingRow; owed: WorkflowStart }> {
+  ): Promise<ListingRow> {
     const nextStatus = status ?? current.status;
     checkTransition(current.status, nextStatus);
     if (isActivation(current.status, nextStatus)) await enforceActiveCap(trx, auth);
@@ -148,14 +146,14 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     updated.owner_email = current.owner_email;
     const changed = Object.keys(fields).filter((name) => JSON.stringify((current as never)[name]) !== JSON.stringify((fields as never)[name]));
     await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }), sink);
-    const owed = await owePublish(trx, auth, updated, {
+    await owePublish(trx, auth, updated, {
       activating: isActivation(current.status, nextStatus),
       wasPublished: current.publication_state === 'published',
       addressChanged: normalized !== current.normalized_address || current.geo_precision === null,
       action: 'set',
       ...pendingReview(current),
     });
-    return { row: updated, owed };
+    return updated;
   }
 
   async function upsertWithin(trx: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, sink: EventFanoutSink): Promise<ListingWriteResult> {
@@ -181,21 +179,21 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       if (inserted) {
         if (ownerUserId) inserted.owner_email = (await trx('users').where({ id: ownerUserId }).first('email'))?.email ?? null;
         await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted), sink);
-        const owed = await owePublish(trx, auth, inserted, {
+        await owePublish(trx, auth, inserted, {
           activating: status === 'active',
           wasPublished: false,
           addressChanged: true,
           action: 'set',
         });
-        return { listing: toListingDto(inserted), created: true, owedWorkflows: [owed, ...sink.owed] };
+        return { listing: toListingDto(inserted), created: true };
       }
       // A concurrent request created it between our read and our insert: update that one.
       current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
       if (!current) throw new Error('listing vanished during upsert');
     }
     // owner_email is honoured on create only: an upsert never re-homes a listing.
-    const { row, owed } = await updateLocked(trx, auth, current, fields, input.status, sink);
-    return { listing: toListingDto(row), created: false, owedWorkflows: [owed, ...sink.owed] };
+    const row = await updateLocked(trx, auth, current, fields, input.status, sink);
+    return { listing: toListingDto(row), created: false };
   }
 
   return {
@@ -214,14 +212,14 @@ export function createListingService(db: Db, config: DeliveryConfig) {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
         const sink = eventFanoutSink(config);
-        const { row, owed } = await updateLocked(trx, auth, current, pickFields(input), input.status, sink);
-        const outcome = { listing: toListingDto(row), created: false, owedWorkflows: [owed, ...sink.owed] };
+        const row = await updateLocked(trx, auth, current, pickFields(input), input.status, sink);
+        const outcome = { listing: toListingDto(row), created: false };
         await beforeCommit?.(trx, outcome);
         return outcome;
       });
     },
 
-    async remove(auth: AuthContext, listingId: string, beforeCommit?: BeforeCommit<{ id: string }>): Promise<{ owedWorkflows: WorkflowStart[] }> {
+    async remove(auth: AuthContext, listingId: string, beforeCommit?: BeforeCommit<{ id: string }>): Promise<void> {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
@@ -231,16 +229,15 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })
           .returning('*');
         await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted), sink);
-        const owed = await owePublish(trx, auth, deleted, {
+        await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',
           addressChanged: false,
           action: 'delete',
           ...pendingReview(current),
         });
-        const imageRemovals = await removeImagesOfListing(trx, taskQueue, { orgId: auth.orgId, listingId: current.id, externalRef: current.external_ref });
+        await removeImagesOfListing(trx, taskQueue, { orgId: auth.orgId, listingId: current.id, externalRef: current.external_ref });
         await beforeCommit?.(trx, { id: current.id });
-        return { owedWorkflows: [owed, ...imageRemovals, ...sink.owed] };
       });
     },
 

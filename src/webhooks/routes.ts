@@ -41,14 +41,10 @@ export function webhooksRouter(deps: AppDeps): Router {
     sendData(res, await service.getDelivery(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery')));
   });
   webhooks.post('/:id/deliveries/:deliveryId/redeliver', requireScope('webhooks:write'), async (req, res) => {
-    const { body, owed } = await service.redeliver(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery'));
-    res.status(202).json(body);
-    deps.outbox.dispatchSoon(owed);
+    res.status(202).json(await service.redeliver(authOf(req), idParam(req.params.id, 'webhook'), idParam(req.params.deliveryId, 'delivery')));
   });
   webhooks.post('/:id/test', requireScope('webhooks:write'), async (req, res) => {
-    const { body, owed } = await service.sendTest(authOf(req), idParam(req.params.id, 'webhook'));
-    res.status(202).json(body);
-    deps.outbox.dispatchSoon(owed);
+    res.status(202).json(await service.sendTest(authOf(req), idParam(req.params.id, 'webhook')));
   });
 
   const router = Router();

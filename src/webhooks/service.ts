@@ -143,7 +143,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
     },
 
     /** A new delivery of the same event; 409 WEBHOOK_INACTIVE while the subscription is disabled. */
-    async redeliver(auth: AuthContext, id: string, deliveryId: string): Promise<{ body: { redelivery_id: string; status: 'pending' }; owed: WorkflowStart[] }> {
+    async redeliver(auth: AuthContext, id: string, deliveryId: string): Promise<{ redelivery_id: string; status: 'pending' }> {
       return db.transaction(async (trx) => {
         const webhook = await find(trx, auth, id, true);
         if (!webhook.active) throw new ApiError(409, 'WEBHOOK_INACTIVE', 'This webhook is disabled. Re-enable it with PATCH {"active": true}, then redeliver.');
@@ -151,12 +151,13 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [copy]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: original.event_id, event_name: original.event_name, envelope: original.envelope, redelivery_of: original.id })
           .returning('*');
-        return { body: { redelivery_id: copy.id, status: 'pending' }, owed: await oweDeliveries(trx, config, auth.orgId, [copy]) };
+        await oweDeliveries(trx, config, auth.orgId, [copy]);
+        return { redelivery_id: copy.id, status: 'pending' };
       });
     },
 
     /** Sends a `webhook.test` envelope through the normal delivery path (signed, retried, logged). */
-    async sendTest(auth: AuthContext, id: string): Promise<{ body: { delivery_id: string; status: 'pending' }; owed: WorkflowStart[] }> {
+    async sendTest(auth: AuthContext, id: string): Promise<{ delivery_id: string; status: 'pending' }> {
       return db.transaction(async (trx) => {
         const webhook = await find(trx, auth, id, true);
         if (!webhook.active) throw new ApiError(409, 'WEBHOOK_INACTIVE', 'This webhook is disabled. Re-enable it with PATCH {"active": true} first.');
@@ -165,7 +166,8 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: eventId, event_name: 'webhook.test', envelope })
           .returning('*');
-        return { body: { delivery_id: delivery.id, status: 'pending' }, owed: await oweDeliveries(trx, config, auth.orgId, [delivery]) };
+        await oweDeliveries(trx, config, auth.orgId, [delivery]);
+        return { delivery_id: delivery.id, status: 'pending' };
       });
     },
   };

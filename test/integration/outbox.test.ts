@@ -6,7 +6,8 @@ import { Client as PgClient } from 'pg';
 import { freePort } from '../../scripts/stack/processes';
 import { Db, createDb, migrateToLatest } from '../../src/db/knex';
 import type { WorkflowStart } from '../../src/domain/outbox';
-import { createOutboxDispatcher, enqueueWorkflowStart, enqueueWorkflowStarts } from '../../src/outbox/service';
+import { startOutboxRelay } from '../../src/outbox/relay';
+import { createOutboxStarter, enqueueWorkflowStart, enqueueWorkflowStarts } from '../../src/outbox/service';
 import { TemporalClientProvider, createTemporalClientProvider } from '../../src/temporal/client';
 import { registerSchedule, resyncScheduleOptions } from '../../src/temporal/schedules';
 import { searchAttributeKeys } from '../../src/temporal/searchAttributes';
@@ -23,7 +24,8 @@ let worker: { ctx: TestContext; connection: NativeConnection; instance: Worker; 
 beforeAll(async () => {
   const ctx = await createTestContext({ OUTBOX_RESYNC_INTERVAL: '1s', OUTBOX_RESYNC_GRACE: '0s' });
   const connection = await NativeConnection.connect({ address: ctx.deps.config.TEMPORAL_ADDRESS });
-  const instance = await createMainWorker({ connection, deps: ctx.deps, metrics: new Registry(), workflowBundle: await workflowBundle() });
+  const deps = { ...ctx.deps, outbox: createOutboxStarter(ctx.deps.db, ctx.deps.temporal, ctx.deps.logger) };
+  const instance = await createMainWorker({ connection, deps, metrics: new Registry(), workflowBundle: await workflowBundle() });
   worker = { ctx, connection, instance, running: instance.run() };
 });
 
@@ -36,62 +38,48 @@ afterAll(async () => {
   await worker.ctx.close();
 });
 
-it('starts a workflow committed while Temporal was down, through the resync schedule, exactly once', async () => {
+it('registers the resync schedule idempotently; its sweeps start owed rows as a backstop behind the relays', async () => {
   const org = await seedOrganization(worker.ctx.deps);
-
-  // The API's view of Temporal: nothing listens there.
-  const api = await createTestContext({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
   const workflowId = `outbox-probe:${randomUUID()}`;
   const probeQueue = `probe-${randomUUID()}`;
   const owed = { workflowType: 'outboxProbe', workflowId, taskQueue: probeQueue, args: [{ orgId: org.organization.id }], searchAttributes: { OrgId: [org.organization.id] } };
-  try {
-    await api.deps.db.transaction((trx) => enqueueWorkflowStart(trx, owed, org.organization.id));
-    const fastPath = await api.deps.outbox.dispatch([owed]);
-    expect(fastPath).toEqual({ started: 0, deferred: 1 });
-  } finally {
-    await api.close();
-  }
-  const deferred = await worker.ctx.deps.db('outbox').where({ workflow_id: workflowId }).first();
-  expect(deferred).toMatchObject({ status: 'pending', attempts: 1 });
-  expect(deferred.last_error).toEqual(expect.stringContaining('temporal'));
 
-  // The worker side registers the schedule (twice: registration is idempotent).
   const client = await worker.ctx.deps.temporal.get();
   const options = resyncScheduleOptions(worker.ctx.deps.config);
   await registerSchedule(client, options);
   expect(await registerSchedule(client, options)).toBe('updated');
+  await worker.ctx.deps.db.transaction((trx) => enqueueWorkflowStart(trx, owed, org.organization.id));
 
+  // This file runs no relay; another test file's relay may take the row first, which is fine.
   const row = await eventually(async () => {
     const current = await worker.ctx.deps.db('outbox').where({ workflow_id: workflowId }).first();
     return current.status === 'started' ? current : undefined;
   });
-  expect(row.attempts).toBe(2);
+  expect(row.last_error).toBeNull();
 
   const description = await client.workflow.getHandle(workflowId).describe();
   expect(description.type).toBe('outboxProbe');
   expect(description.taskQueue).toBe(probeQueue);
   expect(description.typedSearchAttributes.get(searchAttributeKeys.OrgId)).toBe(org.organization.id);
-
-  // A later sweep, or a racing fast path, does not start a second run.
-  const again = await createOutboxDispatcher(worker.ctx.deps.db, worker.ctx.deps.temporal, worker.ctx.deps.logger);
-  await worker.ctx.deps.db('outbox').where({ workflow_id: workflowId }).update({ status: 'pending' });
-  await again.dispatch([owed]);
   const runs = [];
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(execution.runId);
   expect(runs).toEqual([description.runId]);
 
-  // The sweep itself ran as a workflow started by the schedule, visible to operators.
-  const sweeps = await client.schedule.getHandle(options.scheduleId).describe();
-  expect(sweeps.info.recentActions.length).toBeGreaterThan(0);
+  // The sweep runs as a workflow started by the schedule, visible to operators.
+  const sweeps = await eventually(async () => {
+    const described = await client.schedule.getHandle(options.scheduleId).describe();
+    return described.info.recentActions.length > 0 ? described : undefined;
+  });
+  expect(sweeps.info.recentActions[0].action.workflow.workflowId).toEqual(expect.stringContaining('outbox-resync'));
 
   await client.workflow.getHandle(workflowId).terminate('test finished');
 });
 
 /**
- * The sweep itself, on a database of its own: no other test file's sweep (every worker registers
- * the resync schedule) can take these rows, so every start is this test's.
+ * The relay and the sweep, on a database of their own: no other test file's relay or sweep can
+ * take these rows, so every start is this test's.
  */
-describe('outbox sweep', () => {
+describe('outbox relay and sweep', () => {
   let database: string;
   let db: Db;
 
@@ -119,8 +107,10 @@ describe('outbox sweep', () => {
     }
   }
 
-  /** Pending rows old enough for any grace period. */
-  async function owe(count: number): Promise<WorkflowStart[]> {
+  const SWEEP = { graceMs: 30_000, batchSize: 100, leaseSeconds: 300 };
+
+  /** Pending rows, by default backdated past any grace period. */
+  async function owe(count: number, { backdate = true } = {}): Promise<WorkflowStart[]> {
     const queue = `probe-${randomUUID()}`;
     const starts = Array.from({ length: count }, (_, index) => ({
       workflowType: 'outboxProbe',
@@ -129,7 +119,7 @@ describe('outbox sweep', () => {
       args: [],
     }));
     await db.transaction((trx) => enqueueWorkflowStarts(trx, starts, null));
-    await db('outbox').whereIn('workflow_id', starts.map((start) => start.workflowId)).update({ created_at: db.raw("now() - interval '1 minute'") });
+    if (backdate) await db('outbox').whereIn('workflow_id', starts.map((start) => start.workflowId)).update({ created_at: db.raw("now() - interval '1 minute'") });
     return starts;
   }
 
@@ -163,11 +153,12 @@ describe('outbox sweep', () => {
     const owed = await owe(30);
     const counts = new Map<string, number>();
     const temporals = [countingTemporal(counts), countingTemporal(counts)];
-    const [first, second] = temporals.map((temporal) => createOutboxDispatcher(db, temporal, worker.ctx.deps.logger));
+    const [first, second] = temporals.map((temporal) => createOutboxStarter(db, temporal, worker.ctx.deps.logger));
+    const batch = { graceMs: 0, batchSize: 10, leaseSeconds: 30 };
     try {
       // Batches of 10: each round the two sweeps compete for the same oldest rows.
       const results = [];
-      for (let round = 0; round < 3; round += 1) results.push(...(await Promise.all([first.sweep(0, 10), second.sweep(0, 10)])));
+      for (let round = 0; round < 3; round += 1) results.push(...(await Promise.all([first.startOwed(batch), second.startOwed(batch)])));
       expect(results.reduce((sum, result) => sum + result.started, 0)).toBe(30);
       expect(results.reduce((sum, result) => sum + result.failed, 0)).toBe(0);
       expect(new Set(counts.values())).toEqual(new Set([1]));
@@ -175,10 +166,49 @@ describe('outbox sweep', () => {
 
       const rows = await db('outbox').whereIn('workflow_id', owed.map((start) => start.workflowId));
       expect(rows.every((row) => row.status === 'started' && row.attempts === 1 && row.claimed_until === null)).toBe(true);
-      expect(await first.sweep(0)).toEqual({ started: 0, failed: 0 });
+      expect(await first.startOwed(batch)).toEqual({ claimed: 0, started: 0, failed: 0 });
     } finally {
       await terminate(owed);
       await Promise.all(temporals.map((temporal) => temporal.close()));
+    }
+  });
+
+  it('relays a committed row within moments, and keeps it owed while Temporal is unreachable', async () => {
+    const counts = new Map<string, number>();
+    const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
+    const healthy = countingTemporal(counts);
+    const [owed] = await owe(1);
+    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100 });
+    try {
+      const failing = await eventually(async () => {
+        const row = await db('outbox').where({ workflow_id: owed.workflowId }).first();
+        return row.attempts >= 2 ? row : undefined;
+      });
+      expect(failing).toMatchObject({ status: 'pending', started_at: null });
+      expect(failing.last_error).toEqual(expect.stringContaining('temporal'));
+      await down.stop();
+
+      // Temporal answers again: a relay starts the row it owes, once, and a fresh write at once.
+      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50 });
+      try {
+        const [fresh] = await owe(1, { backdate: false });
+        const committedAt = Date.now();
+        const started = await eventually(async () => {
+          const rows = await db('outbox').whereIn('workflow_id', [owed.workflowId, fresh.workflowId]).where({ status: 'started' });
+          return rows.length === 2 ? rows : undefined;
+        }, 10_000, 20);
+        expect(Date.now() - committedAt).toBeLessThan(5000);
+        for (const row of started) expect(row).toMatchObject({ last_error: null, claimed_until: null });
+        expect(counts.get(owed.workflowId)).toBe(1);
+        expect(counts.get(fresh.workflowId)).toBe(1);
+        await terminate([owed, fresh]);
+      } finally {
+        await up.stop();
+      }
+    } finally {
+      await down.stop();
+      await unreachable.close();
+      await healthy.close();
     }
   });
 
@@ -199,7 +229,7 @@ describe('outbox sweep', () => {
     const counts = new Map<string, number>();
     const healthy = countingTemporal(counts);
     try {
-      const sweeping = createOutboxDispatcher(db, hung, worker.ctx.deps.logger).sweep(0);
+      const sweeping = createOutboxStarter(db, hung, worker.ctx.deps.logger).startOwed(SWEEP);
       await calling;
 
       // No session of the sweep's database is inside a transaction...
@@ -215,16 +245,16 @@ describe('outbox sweep', () => {
         expect(row.claimed_until.getTime()).toBeGreaterThan(Date.now());
         await trx('outbox').where({ workflow_id: owed.workflowId }).update({ last_error: 'touched while the sweep waits' });
       });
-      expect(await createOutboxDispatcher(db, healthy, worker.ctx.deps.logger).sweep(0)).toEqual({ started: 0, failed: 0 });
+      expect(await createOutboxStarter(db, healthy, worker.ctx.deps.logger).startOwed(SWEEP)).toEqual({ claimed: 0, started: 0, failed: 0 });
       expect(counts.size).toBe(0);
 
-      expect(await sweeping).toEqual({ started: 0, failed: 1 });
+      expect(await sweeping).toEqual({ claimed: 1, started: 0, failed: 1 });
       const failed = await db('outbox').where({ workflow_id: owed.workflowId }).first();
       expect(failed).toMatchObject({ status: 'pending', attempts: 1, claimed_until: null });
       expect(failed.last_error).toEqual(expect.stringContaining('temporal'));
 
       // The failed sweep gave its claim back: the next sweep starts the row at once.
-      expect(await createOutboxDispatcher(db, healthy, worker.ctx.deps.logger).sweep(0)).toEqual({ started: 1, failed: 0 });
+      expect(await createOutboxStarter(db, healthy, worker.ctx.deps.logger).startOwed(SWEEP)).toEqual({ claimed: 1, started: 1, failed: 0 });
       expect(counts.get(owed.workflowId)).toBe(1);
     } finally {
       await terminate([owed]);

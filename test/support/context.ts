@@ -7,7 +7,6 @@ import { createDb, createRelaxedDb } from '../../src/db/knex';
 import { AppDeps, FeatureRouterFactory, createApp } from '../../src/http/app';
 import { createIdentityService } from '../../src/identity/service';
 import { createMetricsRegistry } from '../../src/observability/metrics';
-import { createOutboxDispatcher } from '../../src/outbox/service';
 import { featureRouters, internalRouters } from '../../src/routes';
 import { configureImageBucket } from '../../src/images/storage';
 import { createStorageClient, ensureBuckets } from '../../src/storage/minio';
@@ -38,7 +37,6 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     logger,
     temporal,
     storage,
-    outbox: createOutboxDispatcher(db, temporal, logger, relaxedDb),
     identity: createIdentityService(db, relaxedDb),
     metrics: createMetricsRegistry('api'),
   };

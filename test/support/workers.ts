@@ -1,6 +1,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { AppDeps } from '../../src/http/app';
+import { startOutboxRelay } from '../../src/outbox/relay';
+import { createOutboxStarter } from '../../src/outbox/service';
 import { createGeocodingWorker, createMainWorker } from '../../src/temporal/workerFactory';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
@@ -8,18 +10,24 @@ export interface TestWorkers {
   stop(): Promise<void>;
 }
 
-/** The real workers (main + geocoding queue) in-process, on the test file's task queue. */
+/**
+ * The real workers (main + geocoding queue) in-process, on the test file's task queue, with the
+ * outbox relay every worker process runs.
+ */
 export async function startTestWorkers(deps: AppDeps): Promise<TestWorkers> {
   const connection = await NativeConnection.connect({ address: deps.config.TEMPORAL_ADDRESS });
-  const activityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox: deps.outbox };
+  const outbox = createOutboxStarter(deps.db, deps.temporal, deps.logger);
+  const activityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox };
   const metrics = new Registry();
   const workers: Worker[] = [
     await createMainWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
     await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
   ];
   const running = workers.map((worker) => worker.run());
+  const relay = startOutboxRelay(outbox, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL });
   return {
     async stop() {
+      await relay.stop();
       for (const worker of workers) worker.shutdown();
       await Promise.all(running);
       await connection.close();
