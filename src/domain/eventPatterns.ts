@@ -32,6 +32,17 @@ export function matchesEventPattern(pattern: string, eventName: string): boolean
 }
 
 /**
+ * Every pattern that matches `eventName`: `*`, the name itself, and `prefix.*` for each proper
+ * dot-prefix of it. A subscription receives the event exactly when one of its patterns is in this
+ * list, so the database can match subscriptions with an array overlap (`events && patterns`).
+ */
+export function patternsMatching(eventName: string): string[] {
+  const segments = eventName.split('.');
+  const prefixes = segments.slice(0, -1).map((_, index) => `${segments.slice(0, index + 1).join('.')}${WILDCARD_SUFFIX}`);
+  return [ALL, eventName, ...prefixes];
+}
+
+/**
  * Checks subscription patterns against the known event names. A pattern is valid if it is `*`, an
  * exact known name, or `prefix.*` where at least one known name starts with `prefix.`.
  * Returns the invalid patterns in input order, without duplicates.

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/knex';
-import { matchesEventPattern } from '../domain/eventPatterns';
+import type { SqlFragment } from '../db/sql';
+import { patternsMatching } from '../domain/eventPatterns';
 import type { EventName } from '../domain/events';
-import { DeliveryConfig, OwedDelivery, oweDeliveries } from '../webhooks/deliveries';
-import type { WebhookRow } from '../webhooks/dto';
+import { DeliveryConfig, owedDeliveriesInsert } from '../webhooks/deliveries';
 
 export interface EventRow {
   seq: string;
@@ -14,48 +14,70 @@ export interface EventRow {
   occurred_at: Date;
 }
 
-/** An active subscription as the event log matches it. */
-type Subscription = Pick<WebhookRow, 'id' | 'events'>;
-
-/** What one transaction's events need to fan out: delivery settings and a subscription cache. */
+/** Where one transaction's events fan out to: the delivery settings of the workflows they owe. */
 export interface EventFanoutSink {
   config: DeliveryConfig;
-  /** Each organisation's active subscriptions, read once per transaction, not once per event. */
-  subscriptions: Map<string, Subscription[]>;
 }
 
-/** A fresh sink per transaction: the subscriptions it caches are that transaction's view. */
 export function eventFanoutSink(config: DeliveryConfig): EventFanoutSink {
-  return { config, subscriptions: new Map() };
+  return { config };
 }
 
-async function activeSubscriptions(trx: Db, orgId: string, sink: EventFanoutSink): Promise<Subscription[]> {
-  const cached = sink.subscriptions.get(orgId);
-  if (cached) return cached;
-  const subscriptions: Subscription[] = await trx('webhooks').where({ org_id: orgId, active: true }).whereNull('deleted_at').select('id', 'events');
-  sink.subscriptions.set(orgId, subscriptions);
-  return subscriptions;
+export type NewEvent = Omit<EventRow, 'seq'>;
+
+/** An event about to be appended: its id and time are fixed here, so its envelope is known. */
+export function newEvent(orgId: string, name: EventName, payload: Record<string, unknown>, occurredAt = new Date()): NewEvent {
+  return { event_id: randomUUID(), org_id: orgId, name, payload, occurred_at: occurredAt };
 }
 
 /**
- * Appends to the event log inside the caller's transaction: the state change and its event commit
- * together. The event's webhook fan-out happens here too: one delivery row per matching active
- * subscription and one owed webhookDelivery start per delivery, in the same transaction, so the
- * deliveries exist the moment the event commits and none can be lost (no fan-out workflow).
+ * The CTEs that append `event` to the log and fan it out: one delivery row per matching active
+ * subscription (matched in the database by `events && patternsMatching(name)`) and one owed
+ * webhookDelivery start per delivery. They run inside whatever statement embeds them, so the
+ * event, its deliveries and their starts commit together with the write. `guard` is an SQL
+ * condition: when false (e.g. the write it belongs to did nothing), nothing is appended.
+ * Defines `appended_event`, `event_deliveries` and `delivery_starts`.
  */
-export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
-  const [row]: EventRow[] = await trx('events').insert({ org_id: orgId, name, payload }).returning('*');
-  const matching = (await activeSubscriptions(trx, orgId, sink)).filter((webhook) => webhook.events.some((pattern) => matchesEventPattern(pattern, name)));
-  if (matching.length === 0) return row;
-  const envelope = toEventDto(row);
-  // Ids made here, so the outbox rows need not wait for a RETURNING.
-  const deliveries: OwedDelivery[] = matching.map((webhook) => ({ id: randomUUID(), org_id: orgId, webhook_id: webhook.id, event_name: name }));
-  await trx('webhook_deliveries').insert(deliveries.map((delivery) => ({ ...delivery, event_id: row.event_id, envelope })));
-  await oweDeliveries(trx, sink.config, orgId, deliveries);
-  return row;
+export function eventAppendCtes(event: NewEvent, config: DeliveryConfig, guard = 'true'): SqlFragment {
+  const owedStarts = owedDeliveriesInsert('event_deliveries', config);
+  return {
+    sql: `appended_event as (
+        insert into events (event_id, org_id, name, payload, occurred_at)
+        select ?::uuid, ?::uuid, ?, ?::jsonb, ? where ${guard}
+        returning *
+      ), event_deliveries as (
+        insert into webhook_deliveries (org_id, webhook_id, event_id, event_name, envelope)
+        select w.org_id, w.id, e.event_id, e.name, ?::jsonb
+        from appended_event e join webhooks w on w.org_id = e.org_id
+        where w.active and w.deleted_at is null
+          and w.events && array(select jsonb_array_elements_text(?::jsonb))
+        returning id, org_id, webhook_id, event_name
+      ), delivery_starts as (${owedStarts.sql})`,
+    bindings: [
+      event.event_id,
+      event.org_id,
+      event.name,
+      JSON.stringify(event.payload),
+      event.occurred_at,
+      JSON.stringify(toEventDto(event)),
+      JSON.stringify(patternsMatching(event.name)),
+      ...owedStarts.bindings,
+    ],
+  };
 }
 
-export function toEventDto(row: EventRow) {
+/**
+ * Appends to the event log inside the caller's transaction, in one statement: the state change
+ * and its event commit together, and so do the event's webhook deliveries and their owed starts
+ * (no fan-out workflow, nothing to lose in between).
+ */
+export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
+  const append = eventAppendCtes(newEvent(orgId, name, payload), sink.config);
+  const { rows } = await trx.raw<{ rows: EventRow[] }>(`with ${append.sql} select * from appended_event`, append.bindings);
+  return rows[0];
+}
+
+export function toEventDto(row: Pick<EventRow, 'event_id' | 'name' | 'payload' | 'occurred_at'>) {
   return {
     eventId: row.event_id,
     eventName: row.name,

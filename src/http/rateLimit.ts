@@ -1,26 +1,25 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/knex';
 import { decideRateLimit, windowStart } from '../domain/rateLimit';
-import { authOf } from './auth';
 import { ApiError } from './errors';
 
-const HOUR_MS = 3_600_000;
+export const RATE_LIMIT_WINDOW_MS = 3_600_000;
+
+/** Which counter a request of a key increments: one row per key and fixed window. */
+export function rateLimitMeter(nowMs: number, windowMs: number): { bucketPrefix: string; windowStart: Date } {
+  return { bucketPrefix: 'key:', windowStart: new Date(windowStart(nowMs, windowMs)) };
+}
 
 /**
- * Per-key fixed-window limit, counted in Postgres so that every API replica shares one budget.
- * Sets the IETF `RateLimit-*` headers on every authenticated response.
+ * Per-key fixed-window limit. The counter lives in Postgres, so every API replica shares one
+ * budget; `authenticate` increments it in the round trip that resolves the key, and this
+ * middleware decides. Sets the IETF `RateLimit-*` headers on every authenticated response.
  */
-export function rateLimitPerKey(db: Db, limit: number, windowMs = HOUR_MS): RequestHandler {
-  return async (req, res, next) => {
-    const now = Date.now();
-    const bucket = `key:${authOf(req).keyId}`;
-    const { rows } = await db.raw<{ rows: { count: number }[] }>(
-      `insert into rate_limit_counters (bucket, window_start, count) values (?, ?, 1)
-       on conflict (bucket, window_start) do update set count = rate_limit_counters.count + 1
-       returning count`,
-      [bucket, new Date(windowStart(now, windowMs))],
-    );
-    const decision = decideRateLimit(rows[0].count, limit, now, windowMs);
+export function rateLimitPerKey(limit: number, windowMs = RATE_LIMIT_WINDOW_MS): RequestHandler {
+  return (req, res, next) => {
+    const count = req.requestsInRateLimitWindow;
+    if (count === undefined) throw new Error('rateLimitPerKey runs after authenticate, which counts the request');
+    const decision = decideRateLimit(count, limit, Date.now(), windowMs);
     res.setHeader('RateLimit-Limit', String(decision.limit));
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
     res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
@@ -39,6 +38,6 @@ export function rateLimitPerKey(db: Db, limit: number, windowMs = HOUR_MS): Requ
 }
 
 /** Old windows are useless; the resync sweep calls this to keep the table small. */
-export async function pruneRateLimitCounters(db: Db, olderThanMs = 2 * HOUR_MS): Promise<number> {
+export async function pruneRateLimitCounters(db: Db, olderThanMs = 2 * RATE_LIMIT_WINDOW_MS): Promise<number> {
   return db('rate_limit_counters').where('window_start', '<', new Date(Date.now() - olderThanMs)).delete();
 }

@@ -10,6 +10,8 @@ export interface AuthContext {
   mode: ApiKeyMode;
   scopes: string[];
   createdBy: string | null;
+  /** The creator's e-mail: the default owner of the listings this key creates. */
+  createdByEmail: string | null;
   org: {
     id: string;
     name: string;

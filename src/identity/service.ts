@@ -18,6 +18,23 @@ export interface OrganizationRow {
   updated_at: Date;
 }
 
+interface AuthenticatedKeyRow {
+  key_id: string;
+  kind: AuthContext['kind'];
+  mode: AuthContext['mode'];
+  scopes: string[];
+  created_by: string | null;
+  created_by_email: string | null;
+  last_used_at: Date | null;
+  org_id: string;
+  org_name: string;
+  plan: AuthContext['org']['plan'];
+  active_listing_cap_override: number | null;
+  feature_flags: AuthContext['org']['featureFlags'];
+  developer_contact_email: string | null;
+  requests_in_window: number | null;
+}
+
 export interface ApiKeyRecord {
   id: string;
   org_id: string;
@@ -144,39 +161,44 @@ export function createIdentityService(db: Db, relaxedDb: Db = db) {
       return db('api_keys').where({ org_id: orgId }).orderBy('created_at', 'desc').select(API_KEY_COLUMNS);
     },
 
-    /** Resolves a presented key to its context, or null when unknown, malformed or revoked. */
-    async authenticate(presentedKey: string): Promise<AuthContext | null> {
+    /**
+     * Resolves a presented key to its context, or null when unknown, malformed or revoked. With
+     * `meter`, the same round trip also counts this request in the key's rate-limit window and
+     * returns the window's count: the API authenticates and meters every request, so one
+     * statement instead of two is a round trip saved on each of them.
+     */
+    async authenticate(presentedKey: string, meter?: { bucketPrefix: string; windowStart: Date }): Promise<{ auth: AuthContext; requestsInWindow: number | null } | null> {
       if (!parseApiKey(presentedKey)) return null;
-      const row = await db('api_keys as k')
-        .join('organizations as o', 'o.id', 'k.org_id')
-        .where('k.key_hash', hashApiKey(presentedKey))
-        .whereNull('k.revoked_at')
-        .first(
-          'k.id as key_id',
-          'k.kind',
-          'k.mode',
-          'k.scopes',
-          'k.created_by',
-          'k.last_used_at',
-          'o.id as org_id',
-          'o.name as org_name',
-          'o.plan',
-          'o.active_listing_cap_override',
-          'o.feature_flags',
-          'o.developer_contact_email',
-        );
+      const { rows } = await relaxedDb.raw<{ rows: AuthenticatedKeyRow[] }>(
+        `with presented as (
+           select k.id as key_id, k.kind, k.mode, k.scopes, k.created_by, u.email as created_by_email,
+                  k.last_used_at, o.id as org_id, o.name as org_name, o.plan,
+                  o.active_listing_cap_override, o.feature_flags, o.developer_contact_email
+           from api_keys k join organizations o on o.id = k.org_id left join users u on u.id = k.created_by
+           where k.key_hash = ? and k.revoked_at is null
+         ), metered as (
+           insert into rate_limit_counters (bucket, window_start, count)
+           select ? || key_id, ?, 1 from presented where ?::boolean
+           on conflict (bucket, window_start) do update set count = rate_limit_counters.count + 1
+           returning count
+         )
+         select presented.*, (select count from metered) as requests_in_window from presented`,
+        [hashApiKey(presentedKey), meter?.bucketPrefix ?? '', meter?.windowStart ?? new Date(0), meter !== undefined],
+      );
+      const row = rows[0];
       if (!row) return null;
       // One write per key per minute is enough for "last used" and keeps reads cheap.
       if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
         await relaxedDb('api_keys').where({ id: row.key_id }).update({ last_used_at: relaxedDb.fn.now() });
       }
-      return {
+      const auth: AuthContext = {
         keyId: row.key_id,
         orgId: row.org_id,
         kind: row.kind,
         mode: row.mode,
         scopes: row.scopes,
         createdBy: row.created_by,
+        createdByEmail: row.created_by_email,
         org: {
           id: row.org_id,
           name: row.org_name,
@@ -186,6 +208,7 @@ export function createIdentityService(db: Db, relaxedDb: Db = db) {
           developerContactEmail: row.developer_contact_email,
         },
       };
+      return { auth, requestsInWindow: row.requests_in_window };
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
+import type { SqlFragment } from '../db/sql';
 import type { WorkflowStart } from '../domain/outbox';
 import { workflowIds } from '../domain/workflowIds';
 import { enqueueWorkflowStarts } from '../outbox/service';
@@ -37,4 +38,22 @@ export function deliveryStart(config: DeliveryConfig, delivery: OwedDelivery): W
  */
 export function oweDeliveries(trx: Db, config: DeliveryConfig, orgId: string, deliveries: OwedDelivery[]): Promise<WorkflowStart[]> {
   return enqueueWorkflowStarts(trx, deliveries.map((delivery) => deliveryStart(config, delivery)), orgId);
+}
+
+/**
+ * `deliveryStart` in SQL, for deliveries created inside a statement (`eventAppendCtes`): an
+ * outbox insert of the webhookDelivery start of every row of the CTE `source` (id, org_id,
+ * webhook_id, event_name). It builds the same id, arguments and search attributes as
+ * `deliveryStart`; test/integration/webhooks/eventDeliveries.test.ts holds both to that.
+ */
+export function owedDeliveriesInsert(source: string, config: DeliveryConfig): SqlFragment {
+  return {
+    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
+        select d.org_id, 'webhookDelivery', ? || d.id, ?,
+               jsonb_build_array(jsonb_build_object('orgId', d.org_id, 'webhookId', d.webhook_id, 'deliveryId', d.id, 'retrySchedule', ?::text)),
+               jsonb_build_object('OrgId', jsonb_build_array(d.org_id), 'WebhookId', jsonb_build_array(d.webhook_id), 'EventName', jsonb_build_array(d.event_name))
+        from ${source} d
+        on conflict (workflow_id) do nothing`,
+    bindings: [workflowIds.webhookDelivery(''), taskQueues(config).main, config.WEBHOOK_RETRY_SCHEDULE],
+  };
 }

@@ -1,4 +1,4 @@
-import { matchesEventPattern, validateEventPatterns } from '../../../src/domain/eventPatterns';
+import { matchesEventPattern, patternsMatching, validateEventPatterns } from '../../../src/domain/eventPatterns';
 import { EVENT_NAMES } from '../../../src/domain/events';
 
 describe('matchesEventPattern', () => {
@@ -87,5 +87,25 @@ describe('validateEventPatterns', () => {
   it('checks against the list it is given', () => {
     expect(validateEventPatterns(['listing.*', 'custom.thing'], ['custom.thing'])).toEqual({ invalid: ['listing.*'] });
     expect(validateEventPatterns(['custom.*'], ['custom.thing'])).toEqual({ invalid: [] });
+  });
+});
+
+describe('patternsMatching', () => {
+  it('lists *, the name and each prefix wildcard', () => {
+    expect(patternsMatching('listing.image.uploaded')).toEqual(['*', 'listing.image.uploaded', 'listing.*', 'listing.image.*']);
+    expect(patternsMatching('listing.created')).toEqual(['*', 'listing.created', 'listing.*']);
+  });
+
+  it('agrees with matchesEventPattern for every known event and every valid pattern', () => {
+    const candidates = new Set<string>(['*', 'listing', 'listings.*', '*.created', 'listing*']);
+    for (const name of EVENT_NAMES) {
+      candidates.add(name);
+      const segments = name.split('.');
+      for (let index = 1; index <= segments.length; index += 1) candidates.add(`${segments.slice(0, index).join('.')}.*`);
+    }
+    for (const name of EVENT_NAMES) {
+      const listed = new Set(patternsMatching(name));
+      for (const pattern of candidates) expect([pattern, name, listed.has(pattern)]).toEqual([pattern, name, matchesEventPattern(pattern, name)]);
+    }
   });
 });
