@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Db } from '../db/knex';
+import type { SqlFragment } from '../db/sql';
 import { authOf } from '../http/auth';
 import { ApiError } from '../http/errors';
 import { idempotencyKeySchema } from '../listings/schema';
@@ -85,6 +86,28 @@ export async function completeIdempotentRequest(trx: Db, res: Response, status: 
   if (!claim) return;
   await storeResponse(trx, claim, status, body);
   claim.completedWithinWrite = true;
+}
+
+/** `completeIdempotentRequest` for a write that is one statement: SQL to embed, then `committed`. */
+export interface StatementResponse extends SqlFragment {
+  /** Call once the statement has committed. */
+  committed(): void;
+}
+
+/**
+ * The update that stores the response, for a write made of one statement (the caller appends
+ * its own condition with `and …`); null for requests without an Idempotency-Key.
+ */
+export function idempotentResponseUpdate(res: Response, status: number, body: unknown): StatementResponse | null {
+  const claim = res.locals.idempotency as IdempotencyClaim | undefined;
+  if (!claim) return null;
+  return {
+    sql: `update idempotency_keys set state = 'completed', response_status = ?, response_body = ?::jsonb where org_id = ? and key = ?`,
+    bindings: [status, JSON.stringify(body), claim.orgId, claim.key],
+    committed: () => {
+      claim.completedWithinWrite = true;
+    },
+  };
 }
 
 /** Inserts the key; an expired leftover is replaced. True when this request owns the key. */

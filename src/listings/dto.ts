@@ -113,7 +113,7 @@ export interface ListingRow {
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
-export function toListingDto(row: ListingRow, images: ListingImageDto[] = []): ListingPublicDto {
+export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: ListingImageDto[] = []): ListingPublicDto {
   return {
     id: row.id,
     external_ref: row.external_ref,

@@ -5,7 +5,7 @@ import { sendData, sendList } from '../http/envelope';
 import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
 import { uuidParamOr404 } from '../http/params';
-import { completeIdempotentRequest, idempotency } from '../idempotency/middleware';
+import { completeIdempotentRequest, idempotency, idempotentResponseUpdate } from '../idempotency/middleware';
 import { withImages } from '../images/service';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
@@ -23,10 +23,13 @@ export function listingsRouter(deps: AppDeps): Router {
 
   listings.post('/', requireScope('listings:write'), idempotent, async (req, res) => {
     const input = upsertListingSchema.parse(req.body);
-    const result = await service.upsert(authOf(req), input, async (trx, outcome) => {
-      // A listing created just now has no images: the create path skips the gallery query.
-      if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
-      await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
+    const result = await service.upsert(authOf(req), input, {
+      beforeCommit: async (trx, outcome) => {
+        // A listing created just now has no images: the create path skips the gallery query.
+        if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+        await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
+      },
+      inStatement: (outcome) => idempotentResponseUpdate(res, 201, { data: outcome.listing }),
     });
     sendData(res, result.listing, result.created ? 201 : 200);
   });

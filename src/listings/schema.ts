@@ -4,7 +4,8 @@ import { LISTING_STATUSES } from '../domain/listingLifecycle';
 export const PROPERTY_TYPES = ['apartment', 'house', 'room', 'commercial', 'office', 'retail', 'land', 'parking', 'other'] as const;
 export const EFFICIENCY_CLASSES = ['A+', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
 
-const money = (what: string) => z.number().nonnegative().max(1_000_000_000).meta({ description: `${what} in EUR` });
+// At most cents: the columns keep two decimals, and money is never rounded silently.
+const money = (what: string) => z.number().nonnegative().max(1_000_000_000).multipleOf(0.01, 'at most two decimals (cents)').meta({ description: `${what} in EUR` });
 
 export const energyCertificateSchema = z
   .object({
@@ -32,7 +33,7 @@ const listingFields = {
     .trim()
     .regex(/^[A-Za-z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as DE')
     .transform((code) => code.toUpperCase()),
-  living_area: z.number().positive().max(100_000).meta({ description: 'Living area in m²' }),
+  living_area: z.number().positive().max(100_000).multipleOf(0.01, 'at most two decimals').meta({ description: 'Living area in m²' }),
   rooms: z.number().positive().max(100).multipleOf(0.5),
   floor: z.number().int().min(-5).max(200),
   rent_cold: money('Monthly cold rent (Kaltmiete)'),

@@ -1,19 +1,22 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { normalizeAddress } from '../domain/address';
 import { ListingStatus, allowedTransitions, canTransition, isActivation } from '../domain/listingLifecycle';
 import { effectiveActiveListingCap, exceedsActiveListingCap } from '../domain/plans';
 import { LISTING_OWNER_ROLES } from '../domain/roles';
 import { workflowIds } from '../domain/workflowIds';
-import { EventFanoutSink, appendEvent, eventFanoutSink } from '../events/service';
+import { EventFanoutSink, appendEvent, eventAppendCtes, eventFanoutSink, newEvent } from '../events/service';
 import { ApiError } from '../http/errors';
 import { removeImagesOfListing } from '../images/service';
 import type { AuthContext } from '../identity/authContext';
-import { enqueueWorkflowStart } from '../outbox/service';
+import type { StatementResponse } from '../idempotency/middleware';
+import { enqueueWorkflowStart, workflowStartInsert } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
 import type { WorkflowStart } from '../domain/outbox';
 import { taskQueues } from '../temporal/taskQueues';
 import type { DeliveryConfig } from '../webhooks/deliveries';
 import { ListingPublicDto, ListingRow, toListingDto } from './dto';
+import { ListingOwner, NewListingRow, defaultOwner, listingInsertColumns, newListingRow } from './newListing';
 import { LISTING_FIELD_NAMES, ListingFieldValues, PatchListingInput, UpsertListingInput } from './schema';
 
 export interface ListingWriteResult {
@@ -23,6 +26,12 @@ export interface ListingWriteResult {
 
 /** Runs inside the write's transaction just before commit (e.g. to store the idempotent response). */
 export type BeforeCommit<T> = (trx: Db, result: T) => Promise<void>;
+
+/** How an upsert stores its response: in its transaction, or inside its single statement. */
+export interface ListingWriteResponse {
+  beforeCommit: BeforeCommit<ListingWriteResult>;
+  inStatement(result: ListingWriteResult): StatementResponse | null;
+}
 
 const OWNER_NOT_MEMBER =
   'owner_email must be the e-mail address of an owner, admin or member of your organization.';
@@ -58,17 +67,17 @@ function pendingReview(row: ListingRow): { supersedes?: string } {
 /** Listings: the transactional half of every write (DESIGN §5); the pipeline runs in Temporal. */
 export function createListingService(db: Db, config: DeliveryConfig) {
   const taskQueue = taskQueues(config).main;
-  async function resolveOwner(trx: Db, auth: AuthContext, ownerEmail: string | undefined): Promise<string | null> {
-    if (!ownerEmail) return auth.createdBy;
+  async function resolveOwner(trx: Db, auth: AuthContext, ownerEmail: string | undefined): Promise<ListingOwner | null> {
+    if (!ownerEmail) return defaultOwner(auth);
     const member = await trx('users as u')
       .join('memberships as m', 'm.user_id', 'u.id')
       .where('m.org_id', auth.orgId)
       .whereIn('m.role', LISTING_OWNER_ROLES as string[])
       .whereRaw('lower(u.email) = lower(?)', [ownerEmail])
-      .first('u.id');
+      .first('u.id', 'u.email');
     // Same message for unknown and non-member addresses: the API must not reveal who has an account.
     if (!member) throw ApiError.forbidden(OWNER_NOT_MEMBER);
-    return member.id;
+    return member;
   }
 
   async function enforceActiveCap(trx: Db, auth: AuthContext): Promise<void> {
@@ -95,23 +104,24 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     }
   }
 
-  async function owePublish(trx: Db, auth: AuthContext, row: ListingRow, input: Omit<ListingPublishInput, 'orgId' | 'listingId' | 'revision' | 'externalRef'>): Promise<WorkflowStart> {
-    const workflowId = workflowIds.listingPublish(row.id, row.revision);
-    const args: ListingPublishInput = { orgId: auth.orgId, listingId: row.id, revision: row.revision, externalRef: row.external_ref, ...input };
-    return enqueueWorkflowStart(
-      trx,
-      {
-        workflowType: 'listingPublish',
-        workflowId,
-        taskQueue,
-        args: [args],
-        searchAttributes: { OrgId: [auth.orgId], ListingId: [row.id], ExternalRef: [row.external_ref] },
-      },
-      auth.orgId,
-    );
+  type PublishOptions = Omit<ListingPublishInput, 'orgId' | 'listingId' | 'revision' | 'externalRef'>;
+
+  function publishStart(auth: AuthContext, row: Pick<ListingRow, 'id' | 'revision' | 'external_ref'>, options: PublishOptions): WorkflowStart {
+    const args: ListingPublishInput = { orgId: auth.orgId, listingId: row.id, revision: row.revision, externalRef: row.external_ref, ...options };
+    return {
+      workflowType: 'listingPublish',
+      workflowId: workflowIds.listingPublish(row.id, row.revision),
+      taskQueue,
+      args: [args],
+      searchAttributes: { OrgId: [auth.orgId], ListingId: [row.id], ExternalRef: [row.external_ref] },
+    };
   }
 
-  function eventPayload(row: ListingRow, extra: Record<string, unknown> = {}) {
+  function owePublish(trx: Db, auth: AuthContext, row: ListingRow, options: PublishOptions): Promise<WorkflowStart> {
+    return enqueueWorkflowStart(trx, publishStart(auth, row, options), auth.orgId);
+  }
+
+  function eventPayload(row: NewListingRow, extra: Record<string, unknown> = {}) {
     return { listingId: row.id, externalRef: row.external_ref, revision: row.revision, status: row.status, ...extra };
   }
 
@@ -156,55 +166,87 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     return updated;
   }
 
-  async function upsertWithin(trx: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, sink: EventFanoutSink): Promise<ListingWriteResult> {
-    let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-    if (!current) {
-      const ownerUserId = await resolveOwner(trx, auth, input.owner_email);
-      const status = input.status ?? 'draft';
-      if (status === 'active') await enforceActiveCap(trx, auth);
-      const draft = { country: 'DE', ...fields };
-      const [inserted]: ListingRow[] = await trx('listings')
-        .insert({
-          ...toColumns(draft),
-          org_id: auth.orgId,
-          external_ref: input.external_ref,
-          status,
-          owner_user_id: ownerUserId,
-          normalized_address: normalizeAddress(draft as { country: string }),
-          publication_state: status === 'active' ? 'pending' : 'unpublished',
-        })
-        .onConflict(trx.raw('(org_id, external_ref) where deleted_at is null'))
-        .ignore()
-        .returning('*');
-      if (inserted) {
-        if (ownerUserId) inserted.owner_email = (await trx('users').where({ id: ownerUserId }).first('email'))?.email ?? null;
-        await appendEvent(trx, auth.orgId, 'listing.created', eventPayload(inserted), sink);
-        await owePublish(trx, auth, inserted, {
-          activating: status === 'active',
-          wasPublished: false,
-          addressChanged: true,
-          action: 'set',
-        });
-        return { listing: toListingDto(inserted), created: true };
+  /**
+   * Creates the listing unless its external_ref exists, as one statement: the row, its
+   * `listing.created` event with that event's webhook deliveries, the owed listingPublish start,
+   * and the stored idempotent response. Every column is fixed here, so the response is known
+   * before the insert. Returns null when the external_ref exists (nothing was written); else the
+   * result and `committed`, to call once the statement (or its transaction) has committed.
+   */
+  async function createIfNew(
+    executor: Db,
+    auth: AuthContext,
+    input: UpsertListingInput,
+    fields: ListingFieldValues,
+    owner: ListingOwner | null,
+    response: ListingWriteResponse,
+  ): Promise<{ result: ListingWriteResult; committed(): void } | null> {
+    const row = newListingRow(auth.orgId, input.external_ref, input.status ?? 'draft', fields, owner, new Date());
+    const outcome: ListingWriteResult = { listing: toListingDto(row), created: true };
+    const created = 'exists (select 1 from created_listing)';
+    const insert = executor('listings').insert(listingInsertColumns(row)).onConflict(executor.raw('(org_id, external_ref) where deleted_at is null')).ignore().returning('id').toSQL();
+    const event = eventAppendCtes(newEvent(auth.orgId, 'listing.created', eventPayload(row), row.created_at), config, created);
+    const publish = workflowStartInsert(
+      publishStart(auth, row, { activating: row.status === 'active', wasPublished: false, addressChanged: true, action: 'set' }),
+      auth.orgId,
+      created,
+    );
+    const stored = response.inStatement(outcome);
+    const ctes = [`created_listing as (${insert.sql})`, event.sql, `publish_start as (${publish.sql})`, ...(stored ? [`stored_response as (${stored.sql} and ${created})`] : [])];
+    const { rows } = await executor.raw<{ rows: { created: number }[] }>(`with ${ctes.join(', ')} select count(*)::int as created from created_listing`, [
+      ...(insert.bindings as Knex.RawBinding[]),
+      ...event.bindings,
+      ...publish.bindings,
+      ...(stored?.bindings ?? []),
+    ]);
+    if (rows[0].created === 0) return null;
+    return { result: outcome, committed: () => stored?.committed() };
+  }
+
+  /**
+   * The upsert in one transaction: reads (and locks) the listing first, then creates or updates
+   * it. Needed when creating depends on more than the insert: an owner_email to resolve (honoured
+   * on create only, so an update must not fail on it) or an activation the plan caps.
+   */
+  async function upsertLocked(auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, response: ListingWriteResponse): Promise<ListingWriteResult> {
+    const { result, committed } = await db.transaction(async (trx) => {
+      let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+      if (!current) {
+        const owner = await resolveOwner(trx, auth, input.owner_email);
+        if ((input.status ?? 'draft') === 'active') await enforceActiveCap(trx, auth);
+        const created = await createIfNew(trx, auth, input, fields, owner, response);
+        if (created) return created;
+        // A concurrent request created it between our read and our insert: update that one.
+        current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+        if (!current) throw new Error('listing vanished during upsert');
       }
-      // A concurrent request created it between our read and our insert: update that one.
-      current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-      if (!current) throw new Error('listing vanished during upsert');
-    }
-    // owner_email is honoured on create only: an upsert never re-homes a listing.
-    const row = await updateLocked(trx, auth, current, fields, input.status, sink);
-    return { listing: toListingDto(row), created: false };
+      // owner_email is honoured on create only: an upsert never re-homes a listing.
+      const row = await updateLocked(trx, auth, current, fields, input.status, eventFanoutSink(config));
+      const outcome = { listing: toListingDto(row), created: false };
+      await response.beforeCommit(trx, outcome);
+      return { result: outcome, committed: () => undefined };
+    });
+    committed();
+    return result;
   }
 
   return {
-    async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
+    /**
+     * POST /listings. The common case, a new external_ref without owner_email or capped
+     * activation, is one statement and one round trip; an existing external_ref (or a concurrent
+     * create of it) continues as an update in a transaction.
+     */
+    async upsert(auth: AuthContext, input: UpsertListingInput, response: ListingWriteResponse): Promise<ListingWriteResult> {
       const fields = pickFields(input);
-      const result = await db.transaction(async (trx) => {
-        const outcome = await upsertWithin(trx, auth, input, fields, eventFanoutSink(config));
-        await beforeCommit?.(trx, outcome);
-        return outcome;
-      });
-      return result;
+      const cappedActivation = input.status === 'active' && effectiveActiveListingCap(auth.org.plan, auth.org.activeListingCapOverride) !== null;
+      if (!input.owner_email && !cappedActivation) {
+        const created = await createIfNew(db, auth, input, fields, defaultOwner(auth), response);
+        if (created) {
+          created.committed();
+          return created.result;
+        }
+      }
+      return upsertLocked(auth, input, fields, response);
     },
 
     async patch(auth: AuthContext, listingId: string, input: PatchListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
+import type { SqlFragment } from '../db/sql';
 import type { WorkflowStart } from '../domain/outbox';
 import type { TemporalClientProvider } from '../temporal/client';
 import { toTypedSearchAttributes } from '../temporal/searchAttributes';
@@ -41,6 +42,19 @@ export async function enqueueWorkflowStarts(trx: Db, starts: WorkflowStart[], or
     .onConflict('workflow_id')
     .ignore();
   return starts;
+}
+
+/**
+ * `enqueueWorkflowStart` as SQL for a single-statement write: inserts the outbox row when `guard`
+ * (an SQL condition) holds.
+ */
+export function workflowStartInsert(start: WorkflowStart, orgId: string | null, guard = 'true'): SqlFragment {
+  return {
+    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
+        select ?::uuid, ?, ?, ?, ?::jsonb, ?::jsonb where ${guard}
+        on conflict (workflow_id) do nothing`,
+    bindings: [orgId, start.workflowType, start.workflowId, start.taskQueue, JSON.stringify(start.args), JSON.stringify(start.searchAttributes ?? {})],
+  };
 }
 
 /** Starts at a time per batch: enough to hide Temporal's round trip, few enough to stay polite. */

@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       IMAGE_UPLOAD_POLL_INTERVAL: 15_000,
       RATE_LIMIT_PER_HOUR: 1000,
       HTTP_BODY_LIMIT: '1mb',
+      OUTBOX_RELAY_INTERVAL: 100,
       OUTBOX_RESYNC_INTERVAL: 60_000,
       OUTBOX_RESYNC_GRACE: 30_000,
       DEPENDENCY_TIMEOUT: 2000,
@@ -249,11 +250,12 @@ describe('configVariableNames', () => {
         'TEMPORAL_WORKFLOW_BUNDLE',
         'S3_ENDPOINT',
         'GEOCODER_URL',
+        'OUTBOX_RELAY_INTERVAL',
         'OUTBOX_RESYNC_INTERVAL',
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(46);
+    expect(configVariableNames).toHaveLength(47);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

@@ -57,6 +57,40 @@ describe('upsert by external_ref', () => {
     expect(events.map((event) => event.eventName)).toEqual(['listing.created', 'listing.updated']);
   });
 
+  it('answers a create with exactly the listing a later GET reads, and replays that answer', async () => {
+    // The create response is composed before its single-statement insert (src/listings/newListing.ts).
+    const listing = completeListing({
+      rent_cold: 980.5,
+      rent_warm: 1210.05,
+      service_charges: 229.55,
+      deposit: 2941.5,
+      rooms: 2.5,
+      living_area: 58.25,
+      floor: -1,
+      available_from: '2027-02-01',
+      country: 'at',
+      marketing_type: 'rent',
+    });
+    const key = randomUUID();
+    const created = await post(listing, org.secretKey, { 'Idempotency-Key': key });
+    expect(created.status).toBe(201);
+    const read = await api.request('GET', `/api/v1/listings/${created.body.data.id}`, { key: org.secretKey });
+    expect(read.body.data).toEqual(created.body.data);
+    expect(created.body.data).toMatchObject({ rent_cold: 980.5, rooms: 2.5, living_area: 58.25, country: 'AT', floor: -1 });
+
+    const replay = await post(listing, org.secretKey, { 'Idempotency-Key': key });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(created.body);
+  });
+
+  it('rejects amounts and areas finer than the cent, naming each field', async () => {
+    const response = await post(completeListing({ rent_cold: 980.999, living_area: 58.125 }));
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_ERROR');
+    expect(response.body.error.details.fields.map((field: { path: string }) => field.path).sort()).toEqual(['living_area', 'rent_cold']);
+  });
+
   it('writes the event and the outbox row in the same transaction as the listing', async () => {
     const created = await post(completeListing());
     const id = created.body.data.id;
