@@ -1,6 +1,6 @@
 /**
  * Deterministic workflow ids (DESIGN §5, §6). The same unit of work always maps to the same id,
- * so a second start (fast path and resync sweep racing, a retried request) finds the first run
+ * so a second start (two outbox claimers racing, a retried request) finds the first run
  * instead of doing the work twice. Keep every builder here so the id scheme is greppable.
  */
 export const workflowIds = {

@@ -34,7 +34,7 @@ export function deliveryStart(config: DeliveryConfig, delivery: OwedDelivery): W
 
 /**
  * Owes the delivery workflows of delivery rows of one organisation, in the caller's transaction
- * (one outbox insert for all of them). Returns the starts, to dispatch after commit.
+ * (one outbox insert for all of them); the outbox relay starts them after commit.
  */
 export function oweDeliveries(trx: Db, config: DeliveryConfig, orgId: string, deliveries: OwedDelivery[]): Promise<WorkflowStart[]> {
   return enqueueWorkflowStarts(trx, deliveries.map((delivery) => deliveryStart(config, delivery)), orgId);
