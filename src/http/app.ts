@@ -41,6 +41,8 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // API responses are JSON answers to one request, not cacheable documents: no body hashing.
+  app.set('etag', false);
   app.set('trust proxy', true);
   // Two-level query strings only; deeper nesting is an injection vector and no route needs it.
   app.set('query parser', 'simple');

@@ -19,55 +19,85 @@ function requestHash(method: string, path: string, body: unknown): string {
 }
 
 /**
+ * One request's hold on its key. `unclaimed`: a deferred claim not made yet; `claimed`: this
+ * request owns the key (in flight); `completed`: its response is stored with its write.
+ */
+interface IdempotencyClaim {
+  orgId: string;
+  key: string;
+  hash: string;
+  ttlMs: number;
+  state: 'unclaimed' | 'claimed' | 'completed';
+}
+
+interface IdempotencyStores {
+  db: Db;
+  relaxedDb: Db;
+}
+
+/**
  * `Idempotency-Key` (DESIGN §8). The first request claims the key with an insert; the response
  * is stored before it is sent. A replay gets the stored response with `Idempotent-Replayed: true`
  * and executes nothing; another body → 409 IDEMPOTENCY_KEY_REUSED; a duplicate that arrives
  * while the first is still running → 409 IDEMPOTENCY_KEY_IN_USE. Failures (5xx) release the key.
+ *
+ * `deferClaim`: the route claims the key itself, inside its write's single statement
+ * (`idempotentClaimInStatement`), or with `claimIdempotencyKey` before any other write. That
+ * saves the claim's own round trip on the route's common case.
  */
-export function idempotency(db: Db, relaxedDb: Db, ttlMs: number): RequestHandler {
+export function idempotency(db: Db, relaxedDb: Db, ttlMs: number, options: { deferClaim?: boolean } = {}): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('idempotency-key');
     if (header === undefined) return next();
     if (!idempotencyKeySchema.safeParse(header).success) {
       throw ApiError.validation([{ path: 'Idempotency-Key', message: 'must be a UUID v4, e.g. 7c9e6a3d-1f2b-4c8a-9d10-abc123def456' }]);
     }
-    const key = header.toLowerCase();
-    const orgId = authOf(req).orgId;
-    const hash = requestHash(req.method, req.baseUrl + req.path, req.body);
-
-    // The claim may be relaxed: it becomes durable with the write it guards.
-    const claimed = await claim(relaxedDb, orgId, key, hash, ttlMs);
-    if (!claimed) {
-      const stored: StoredKey | undefined = await db('idempotency_keys').where({ org_id: orgId, key }).first();
-      if (stored && stored.request_hash !== hash) {
-        throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body. Use a fresh key per distinct payload.');
-      }
-      // Not visible yet (the claim commits without waiting) or still running: never a second execution.
-      if (!stored || stored.state === 'in_flight') {
-        throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is being processed; retry shortly.', undefined, { 'Retry-After': '1' });
-      }
-      res.setHeader('Idempotent-Replayed', 'true');
-      res.status(stored.response_status ?? 200).json(stored.response_body);
-      return;
-    }
-    const pending: IdempotencyClaim = { orgId, key, completedWithinWrite: false };
+    const pending: IdempotencyClaim = {
+      orgId: authOf(req).orgId,
+      key: header.toLowerCase(),
+      hash: requestHash(req.method, req.baseUrl + req.path, req.body),
+      ttlMs,
+      state: 'unclaimed',
+    };
     res.locals.idempotency = pending;
+    res.locals.idempotencyStores = { db, relaxedDb } satisfies IdempotencyStores;
     captureResponse(res, async (status, body) => {
-      if (pending.completedWithinWrite) return;
+      // Only the request that holds the key stores or releases it; nothing else may touch it.
+      if (pending.state !== 'claimed') return;
       if (status >= 500) {
-        await db('idempotency_keys').where({ org_id: orgId, key }).delete();
+        await db('idempotency_keys').where({ org_id: pending.orgId, key: pending.key }).delete();
       } else {
         await storeResponse(db, pending, status, body);
       }
     });
-    next();
+    if (options.deferClaim || (await claimIdempotencyKey(res))) next();
   };
 }
 
-interface IdempotencyClaim {
-  orgId: string;
-  key: string;
-  completedWithinWrite: boolean;
+/**
+ * Claims the request's key now. True when the request may execute (it holds the key, or sent no
+ * key); false when the stored response was replayed (the caller must stop). Throws the 409s.
+ */
+export async function claimIdempotencyKey(res: Response): Promise<boolean> {
+  const pending = res.locals.idempotency as IdempotencyClaim | undefined;
+  if (!pending || pending.state !== 'unclaimed') return true;
+  const { db, relaxedDb } = res.locals.idempotencyStores as IdempotencyStores;
+  // The claim may be relaxed: it becomes durable with the write it guards.
+  if (await claim(relaxedDb, pending)) {
+    pending.state = 'claimed';
+    return true;
+  }
+  const stored: StoredKey | undefined = await db('idempotency_keys').where({ org_id: pending.orgId, key: pending.key }).first();
+  if (stored && stored.request_hash !== pending.hash) {
+    throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body. Use a fresh key per distinct payload.');
+  }
+  // Not visible yet (the claim commits without waiting) or still running: never a second execution.
+  if (!stored || stored.state === 'in_flight') {
+    throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is being processed; retry shortly.', undefined, { 'Retry-After': '1' });
+  }
+  res.setHeader('Idempotent-Replayed', 'true');
+  res.status(stored.response_status ?? 200).json(stored.response_body);
+  return false;
 }
 
 async function storeResponse(executor: Db, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
@@ -84,43 +114,53 @@ async function storeResponse(executor: Db, claim: IdempotencyClaim, status: numb
 export async function completeIdempotentRequest(trx: Db, res: Response, status: number, body: unknown): Promise<void> {
   const claim = res.locals.idempotency as IdempotencyClaim | undefined;
   if (!claim) return;
+  if (claim.state !== 'claimed') throw new Error('completeIdempotentRequest needs the key claimed first (claimIdempotencyKey)');
   await storeResponse(trx, claim, status, body);
-  claim.completedWithinWrite = true;
+  claim.state = 'completed';
 }
 
-/** `completeIdempotentRequest` for a write that is one statement: SQL to embed, then `committed`. */
-export interface StatementResponse extends SqlFragment {
-  /** Call once the statement has committed. */
+/** The claim of a deferred key, made inside a write's single statement; call `committed` after. */
+export interface StatementClaim extends SqlFragment {
   committed(): void;
 }
 
 /**
- * The update that stores the response, for a write made of one statement (the caller appends
- * its own condition with `and …`); null for requests without an Idempotency-Key.
+ * For a write that is one statement: a CTE body that claims the key with the response already
+ * stored (state completed), when `guard` (an SQL condition: the write did something) holds. It
+ * returns a row when the key was free (or expired). The caller must not let the write commit
+ * without that row: the key belongs to another request (a replay, or the same key with another
+ * body), and the write is then rolled back and the request goes through `claimIdempotencyKey`.
+ * Null for requests without an Idempotency-Key (or whose key is already claimed).
  */
-export function idempotentResponseUpdate(res: Response, status: number, body: unknown): StatementResponse | null {
-  const claim = res.locals.idempotency as IdempotencyClaim | undefined;
-  if (!claim) return null;
+export function idempotentClaimInStatement(res: Response, status: number, body: unknown, guard: string): StatementClaim | null {
+  const pending = res.locals.idempotency as IdempotencyClaim | undefined;
+  if (!pending || pending.state !== 'unclaimed') return null;
   return {
-    sql: `update idempotency_keys set state = 'completed', response_status = ?, response_body = ?::jsonb where org_id = ? and key = ?`,
-    bindings: [status, JSON.stringify(body), claim.orgId, claim.key],
+    sql: `insert into idempotency_keys (org_id, key, request_hash, state, response_status, response_body, expires_at)
+        select ?::uuid, ?::uuid, ?, 'completed', ?::int, ?::jsonb, now() + (?::bigint * interval '1 millisecond') where ${guard}
+        ${REPLACE_EXPIRED}
+        returning key`,
+    bindings: [pending.orgId, pending.key, pending.hash, status, JSON.stringify(body), pending.ttlMs],
     committed: () => {
-      claim.completedWithinWrite = true;
+      pending.state = 'completed';
     },
   };
 }
 
+/** A key's row is only ever replaced once it has expired. */
+const REPLACE_EXPIRED = `on conflict (org_id, key) do update
+       set request_hash = excluded.request_hash, state = excluded.state, response_status = excluded.response_status,
+           response_body = excluded.response_body, created_at = now(), expires_at = excluded.expires_at
+       where idempotency_keys.expires_at < now()`;
+
 /** Inserts the key; an expired leftover is replaced. True when this request owns the key. */
-async function claim(db: Db, orgId: string, key: string, hash: string, ttlMs: number): Promise<boolean> {
+async function claim(db: Db, pending: IdempotencyClaim): Promise<boolean> {
   const { rows } = await db.raw<{ rows: unknown[] }>(
     `insert into idempotency_keys (org_id, key, request_hash, state, expires_at)
      values (?, ?, ?, 'in_flight', now() + (? * interval '1 millisecond'))
-     on conflict (org_id, key) do update
-       set request_hash = excluded.request_hash, state = 'in_flight', response_status = null,
-           response_body = null, created_at = now(), expires_at = excluded.expires_at
-       where idempotency_keys.expires_at < now()
+     ${REPLACE_EXPIRED}
      returning key`,
-    [orgId, key, hash, ttlMs],
+    [pending.orgId, pending.key, pending.hash, pending.ttlMs],
   );
   return rows.length === 1;
 }

@@ -5,7 +5,7 @@ import { sendData, sendList } from '../http/envelope';
 import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
 import { uuidParamOr404 } from '../http/params';
-import { completeIdempotentRequest, idempotency, idempotentResponseUpdate } from '../idempotency/middleware';
+import { claimIdempotencyKey, completeIdempotentRequest, idempotency, idempotentClaimInStatement } from '../idempotency/middleware';
 import { withImages } from '../images/service';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
@@ -17,19 +17,23 @@ const parseListingId = (id: string | string[] | undefined) => uuidParamOr404(id,
 export function listingsRouter(deps: AppDeps): Router {
   const service = createListingService(deps.db, deps.config);
   const idempotent = idempotency(deps.db, deps.relaxedDb, deps.config.IDEMPOTENCY_TTL);
+  // POST claims its key inside the create's statement (ListingService.tryCreate).
+  const idempotentDeferred = idempotency(deps.db, deps.relaxedDb, deps.config.IDEMPOTENCY_TTL, { deferClaim: true });
 
   const listings = Router();
   listings.use(requireFeatureFlag('LISTINGS_WRITE_API_ENABLED'), requireSecretKey);
 
-  listings.post('/', requireScope('listings:write'), idempotent, async (req, res) => {
+  listings.post('/', requireScope('listings:write'), idempotentDeferred, async (req, res) => {
     const input = upsertListingSchema.parse(req.body);
-    const result = await service.upsert(authOf(req), input, {
-      beforeCommit: async (trx, outcome) => {
-        // A listing created just now has no images: the create path skips the gallery query.
-        if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
-        await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
-      },
-      inStatement: (outcome) => idempotentResponseUpdate(res, 201, { data: outcome.listing }),
+    const auth = authOf(req);
+    const created = await service.tryCreate(auth, input, (result, guard) => idempotentClaimInStatement(res, 201, { data: result.listing }, guard));
+    if (created) return sendData(res, created.listing, 201);
+    // An existing external_ref (or a key another request holds): the classic claim, then the update.
+    if (!(await claimIdempotencyKey(res))) return;
+    const result = await service.upsert(auth, input, async (trx, outcome) => {
+      // A listing created just now has no images: the create path skips the gallery query.
+      if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+      await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
     });
     sendData(res, result.listing, result.created ? 201 : 200);
   });

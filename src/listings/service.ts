@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
+import { abortStatementWhen, isStatementAbort } from '../db/sql';
 import { normalizeAddress } from '../domain/address';
 import { ListingStatus, allowedTransitions, canTransition, isActivation } from '../domain/listingLifecycle';
 import { effectiveActiveListingCap, exceedsActiveListingCap } from '../domain/plans';
@@ -9,7 +10,7 @@ import { EventFanoutSink, appendEvent, eventAppendCtes, eventFanoutSink, newEven
 import { ApiError } from '../http/errors';
 import { removeImagesOfListing } from '../images/service';
 import type { AuthContext } from '../identity/authContext';
-import type { StatementResponse } from '../idempotency/middleware';
+import type { StatementClaim } from '../idempotency/middleware';
 import { enqueueWorkflowStart, workflowStartInsert } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
 import type { WorkflowStart } from '../domain/outbox';
@@ -27,11 +28,13 @@ export interface ListingWriteResult {
 /** Runs inside the write's transaction just before commit (e.g. to store the idempotent response). */
 export type BeforeCommit<T> = (trx: Db, result: T) => Promise<void>;
 
-/** How an upsert stores its response: in its transaction, or inside its single statement. */
-export interface ListingWriteResponse {
-  beforeCommit: BeforeCommit<ListingWriteResult>;
-  inStatement(result: ListingWriteResult): StatementResponse | null;
-}
+/**
+ * Claims the request's Idempotency-Key inside a single-statement create, with the create's result
+ * as the stored response (`idempotentClaimInStatement`); null without a key.
+ */
+export type ClaimInStatement = (result: ListingWriteResult, guard: string) => StatementClaim | null;
+
+const KEY_TAKEN = 'idempotency key held by another request';
 
 const OWNER_NOT_MEMBER =
   'owner_email must be the e-mail address of an owner, admin or member of your organization.';
@@ -169,20 +172,13 @@ export function createListingService(db: Db, config: DeliveryConfig) {
   /**
    * Creates the listing unless its external_ref exists, as one statement: the row, its
    * `listing.created` event with that event's webhook deliveries, the owed listingPublish start,
-   * and the stored idempotent response. Every column is fixed here, so the response is known
-   * before the insert. Returns null when the external_ref exists (nothing was written); else the
-   * result and `committed`, to call once the statement (or its transaction) has committed.
+   * and (with `claimKey`) the Idempotency-Key claimed with its response stored. Every column is
+   * fixed here, so the response is known before the insert. Null when the external_ref exists,
+   * or the key belongs to another request: then nothing was written.
    */
-  async function createIfNew(
-    executor: Db,
-    auth: AuthContext,
-    input: UpsertListingInput,
-    fields: ListingFieldValues,
-    owner: ListingOwner | null,
-    response: ListingWriteResponse,
-  ): Promise<{ result: ListingWriteResult; committed(): void } | null> {
+  async function createIfNew(executor: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, owner: ListingOwner | null, claimKey?: ClaimInStatement): Promise<{ result: ListingWriteResult; committed(): void } | null> {
     const row = newListingRow(auth.orgId, input.external_ref, input.status ?? 'draft', fields, owner, new Date());
-    const outcome: ListingWriteResult = { listing: toListingDto(row), created: true };
+    const result: ListingWriteResult = { listing: toListingDto(row), created: true };
     const created = 'exists (select 1 from created_listing)';
     const insert = executor('listings').insert(listingInsertColumns(row)).onConflict(executor.raw('(org_id, external_ref) where deleted_at is null')).ignore().returning('id').toSQL();
     const event = eventAppendCtes(newEvent(auth.orgId, 'listing.created', eventPayload(row), row.created_at), config, created);
@@ -191,62 +187,66 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       auth.orgId,
       created,
     );
-    const stored = response.inStatement(outcome);
-    const ctes = [`created_listing as (${insert.sql})`, event.sql, `publish_start as (${publish.sql})`, ...(stored ? [`stored_response as (${stored.sql} and ${created})`] : [])];
-    const { rows } = await executor.raw<{ rows: { created: number }[] }>(`with ${ctes.join(', ')} select count(*)::int as created from created_listing`, [
-      ...(insert.bindings as Knex.RawBinding[]),
-      ...event.bindings,
-      ...publish.bindings,
-      ...(stored?.bindings ?? []),
-    ]);
-    if (rows[0].created === 0) return null;
-    return { result: outcome, committed: () => stored?.committed() };
-  }
-
-  /**
-   * The upsert in one transaction: reads (and locks) the listing first, then creates or updates
-   * it. Needed when creating depends on more than the insert: an owner_email to resolve (honoured
-   * on create only, so an update must not fail on it) or an activation the plan caps.
-   */
-  async function upsertLocked(auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, response: ListingWriteResponse): Promise<ListingWriteResult> {
-    const { result, committed } = await db.transaction(async (trx) => {
-      let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-      if (!current) {
-        const owner = await resolveOwner(trx, auth, input.owner_email);
-        if ((input.status ?? 'draft') === 'active') await enforceActiveCap(trx, auth);
-        const created = await createIfNew(trx, auth, input, fields, owner, response);
-        if (created) return created;
-        // A concurrent request created it between our read and our insert: update that one.
-        current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
-        if (!current) throw new Error('listing vanished during upsert');
-      }
-      // owner_email is honoured on create only: an upsert never re-homes a listing.
-      const row = await updateLocked(trx, auth, current, fields, input.status, eventFanoutSink(config));
-      const outcome = { listing: toListingDto(row), created: false };
-      await response.beforeCommit(trx, outcome);
-      return { result: outcome, committed: () => undefined };
-    });
-    committed();
-    return result;
+    const claim = claimKey?.(result, created) ?? null;
+    const ctes = [`created_listing as (${insert.sql})`, event.sql, `publish_start as (${publish.sql})`, ...(claim ? [`claimed_key as (${claim.sql})`] : [])];
+    // Created without the key: the key is another request's, so none of this may commit.
+    const keyCheck = claim ? `, ${abortStatementWhen(`${created} and not exists (select 1 from claimed_key)`, KEY_TAKEN)} as key_check` : '';
+    try {
+      const { rows } = await executor.raw<{ rows: { created: number }[] }>(`with ${ctes.join(', ')} select (select count(*)::int from created_listing) as created${keyCheck}`, [
+        ...(insert.bindings as Knex.RawBinding[]),
+        ...event.bindings,
+        ...publish.bindings,
+        ...(claim?.bindings ?? []),
+      ]);
+      if (rows[0].created === 0) return null;
+    } catch (error) {
+      if (isStatementAbort(error, KEY_TAKEN)) return null;
+      throw error;
+    }
+    return { result, committed: () => claim?.committed() };
   }
 
   return {
     /**
-     * POST /listings. The common case, a new external_ref without owner_email or capped
-     * activation, is one statement and one round trip; an existing external_ref (or a concurrent
-     * create of it) continues as an update in a transaction.
+     * The common POST /listings, a new external_ref without owner_email or a plan-capped
+     * activation, as one statement and one round trip (see createIfNew); null when it does not
+     * apply or did nothing, and the request continues with `upsert`.
      */
-    async upsert(auth: AuthContext, input: UpsertListingInput, response: ListingWriteResponse): Promise<ListingWriteResult> {
-      const fields = pickFields(input);
+    async tryCreate(auth: AuthContext, input: UpsertListingInput, claimKey: ClaimInStatement): Promise<ListingWriteResult | null> {
       const cappedActivation = input.status === 'active' && effectiveActiveListingCap(auth.org.plan, auth.org.activeListingCapOverride) !== null;
-      if (!input.owner_email && !cappedActivation) {
-        const created = await createIfNew(db, auth, input, fields, defaultOwner(auth), response);
-        if (created) {
-          created.committed();
-          return created.result;
+      if (input.owner_email || cappedActivation) return null;
+      const created = await createIfNew(db, auth, input, pickFields(input), defaultOwner(auth), claimKey);
+      created?.committed();
+      return created?.result ?? null;
+    },
+
+    /**
+     * The upsert in one transaction: reads (and locks) the listing first, then creates or updates
+     * it. owner_email is resolved only to create (it is honoured on create only, so an update
+     * must not fail on it), and a capped activation is counted under the organisation's lock.
+     */
+    async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
+      const fields = pickFields(input);
+      return db.transaction(async (trx) => {
+        let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+        if (!current) {
+          const owner = await resolveOwner(trx, auth, input.owner_email);
+          if ((input.status ?? 'draft') === 'active') await enforceActiveCap(trx, auth);
+          const created = await createIfNew(trx, auth, input, fields, owner);
+          if (created) {
+            await beforeCommit(trx, created.result);
+            return created.result;
+          }
+          // A concurrent request created it between our read and our insert: update that one.
+          current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
+          if (!current) throw new Error('listing vanished during upsert');
         }
-      }
-      return upsertLocked(auth, input, fields, response);
+        // owner_email is honoured on create only: an upsert never re-homes a listing.
+        const row = await updateLocked(trx, auth, current, fields, input.status, eventFanoutSink(config));
+        const outcome = { listing: toListingDto(row), created: false };
+        await beforeCommit(trx, outcome);
+        return outcome;
+      });
     },
 
     async patch(auth: AuthContext, listingId: string, input: PatchListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {

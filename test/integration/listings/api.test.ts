@@ -156,6 +156,52 @@ describe('Idempotency-Key', () => {
     expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
+  it('creates nothing for a used key with a body for another listing, even when both race', async () => {
+    // The create claims its key inside its own statement; a key held by another request rolls
+    // the whole statement back (listing, event, outbox row), so the second body never executes.
+    const key = randomUUID();
+    const first = completeListing();
+    expect((await post(first, org.secretKey, { 'Idempotency-Key': key })).status).toBe(201);
+    const other = completeListing();
+    const reused = await post(other, org.secretKey, { 'Idempotency-Key': key });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await ctx.deps.db('listings').where({ org_id: org.organization.id, external_ref: other.external_ref })).toHaveLength(0);
+
+    const racingKey = randomUUID();
+    const bodies = Array.from({ length: 6 }, () => completeListing());
+    const responses = await Promise.all(bodies.map((body) => post(body, org.secretKey, { 'Idempotency-Key': racingKey })));
+    const executed = responses.filter((response) => response.status === 201);
+    expect(executed).toHaveLength(1);
+    for (const response of responses.filter((r) => r.status !== 201)) {
+      expect(response.status).toBe(409);
+      expect(['IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_USE']).toContain(response.body.error.code);
+    }
+    const rows = await ctx.deps.db('listings').where({ org_id: org.organization.id }).whereIn('external_ref', bodies.map((body) => body.external_ref));
+    expect(rows.map((row) => row.id)).toEqual([executed[0].body.data.id]);
+    const events = await ctx.deps.db('events').where({ org_id: org.organization.id, name: 'listing.created' }).whereRaw("payload->>'externalRef' = any(?)", [bodies.map((body) => body.external_ref)]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('replays an update under its key, and stores nothing for a request that failed validation', async () => {
+    const listing = completeListing();
+    await post(listing);
+    const key = randomUUID();
+    const update = { external_ref: listing.external_ref, rent_cold: 1010 };
+    const first = await post(update, org.secretKey, { 'Idempotency-Key': key });
+    const replay = await post(update, org.secretKey, { 'Idempotency-Key': key });
+    expect(first.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    expect((await ctx.deps.db('listings').where({ id: first.body.data.id }).first()).revision).toBe(2);
+
+    // Validation runs before the key is claimed: the corrected request may use the same key.
+    const retryKey = randomUUID();
+    const invalid = await post({ ...completeListing(), rent_cold: -5 }, org.secretKey, { 'Idempotency-Key': retryKey });
+    expect(invalid.status).toBe(400);
+    expect(await ctx.deps.db('idempotency_keys').where({ org_id: org.organization.id, key: retryKey })).toHaveLength(0);
+  });
+
   it('executes 50 concurrent requests with one key exactly once', async () => {
     const key = randomUUID();
     const listing = completeListing();
