@@ -12,7 +12,6 @@ import type { ListingImageRow, StoredVariant } from '../src/images/service';
 import { DerivedImage, deriveVariants } from '../src/images/derive';
 import { removeImageObjects, variantUrl } from '../src/images/storage';
 import type { ActivityDeps } from './deps';
-import { createEventWriter } from './eventWrites';
 
 export interface IngestedImage {
   size: number;
@@ -52,7 +51,6 @@ async function readAll(stream: Readable, limit: number): Promise<Buffer | null> 
 export function createImageActivities(deps: ActivityDeps) {
   const { db, config, storage } = deps;
   const bucket = config.S3_BUCKET_IMAGES;
-  const withEvents = createEventWriter(deps);
 
   async function liveImage(imageId: string): Promise<ListingImageRow | undefined> {
     return db('listing_images').where({ id: imageId }).whereNull('deleted_at').first();
@@ -109,7 +107,7 @@ export function createImageActivities(deps: ActivityDeps) {
 
     /** Ready + listing.image.uploaded in one transaction; false when the image was deleted meanwhile. */
     async markImageReady(input: ImageIngestInput, result: IngestedImage): Promise<boolean> {
-      const marked = await withEvents(async (trx, sink) => {
+      const marked = await db.transaction(async (trx) => {
         const [row]: ListingImageRow[] = await trx('listing_images')
           .where({ id: input.imageId })
           .whereNull('deleted_at')
@@ -138,7 +136,7 @@ export function createImageActivities(deps: ActivityDeps) {
             height: result.height,
             variants: result.variants.map((variant) => ({ name: variant.name, url: variantUrl(config, row.id, variant.name), width: variant.width, height: variant.height })),
           },
-        }, sink);
+        }, config);
         return true;
       });
       // Deleted while we worked: what we just wrote must not outlive the image.

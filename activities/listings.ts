@@ -2,11 +2,10 @@ import type { Db } from '../src/db/knex';
 import type { PublicationEventPayload } from '../src/domain/events';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
-import { EventFanoutSink, appendEvent, eventFanoutSink } from '../src/events/service';
+import { appendEvent } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingRow, toListingDto } from '../src/listings/dto';
 import type { ActivityDeps } from './deps';
-import { createEventWriter } from './eventWrites';
 
 export interface ModerationSnapshot {
   status: ListingRow['status'];
@@ -40,7 +39,6 @@ function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: {
 
 export function createListingActivities(deps: ActivityDeps) {
   const { db, config } = deps;
-  const withEvents = createEventWriter(deps);
 
   return {
     async loadListingForModeration(input: ListingPublishInput): Promise<ModerationSnapshot | null> {
@@ -90,7 +88,7 @@ export function createListingActivities(deps: ActivityDeps) {
 
     /** Records that an operator must decide; the workflow then waits durably. */
     async markNeedsReview(input: ListingPublishInput, moderation: FinalModeration, workflowId: string): Promise<boolean> {
-      return withEvents(async (trx, sink) => {
+      return db.transaction(async (trx) => {
         const row = await lockAtRevision(trx, input);
         if (!row || row.deleted_at) return false;
         // A retry after a commit whose completion was lost: already recorded, emit nothing twice.
@@ -109,7 +107,7 @@ export function createListingActivities(deps: ActivityDeps) {
           revision: input.revision,
           outcome: 'needs_review',
           reasons: moderation.reasons,
-        }, sink);
+        }, config);
         return true;
       });
     },
@@ -119,7 +117,7 @@ export function createListingActivities(deps: ActivityDeps) {
      * still at the workflow's revision; the events commit with the state they describe.
      */
     async applyPipelineResult(input: ListingPublishInput, moderation: FinalModeration, geo: GeocodeResult | null | undefined): Promise<ApplyResult> {
-      return withEvents(async (trx, sink) => {
+      return db.transaction(async (trx) => {
         const row = await lockAtRevision(trx, input);
         if (!row || row.deleted_at) return { applied: false, publicationState: null };
         // Activities may run twice (a worker dies after commit): applying is recorded by the
@@ -152,19 +150,19 @@ export function createListingActivities(deps: ActivityDeps) {
           });
 
         const base = { listingId: row.id, externalRef: row.external_ref, revision: input.revision };
-        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons }, sink);
+        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons }, config);
         if (publicationState === 'published') {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref }, sink);
-          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, sink);
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref }, config);
+          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, config);
         } else if (publicationState === 'rejected') {
           const message = moderation.reasons.filter((reason) => reason.severity === 'reject').map((reason) => reason.message).join(' ');
           await appendEvent(trx, input.orgId, 'publication.failed', {
             ...publicationPayload(row, 'set', { code: 'MODERATION_REJECTED', message: message || 'Rejected by moderation.' }),
             externalRef: row.external_ref,
-          }, sink);
+          }, config);
         } else if (wasPublished && row.status !== 'active') {
           // rented / archived / back to draft: the portal takes the listing down.
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, sink);
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, config);
         }
         return { applied: true, publicationState };
       });
@@ -172,13 +170,13 @@ export function createListingActivities(deps: ActivityDeps) {
 
     /** A deleted listing leaves the portal. */
     async applyUnpublish(input: ListingPublishInput): Promise<boolean> {
-      return withEvents(async (trx, sink) => {
+      return db.transaction(async (trx) => {
         const row = await lockAtRevision(trx, input);
         if (!row) return false;
         if (row.publication_state === 'unpublished') return true;
         await trx('listings').where({ id: row.id }).update({ publication_state: 'unpublished', published_at: null, review_workflow_id: null });
         if (row.publication_state === 'published') {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, sink);
+          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, config);
         }
         return true;
       });

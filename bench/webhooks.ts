@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createDb } from '../src/db/knex';
-import { appendEvent, eventFanoutSink } from '../src/events/service';
+import { appendEvent } from '../src/events/service';
 import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
@@ -87,9 +87,8 @@ async function main(): Promise<void> {
       const committedAt = new Map<string, number>();
       const started = Date.now();
       await pool(events, CONCURRENCY, async (index) => {
-        const sink = eventFanoutSink(config);
         const event = await db.transaction((trx) =>
-          appendEvent(trx, org.id, 'listing.created', { listingId: randomUUID(), externalRef: `BENCH-${index}` }, sink),
+          appendEvent(trx, org.id, 'listing.created', { listingId: randomUUID(), externalRef: `BENCH-${index}` }, config),
         );
         committedAt.set(event.event_id, Date.now());
       });

@@ -14,15 +14,6 @@ export interface EventRow {
   occurred_at: Date;
 }
 
-/** Where one transaction's events fan out to: the delivery settings of the workflows they owe. */
-export interface EventFanoutSink {
-  config: DeliveryConfig;
-}
-
-export function eventFanoutSink(config: DeliveryConfig): EventFanoutSink {
-  return { config };
-}
-
 export type NewEvent = Omit<EventRow, 'seq'>;
 
 /** An event about to be appended: its id and time are fixed here, so its envelope is known. */
@@ -71,8 +62,8 @@ export function eventAppendCtes(event: NewEvent, config: DeliveryConfig, guard =
  * and its event commit together, and so do the event's webhook deliveries and their owed starts
  * (no fan-out workflow, nothing to lose in between).
  */
-export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, sink: EventFanoutSink): Promise<EventRow> {
-  const append = eventAppendCtes(newEvent(orgId, name, payload), sink.config);
+export async function appendEvent(trx: Db, orgId: string, name: EventName, payload: Record<string, unknown>, deliveries: DeliveryConfig): Promise<EventRow> {
+  const append = eventAppendCtes(newEvent(orgId, name, payload), deliveries);
   const { rows } = await trx.raw<{ rows: EventRow[] }>(`with ${append.sql} select * from appended_event`, append.bindings);
   return rows[0];
 }

@@ -13,7 +13,7 @@ import {
 import type { ImageFailureCode, ImageVariantName } from '../domain/images';
 import type { WorkflowStart } from '../domain/outbox';
 import { workflowIds } from '../domain/workflowIds';
-import { appendEvent, eventFanoutSink } from '../events/service';
+import { appendEvent } from '../events/service';
 import { ApiError } from '../http/errors';
 import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart, enqueueWorkflowStarts } from '../outbox/service';
@@ -278,8 +278,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
         const listing = await lockListing(trx, auth, listingId);
         const row = await findImage(trx, auth, listing.id, imageId, true);
         await trx('listing_images').where({ id: row.id }).update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() });
-        const sink = eventFanoutSink(config);
-        await appendEvent(trx, auth.orgId, 'listing.image.deleted', { listingId: listing.id, externalRef: listing.external_ref, imageId: row.id }, sink);
+        await appendEvent(trx, auth.orgId, 'listing.image.deleted', { listingId: listing.id, externalRef: listing.external_ref, imageId: row.id }, config);
         await oweImageRemovals(trx, taskQueues(config).main, { orgId: auth.orgId, listingId: listing.id, externalRef: listing.external_ref }, [row.id]);
         await beforeCommit?.(trx);
       });

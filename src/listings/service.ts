@@ -6,7 +6,7 @@ import { ListingStatus, allowedTransitions, canTransition, isActivation } from '
 import { effectiveActiveListingCap, exceedsActiveListingCap } from '../domain/plans';
 import { LISTING_OWNER_ROLES } from '../domain/roles';
 import { workflowIds } from '../domain/workflowIds';
-import { EventFanoutSink, appendEvent, eventAppendCtes, eventFanoutSink, newEvent } from '../events/service';
+import { appendEvent, eventAppendCtes, newEvent } from '../events/service';
 import { ApiError } from '../http/errors';
 import { removeImagesOfListing } from '../images/service';
 import type { AuthContext } from '../identity/authContext';
@@ -135,7 +135,6 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     current: ListingRow,
     fields: ListingFieldValues,
     status: ListingStatus | undefined,
-    sink: EventFanoutSink,
   ): Promise<ListingRow> {
     const nextStatus = status ?? current.status;
     checkTransition(current.status, nextStatus);
@@ -158,7 +157,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       .returning('*');
     updated.owner_email = current.owner_email;
     const changed = Object.keys(fields).filter((name) => JSON.stringify((current as never)[name]) !== JSON.stringify((fields as never)[name]));
-    await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }), sink);
+    await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }), config);
     await owePublish(trx, auth, updated, {
       activating: isActivation(current.status, nextStatus),
       wasPublished: current.publication_state === 'published',
@@ -242,7 +241,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           if (!current) throw new Error('listing vanished during upsert');
         }
         // owner_email is honoured on create only: an upsert never re-homes a listing.
-        const row = await updateLocked(trx, auth, current, fields, input.status, eventFanoutSink(config));
+        const row = await updateLocked(trx, auth, current, fields, input.status);
         const outcome = { listing: toListingDto(row), created: false };
         await beforeCommit(trx, outcome);
         return outcome;
@@ -253,8 +252,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const sink = eventFanoutSink(config);
-        const row = await updateLocked(trx, auth, current, pickFields(input), input.status, sink);
+        const row = await updateLocked(trx, auth, current, pickFields(input), input.status);
         const outcome = { listing: toListingDto(row), created: false };
         await beforeCommit?.(trx, outcome);
         return outcome;
@@ -265,12 +263,11 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const sink = eventFanoutSink(config);
         const [deleted]: ListingRow[] = await trx('listings')
           .where({ id: current.id })
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })
           .returning('*');
-        await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted), sink);
+        await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted), config);
         await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',

@@ -1,5 +1,5 @@
 import type { Db } from '../../../src/db/knex';
-import { appendEvent, eventFanoutSink, toEventDto } from '../../../src/events/service';
+import { appendEvent, toEventDto } from '../../../src/events/service';
 import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
 import { completeListing } from '../../support/listings';
 
@@ -53,11 +53,10 @@ it('creates one delivery per matching active subscription and owes its workflow,
   await subscribe(orgId, ['*'], { deleted_at: new Date() });
   await subscribe(other.organization.id, ['*']);
 
-  const sink = eventFanoutSink(ctx.deps.config);
   const { result: [created, published], statements } = await countingStatements(() =>
     ctx.deps.db.transaction(async (trx: Db) => [
-      await appendEvent(trx, orgId, 'listing.created', { listingId: 'l-1' }, sink),
-      await appendEvent(trx, orgId, 'publication.succeeded', { listingId: 'l-1' }, sink),
+      await appendEvent(trx, orgId, 'listing.created', { listingId: 'l-1' }, ctx.deps.config),
+      await appendEvent(trx, orgId, 'publication.succeeded', { listingId: 'l-1' }, ctx.deps.config),
     ]),
   );
   // Each event, its deliveries and their owed starts are one statement: one round trip per event.
@@ -94,10 +93,9 @@ it('leaves neither deliveries nor owed starts when the write rolls back', async 
   const org = await seedOrganization(ctx.deps);
   const orgId = org.organization.id;
   await subscribe(orgId, ['*']);
-  const sink = eventFanoutSink(ctx.deps.config);
   await expect(
     ctx.deps.db.transaction(async (trx: Db) => {
-      await appendEvent(trx, orgId, 'listing.updated', { listingId: 'l-2' }, sink);
+      await appendEvent(trx, orgId, 'listing.updated', { listingId: 'l-2' }, ctx.deps.config);
       throw new Error('the write failed after its event');
     }),
   ).rejects.toThrow('the write failed');
@@ -110,8 +108,7 @@ it('owes nothing for an event no active subscription matches', async () => {
   const org = await seedOrganization(ctx.deps);
   const orgId = org.organization.id;
   await subscribe(orgId, ['publication.*']);
-  const sink = eventFanoutSink(ctx.deps.config);
-  await ctx.deps.db.transaction((trx: Db) => appendEvent(trx, orgId, 'listing.deleted', { listingId: 'l-3' }, sink));
+  await ctx.deps.db.transaction((trx: Db) => appendEvent(trx, orgId, 'listing.deleted', { listingId: 'l-3' }, ctx.deps.config));
   expect(await ctx.deps.db('events').where({ org_id: orgId })).toHaveLength(1);
   expect(await ctx.deps.db('webhook_deliveries').where({ org_id: orgId })).toHaveLength(0);
   expect(await ctx.deps.db('outbox').where({ org_id: orgId })).toHaveLength(0);
