@@ -133,31 +133,39 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
   }
 
   return {
-    /** Claims up to `batchSize` owed starts and starts them; failures give their claim back. */
+    /**
+     * Claims up to `batchSize` owed starts and starts them, a few at a time. A failed start gives
+     * its claim back for the next pass, and so does the rest of the batch: when Temporal is down,
+     * one failing group ends the pass instead of a hundred starts each waiting to fail.
+     */
     async startOwed(options: StartOwedOptions): Promise<StartOwedResult> {
       const rows = await claim(options);
       const started: string[] = [];
+      let failed = 0;
       const startOne = async (row: OutboxRow) => {
         try {
           await start(fromRow(row));
           started.push(row.id);
         } catch (error) {
+          failed += 1;
           logger.warn({ err: error, workflowId: row.workflow_id }, 'could not start an owed workflow; it stays owed');
-          // The claim goes back, so the next pass retries the row at once.
           await db('outbox')
             .where({ id: row.id })
             .update({ attempts: db.raw('attempts + 1'), last_error: describe(error), claimed_until: null });
         }
       };
-      for (let index = 0; index < rows.length; index += START_PARALLELISM) {
+      let index = 0;
+      for (; index < rows.length && failed === 0; index += START_PARALLELISM) {
         await Promise.all(rows.slice(index, index + START_PARALLELISM).map(startOne));
       }
+      const untried = rows.slice(index).map((row) => row.id);
+      if (untried.length) await db('outbox').whereIn('id', untried).update({ claimed_until: null });
       if (started.length) {
         await db('outbox')
           .whereIn('id', started)
           .update({ status: 'started', started_at: db.fn.now(), attempts: db.raw('attempts + 1'), last_error: null, claimed_until: null });
       }
-      return { claimed: rows.length, started: started.length, failed: rows.length - started.length };
+      return { claimed: rows.length, started: started.length, failed };
     },
   };
 }

@@ -212,6 +212,22 @@ describe('outbox relay and sweep', () => {
     }
   });
 
+  it('ends a pass at the first failing group of starts and gives every claim back', async () => {
+    const owed = await owe(20);
+    const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
+    try {
+      const pass = await createOutboxStarter(db, unreachable, worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 20, leaseSeconds: 30 });
+      expect(pass).toEqual({ claimed: 20, started: 0, failed: 8 });
+      const rows = await db('outbox').whereIn('workflow_id', owed.map((start) => start.workflowId));
+      expect(rows.every((row) => row.status === 'pending' && row.claimed_until === null)).toBe(true);
+      expect(rows.filter((row) => row.attempts === 1)).toHaveLength(8);
+      expect(rows.filter((row) => row.attempts === 0)).toHaveLength(12);
+    } finally {
+      await db('outbox').whereIn('workflow_id', owed.map((start) => start.workflowId)).delete();
+      await unreachable.close();
+    }
+  });
+
   it('holds no transaction or row lock while Temporal does not answer', async () => {
     const [owed] = await owe(1);
     // Temporal's address accepts TCP connections and never answers: the start waits out the
