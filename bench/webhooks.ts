@@ -140,7 +140,7 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       scenarios,
       ratio: Object.fromEntries(Object.entries(scenarios).map(([name, value]) => [name, (value as { ratio: number }).ratio])),
-      knobs: 'none tuned: default Temporal worker settings for both the real and the no-op worker; one pooled guarded undici dispatcher per worker; pg pool 10 (+5 relaxed)',
+      knobs: 'none tuned: default Temporal worker settings for both the real and the no-op worker; one pooled guarded undici dispatcher per worker; pg pool 10',
     };
     fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench/results/webhooks.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -29,14 +29,15 @@ export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MA
 }
 
 /**
- * A small pool whose commits do not wait for the WAL flush, for per-request bookkeeping: rate-limit
- * counters, idempotency claims, `last_used_at`. Every request of one key increments the same
+ * A pool whose commits do not wait for the WAL flush, for per-request bookkeeping: the key lookup
+ * with its rate-limit count (every API request starts there, so it is as large as the main
+ * pool), idempotency claims, `last_used_at`. Every request of one key increments the same
  * counter row; with a synchronous commit that row lock is held across an fsync and serialises the
  * whole API. Losing such a write in a Postgres crash is harmless: Postgres flushes WAL in order,
  * so the next synchronous commit (the request's own write) makes them durable too.
  */
 export function createRelaxedDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Db {
-  return createDb(config, { relaxedCommit: true, poolMax: Math.max(2, Math.ceil(config.DATABASE_POOL_MAX / 2)) });
+  return createDb(config, { relaxedCommit: true });
 }
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
