@@ -41,24 +41,30 @@ export async function startTemporal(options: TemporalOptions): Promise<TemporalH
     return { address: external, uiUrl: null, source: `running server (TEMPORAL_ADDRESS=${external})`, stop: async () => undefined };
   }
   const binary = findBinary('temporal');
-  const port = options.port ?? (await freePort());
-  const uiPort = options.uiPort ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', options.namespace, '--log-level', 'warn'];
-  if (options.dbFile) {
-    fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile);
-  }
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-  const child = startProcess('temporal', binary.path, args, { logFile: options.logFile });
-  const address = `127.0.0.1:${port}`;
-  try {
-    await waitFor(`Temporal dev server (${binary.path})`, () => canConnect(address), 90_000, child, options.logFile);
-    await registerSearchAttributes(address, options.namespace);
-  } catch (error) {
-    await child.stop();
-    throw error;
+  if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  // A port found free can be taken before the server binds it (by any outgoing connection's
+  // ephemeral port): such a start fails at once with EADDRINUSE and is retried on fresh ports.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = options.port ?? (await freePort());
+    const uiPort = options.uiPort ?? (await freePort());
+    const httpPort = await freePort();
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--http-port', String(httpPort), '--namespace', options.namespace, '--log-level', 'warn'];
+    if (options.dbFile) args.push('--db-filename', options.dbFile);
+    const logOffset = fs.existsSync(options.logFile) ? fs.statSync(options.logFile).size : 0;
+    const child = startProcess('temporal', binary.path, args, { logFile: options.logFile });
+    const address = `127.0.0.1:${port}`;
+    try {
+      await waitFor(`Temporal dev server (${binary.path})`, () => canConnect(address), 90_000, child, options.logFile);
+      await registerSearchAttributes(address, options.namespace);
+      return { address, uiUrl: `http://127.0.0.1:${uiPort}`, source: binary.source, process: child, stop: () => child.stop() };
+    } catch (error) {
+      await child.stop();
+      const portTaken = child.child.exitCode !== null && /address already in use/.test(fs.readFileSync(options.logFile, 'utf8').slice(logOffset));
+      if (!portTaken || attempt >= 3) throw error;
+      console.warn(`[stack] temporal: a port was taken before the server bound it; retrying on fresh ports (attempt ${attempt + 1} of 3)`);
+    }
   }
-  return { address, uiUrl: `http://127.0.0.1:${uiPort}`, source: binary.source, process: child, stop: () => child.stop() };
 }
 
 async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
