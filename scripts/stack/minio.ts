@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ManagedProcess, freePort, startProcess, waitFor } from './processes';
+import { ManagedProcess, freePort, retryOnPortRace, startProcess, waitFor } from './processes';
 import { findBinary } from './tools';
 
 export interface MinioHandle {
@@ -53,40 +53,42 @@ export async function startMinio(options: MinioOptions): Promise<MinioHandle> {
     };
   }
   const binary = findBinary('minio');
-  const port = options.port ?? (await freePort());
-  const consolePort = options.consolePort ?? (await freePort());
   fs.mkdirSync(options.dataDir, { recursive: true });
   if (options.notifications) fs.mkdirSync(options.notifications.queueDir, { recursive: true });
-  const child = startProcess(
-    'minio',
-    binary.path,
-    ['server', options.dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    {
-      logFile: options.logFile,
-      env: {
-        ...process.env,
-        MINIO_ROOT_USER: options.accessKey,
-        MINIO_ROOT_PASSWORD: options.secretKey,
-        MINIO_BROWSER_REDIRECT: 'off',
-        MINIO_UPDATE: 'off',
-        ...(options.notifications ? notificationTargetEnv(options.notifications) : {}),
+  return retryOnPortRace('minio', options.logFile, async () => {
+    const port = options.port ?? (await freePort());
+    const consolePort = options.consolePort ?? (await freePort());
+    const child = startProcess(
+      'minio',
+      binary.path,
+      ['server', options.dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+      {
+        logFile: options.logFile,
+        env: {
+          ...process.env,
+          MINIO_ROOT_USER: options.accessKey,
+          MINIO_ROOT_PASSWORD: options.secretKey,
+          MINIO_BROWSER_REDIRECT: 'off',
+          MINIO_UPDATE: 'off',
+          ...(options.notifications ? notificationTargetEnv(options.notifications) : {}),
+        },
       },
-    },
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`MinIO (${binary.path})`, () => isLive(endpoint), 60_000, child, options.logFile);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
-  return {
-    endpoint,
-    consoleUrl: `http://127.0.0.1:${consolePort}`,
-    accessKey: options.accessKey,
-    secretKey: options.secretKey,
-    source: binary.source,
-    process: child,
-    stop: () => child.stop(),
-  };
+    );
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(`MinIO (${binary.path})`, () => isLive(endpoint), 60_000, child, options.logFile);
+    } catch (error) {
+      await child.stop();
+      throw error;
+    }
+    return {
+      endpoint,
+      consoleUrl: `http://127.0.0.1:${consolePort}`,
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      source: binary.source,
+      process: child,
+      stop: () => child.stop(),
+    };
+  });
 }

@@ -77,3 +77,23 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
   const exit = process && process.child.exitCode !== null ? ` (it exited with code ${process.child.exitCode})` : '';
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s${exit}.${tail ? `\nLast log lines:\n${tail}` : ''}`);
 }
+
+const PORT_TAKEN = /address already in use|port is already in use/i;
+
+/**
+ * Runs `start`, which picks free ports and starts a server logging to `logFile`, again (up to 3
+ * times) when the server failed because a port it was given was taken before it bound it: a port
+ * found free can be grabbed meanwhile by any outgoing connection's ephemeral port.
+ */
+export async function retryOnPortRace<T>(name: string, logFile: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const logOffset = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    try {
+      return await start();
+    } catch (error) {
+      const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(logOffset) : '';
+      if (attempt >= 3 || !PORT_TAKEN.test(log)) throw error;
+      console.warn(`[stack] ${name}: a port was taken before the server bound it; retrying on fresh ports (attempt ${attempt + 1} of 3)`);
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureSearchAttributes } from '../../src/temporal/searchAttributes';
-import { ManagedProcess, freePort, startProcess, waitFor } from './processes';
+import { ManagedProcess, freePort, retryOnPortRace, startProcess, waitFor } from './processes';
 import { findBinary } from './tools';
 
 export interface TemporalHandle {
@@ -43,28 +43,23 @@ export async function startTemporal(options: TemporalOptions): Promise<TemporalH
   const binary = findBinary('temporal');
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
-  // A port found free can be taken before the server binds it (by any outgoing connection's
-  // ephemeral port): such a start fails at once with EADDRINUSE and is retried on fresh ports.
-  for (let attempt = 1; ; attempt += 1) {
+  return retryOnPortRace('temporal', options.logFile, async () => {
     const port = options.port ?? (await freePort());
     const uiPort = options.uiPort ?? (await freePort());
     const httpPort = await freePort();
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--http-port', String(httpPort), '--namespace', options.namespace, '--log-level', 'warn'];
     if (options.dbFile) args.push('--db-filename', options.dbFile);
-    const logOffset = fs.existsSync(options.logFile) ? fs.statSync(options.logFile).size : 0;
     const child = startProcess('temporal', binary.path, args, { logFile: options.logFile });
     const address = `127.0.0.1:${port}`;
     try {
       await waitFor(`Temporal dev server (${binary.path})`, () => canConnect(address), 90_000, child, options.logFile);
       await registerSearchAttributes(address, options.namespace);
-      return { address, uiUrl: `http://127.0.0.1:${uiPort}`, source: binary.source, process: child, stop: () => child.stop() };
     } catch (error) {
       await child.stop();
-      const portTaken = child.child.exitCode !== null && /address already in use/.test(fs.readFileSync(options.logFile, 'utf8').slice(logOffset));
-      if (!portTaken || attempt >= 3) throw error;
-      console.warn(`[stack] temporal: a port was taken before the server bound it; retrying on fresh ports (attempt ${attempt + 1} of 3)`);
+      throw error;
     }
-  }
+    return { address, uiUrl: `http://127.0.0.1:${uiPort}`, source: binary.source, process: child, stop: () => child.stop() };
+  });
 }
 
 async function registerSearchAttributes(address: string, namespace: string): Promise<void> {
