@@ -9,13 +9,13 @@ export type Db = Knex;
 // Calendar dates (available_from) stay 'YYYY-MM-DD' strings; a Date would shift them by time zone.
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
-export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, options: { relaxedCommit?: boolean; poolMax?: number } = {}): Db {
+export function createDb(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>, options: { relaxedCommit?: boolean } = {}): Db {
   return knexFactory({
     client: 'pg',
     connection: config.DATABASE_URL,
     pool: {
       min: 0,
-      max: options.poolMax ?? config.DATABASE_POOL_MAX,
+      max: config.DATABASE_POOL_MAX,
       ...(options.relaxedCommit
         ? {
             afterCreate: (connection: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, connection: unknown) => void) => {

@@ -11,7 +11,6 @@ import {
   uploadGraceMs,
 } from '../domain/images';
 import type { ImageFailureCode, ImageVariantName } from '../domain/images';
-import type { WorkflowStart } from '../domain/outbox';
 import { workflowIds } from '../domain/workflowIds';
 import { appendEvent } from '../events/service';
 import { ApiError } from '../http/errors';
@@ -118,7 +117,7 @@ export async function loadListingImages(executor: Db, listingIds: string[]): Pro
 }
 
 /** One imageRemoval per image (deleting its objects), owed by the caller's transaction. */
-function oweImageRemovals(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }, imageIds: string[]): Promise<WorkflowStart[]> {
+function oweImageRemovals(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }, imageIds: string[]): Promise<void> {
   return enqueueWorkflowStarts(
     trx,
     imageIds.map((imageId) => ({
@@ -136,13 +135,13 @@ function oweImageRemovals(trx: Db, taskQueue: string, listing: { orgId: string; 
  * A deleted listing takes its images along: hidden now, their objects removed by workflows owed
  * in the same transaction.
  */
-export async function removeImagesOfListing(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }): Promise<WorkflowStart[]> {
+export async function removeImagesOfListing(trx: Db, taskQueue: string, listing: { orgId: string; listingId: string; externalRef: string }): Promise<void> {
   const removed: { id: string }[] = await trx('listing_images')
     .where({ listing_id: listing.listingId })
     .whereNull('deleted_at')
     .update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() })
     .returning('id');
-  return removed.length ? oweImageRemovals(trx, taskQueue, listing, removed.map((row) => row.id)) : [];
+  await oweImageRemovals(trx, taskQueue, listing, removed.map((row) => row.id));
 }
 
 /** Fills in the gallery of listing DTOs (one query for all of them). */
@@ -171,7 +170,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
     return row;
   }
 
-  function oweIngest(trx: Db, auth: AuthContext, listing: { id: string; external_ref: string }, row: ListingImageRow): Promise<WorkflowStart> {
+  function oweIngest(trx: Db, auth: AuthContext, listing: { id: string; external_ref: string }, row: ListingImageRow): Promise<void> {
     const input: ImageIngestInput = {
       orgId: auth.orgId,
       listingId: listing.id,

@@ -11,7 +11,7 @@ import { ApiError } from '../http/errors';
 import { removeImagesOfListing } from '../images/service';
 import type { AuthContext } from '../identity/authContext';
 import type { StatementClaim } from '../idempotency/middleware';
-import { enqueueWorkflowStart, workflowStartInsert } from '../outbox/service';
+import { enqueueWorkflowStart, workflowStartsInsert } from '../outbox/service';
 import type { ListingPublishInput } from '../domain/listingPipeline';
 import type { WorkflowStart } from '../domain/outbox';
 import { taskQueues } from '../temporal/taskQueues';
@@ -120,7 +120,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     };
   }
 
-  function owePublish(trx: Db, auth: AuthContext, row: ListingRow, options: PublishOptions): Promise<WorkflowStart> {
+  function owePublish(trx: Db, auth: AuthContext, row: ListingRow, options: PublishOptions): Promise<void> {
     return enqueueWorkflowStart(trx, publishStart(auth, row, options), auth.orgId);
   }
 
@@ -181,8 +181,8 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     const created = 'exists (select 1 from created_listing)';
     const insert = executor('listings').insert(listingInsertColumns(row)).onConflict(executor.raw('(org_id, external_ref) where deleted_at is null')).ignore().returning('id').toSQL();
     const event = eventAppendCtes(newEvent(auth.orgId, 'listing.created', eventPayload(row), row.created_at), config, created);
-    const publish = workflowStartInsert(
-      publishStart(auth, row, { activating: row.status === 'active', wasPublished: false, addressChanged: true, action: 'set' }),
+    const publish = workflowStartsInsert(
+      [publishStart(auth, row, { activating: row.status === 'active', wasPublished: false, addressChanged: true, action: 'set' })],
       auth.orgId,
       created,
     );

@@ -16,44 +16,32 @@ interface OutboxRow {
 }
 
 /**
- * Records, inside the caller's transaction, that a workflow must be started once it commits.
+ * Records, inside the caller's transaction, that workflows must be started once it commits.
  * Idempotent by workflow id: enqueueing the same work twice keeps one row. The outbox relay of
- * every worker starts it moments after commit (src/outbox/relay.ts).
+ * every worker starts them moments after commit (src/outbox/relay.ts).
  */
-export async function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: string | null): Promise<WorkflowStart> {
-  await enqueueWorkflowStarts(trx, [start], orgId);
-  return start;
+export async function enqueueWorkflowStarts(trx: Db, starts: WorkflowStart[], orgId: string | null): Promise<void> {
+  if (starts.length === 0) return;
+  const insert = workflowStartsInsert(starts, orgId);
+  await trx.raw(insert.sql, insert.bindings);
 }
 
-/** `enqueueWorkflowStart` for several starts of one organisation: one multi-row insert. */
-export async function enqueueWorkflowStarts(trx: Db, starts: WorkflowStart[], orgId: string | null): Promise<WorkflowStart[]> {
-  if (starts.length === 0) return starts;
-  await trx('outbox')
-    .insert(
-      starts.map((start) => ({
-        org_id: orgId,
-        workflow_type: start.workflowType,
-        workflow_id: start.workflowId,
-        task_queue: start.taskQueue,
-        args: JSON.stringify(start.args),
-        search_attributes: start.searchAttributes ?? {},
-      })),
-    )
-    .onConflict('workflow_id')
-    .ignore();
-  return starts;
+export function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: string | null): Promise<void> {
+  return enqueueWorkflowStarts(trx, [start], orgId);
 }
 
 /**
- * `enqueueWorkflowStart` as SQL for a single-statement write: inserts the outbox row when `guard`
- * (an SQL condition) holds.
+ * The outbox insert of `starts` (at least one), as SQL a single-statement write can embed: the
+ * rows are inserted only when `guard` (an SQL condition) holds.
  */
-export function workflowStartInsert(start: WorkflowStart, orgId: string | null, guard = 'true'): SqlFragment {
+export function workflowStartsInsert(starts: WorkflowStart[], orgId: string | null, guard = 'true'): SqlFragment {
   return {
     sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
-        select ?::uuid, ?, ?, ?, ?::jsonb, ?::jsonb where ${guard}
+        select v.* from (values ${starts.map(() => '(?::uuid, ?, ?, ?, ?::jsonb, ?::jsonb)').join(', ')})
+          as v(org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
+        where ${guard}
         on conflict (workflow_id) do nothing`,
-    bindings: [orgId, start.workflowType, start.workflowId, start.taskQueue, JSON.stringify(start.args), JSON.stringify(start.searchAttributes ?? {})],
+    bindings: starts.flatMap((start) => [orgId, start.workflowType, start.workflowId, start.taskQueue, JSON.stringify(start.args), JSON.stringify(start.searchAttributes ?? {})]),
   };
 }
 

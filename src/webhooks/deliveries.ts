@@ -36,7 +36,7 @@ export function deliveryStart(config: DeliveryConfig, delivery: OwedDelivery): W
  * Owes the delivery workflows of delivery rows of one organisation, in the caller's transaction
  * (one outbox insert for all of them); the outbox relay starts them after commit.
  */
-export function oweDeliveries(trx: Db, config: DeliveryConfig, orgId: string, deliveries: OwedDelivery[]): Promise<WorkflowStart[]> {
+export function oweDeliveries(trx: Db, config: DeliveryConfig, orgId: string, deliveries: OwedDelivery[]): Promise<void> {
   return enqueueWorkflowStarts(trx, deliveries.map((delivery) => deliveryStart(config, delivery)), orgId);
 }
 

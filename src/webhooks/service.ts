@@ -3,7 +3,6 @@ import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { validateEventPatterns } from '../domain/eventPatterns';
 import { EVENT_NAMES } from '../domain/events';
-import type { WorkflowStart } from '../domain/outbox';
 import { ApiError } from '../http/errors';
 import { checkUrl } from '../http/ssrfGuard';
 import type { AuthContext } from '../identity/authContext';
