@@ -28,9 +28,7 @@ interface IdempotencyClaim {
   hash: string;
   ttlMs: number;
   state: 'unclaimed' | 'claimed' | 'completed';
-}
-
-interface IdempotencyStores {
+  /** Where the key lives; a claim may be made through the relaxed pool (see `claimIdempotencyKey`). */
   db: Db;
   relaxedDb: Db;
 }
@@ -58,9 +56,10 @@ export function idempotency(db: Db, relaxedDb: Db, ttlMs: number, options: { def
       hash: requestHash(req.method, req.baseUrl + req.path, req.body),
       ttlMs,
       state: 'unclaimed',
+      db,
+      relaxedDb,
     };
     res.locals.idempotency = pending;
-    res.locals.idempotencyStores = { db, relaxedDb } satisfies IdempotencyStores;
     captureResponse(res, async (status, body) => {
       // Only the request that holds the key stores or releases it; nothing else may touch it.
       if (pending.state !== 'claimed') return;
@@ -81,13 +80,12 @@ export function idempotency(db: Db, relaxedDb: Db, ttlMs: number, options: { def
 export async function claimIdempotencyKey(res: Response): Promise<boolean> {
   const pending = res.locals.idempotency as IdempotencyClaim | undefined;
   if (!pending || pending.state !== 'unclaimed') return true;
-  const { db, relaxedDb } = res.locals.idempotencyStores as IdempotencyStores;
   // The claim may be relaxed: it becomes durable with the write it guards.
-  if (await claim(relaxedDb, pending)) {
+  if (await claim(pending.relaxedDb, pending)) {
     pending.state = 'claimed';
     return true;
   }
-  const stored: StoredKey | undefined = await db('idempotency_keys').where({ org_id: pending.orgId, key: pending.key }).first();
+  const stored: StoredKey | undefined = await pending.db('idempotency_keys').where({ org_id: pending.orgId, key: pending.key }).first();
   if (stored && stored.request_hash !== pending.hash) {
     throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body. Use a fresh key per distinct payload.');
   }
