@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** What every benchmark needs: child processes, percentiles, and its section in docs/BENCHMARKS.md. */
@@ -12,22 +13,33 @@ export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-/** Starts `node -r @swc-node/register <args>` and resolves once its output contains `ready`. */
+/**
+ * Starts `node -r @swc-node/register <args>` with its output going to a log file, and resolves
+ * once that output contains `ready`. The file, not a pipe to us: the benchmark process is also the
+ * load generator, and reading a server's log lines would spend its CPU on the server's behalf.
+ */
 export function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, ready: string, timeoutMs = 120_000): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
+  const logFile = path.join(os.tmpdir(), `immoflow-bench-${name}-${process.pid}-${Date.now()}.log`);
+  const fd = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  console.log(`[bench] ${name} logs to ${logFile}`);
+  const output = () => fs.readFileSync(logFile, 'utf8');
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output.slice(-2000)}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes(ready)) {
-        clearTimeout(timer);
+    const deadline = Date.now() + timeoutMs;
+    const poll = setInterval(() => {
+      if (output().includes(ready)) {
+        clearInterval(poll);
         resolve(child);
+      } else if (Date.now() > deadline) {
+        clearInterval(poll);
+        reject(new Error(`${name} did not start:\n${output().slice(-2000)}`));
       }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output.slice(-2000)}`)));
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`${name} exited with ${code}:\n${output().slice(-2000)}`));
+    });
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { preparedQuery } from '../db/sql';
 import { ApiKeyKind, ApiKeyMode, displayHint, parseApiKey } from '../domain/apiKeys';
 import { FeatureFlag, FeatureFlags } from '../domain/featureFlags';
 import { Plan } from '../domain/plans';
@@ -169,7 +170,8 @@ export function createIdentityService(db: Db, relaxedDb: Db = db) {
      */
     async authenticate(presentedKey: string, meter?: { bucketPrefix: string; windowStart: Date }): Promise<{ auth: AuthContext; requestsInWindow: number | null } | null> {
       if (!parseApiKey(presentedKey)) return null;
-      const { rows } = await relaxedDb.raw<{ rows: AuthenticatedKeyRow[] }>(
+      const { rows } = await preparedQuery<AuthenticatedKeyRow>(
+        relaxedDb,
         `with presented as (
            select k.id as key_id, k.kind, k.mode, k.scopes, k.created_by, u.email as created_by_email,
                   k.last_used_at, o.id as org_id, o.name as org_name, o.plan,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
-import { abortStatementWhen, isStatementAbort } from '../db/sql';
+import { abortStatementWhen, isStatementAbort, preparedQuery } from '../db/sql';
 import { normalizeAddress } from '../domain/address';
 import { ListingStatus, allowedTransitions, canTransition, isActivation } from '../domain/listingLifecycle';
 import { effectiveActiveListingCap, exceedsActiveListingCap } from '../domain/plans';
@@ -191,7 +191,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     // Created without the key: the key is another request's, so none of this may commit.
     const keyCheck = claim ? `, ${abortStatementWhen(`${created} and not exists (select 1 from claimed_key)`, KEY_TAKEN)} as key_check` : '';
     try {
-      const { rows } = await executor.raw<{ rows: { created: number }[] }>(`with ${ctes.join(', ')} select (select count(*)::int from created_listing) as created${keyCheck}`, [
+      const { rows } = await preparedQuery<{ created: number }>(executor, `with ${ctes.join(', ')} select (select count(*)::int from created_listing) as created${keyCheck}`, [
         ...(insert.bindings as Knex.RawBinding[]),
         ...event.bindings,
         ...publish.bindings,
