@@ -43,6 +43,7 @@ export const configSchema = z.object({
   IMAGE_UPLOAD_URL_TTL: duration.prefault('10m'),
   IMAGE_UPLOAD_POLL_INTERVAL: duration.prefault('15s'),
   RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(1000),
+  AUTH_CACHE_TTL: duration.prefault('10s'),
   HTTP_BODY_LIMIT: z.string().default('1mb'),
   OUTBOX_RELAY_INTERVAL: duration.prefault('100ms'),
   OUTBOX_RESYNC_INTERVAL: duration.prefault('1m'),

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Config, loadConfig } from './config';
 import { createDb, createRelaxedDb } from './db/knex';
 import { createApp } from './http/app';
+import { createAuthCache, invalidateOnIdentityChanges } from './identity/authCache';
 import { createIdentityService } from './identity/service';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry } from './observability/metrics';
@@ -20,6 +21,8 @@ export async function startApi(config: Config, port = config.PORT): Promise<Runn
   const db = createDb(config);
   const relaxedDb = createRelaxedDb(config);
   const temporal = createTemporalClientProvider(config);
+  const authCache = createAuthCache(config.AUTH_CACHE_TTL);
+  const identityChanges = config.AUTH_CACHE_TTL > 0 ? await invalidateOnIdentityChanges(config.DATABASE_URL, authCache, logger) : undefined;
   const deps = {
     config,
     db,
@@ -27,7 +30,7 @@ export async function startApi(config: Config, port = config.PORT): Promise<Runn
     logger,
     temporal,
     storage: createStorageClient(config),
-    identity: createIdentityService(db, relaxedDb),
+    identity: createIdentityService(db, relaxedDb, { authCache }),
     metrics: createMetricsRegistry('api'),
   };
   const server = createApp(deps, featureRouters, internalRouters).listen(port);
@@ -39,6 +42,7 @@ export async function startApi(config: Config, port = config.PORT): Promise<Runn
       new Promise<void>((resolve) => {
         server.close(async () => {
           await temporal.close();
+          await identityChanges?.close();
           await Promise.all([db.destroy(), relaxedDb.destroy()]);
           resolve();
         });

@@ -12,7 +12,7 @@ import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
-import { RATE_LIMIT_WINDOW_MS, rateLimitPerKey } from './rateLimit';
+import { rateLimitPerKey } from './rateLimit';
 import { requestContext } from './requestContext';
 
 export interface AppDeps {
@@ -66,8 +66,8 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   for (const factory of internalRouters) app.use(factory(deps));
 
   const api = Router();
-  api.use(authenticate(deps.identity, RATE_LIMIT_WINDOW_MS));
-  api.use(rateLimitPerKey(config.RATE_LIMIT_PER_HOUR));
+  api.use(authenticate(deps.identity));
+  api.use(rateLimitPerKey(deps.relaxedDb, config.RATE_LIMIT_PER_HOUR));
   // Bodies are parsed only for authenticated, in-budget callers.
   api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
   api.use(identityRouter(deps.identity));

@@ -4,22 +4,17 @@ import { Scope, scopeGrants } from '../domain/scopes';
 import type { AuthContext } from '../identity/authContext';
 import type { IdentityService } from '../identity/service';
 import { ApiError } from './errors';
-import { rateLimitMeter } from './rateLimit';
 
-/**
- * Reads `X-API-Key` (header names are case-insensitive), resolves the caller and, in the same
- * round trip, counts the request against the key's rate-limit window (see `rateLimitPerKey`).
- */
-export function authenticate(identity: IdentityService, rateLimitWindowMs: number): RequestHandler {
+/** Reads `X-API-Key` (header names are case-insensitive) and resolves the caller. */
+export function authenticate(identity: IdentityService): RequestHandler {
   return async (req, _res, next) => {
     const presented = req.get('x-api-key')?.trim();
     if (!presented) {
       throw new ApiError(401, 'UNAUTHENTICATED', 'Missing API key. Send it in the X-API-Key header.');
     }
-    const authenticated = await identity.authenticate(presented, rateLimitMeter(Date.now(), rateLimitWindowMs));
-    if (!authenticated) throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is unknown or has been revoked.');
-    req.auth = authenticated.auth;
-    req.requestsInRateLimitWindow = authenticated.requestsInWindow ?? undefined;
+    const auth = await identity.authenticate(presented);
+    if (!auth) throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is unknown or has been revoked.');
+    req.auth = auth;
     next();
   };
 }

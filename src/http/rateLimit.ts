@@ -1,25 +1,95 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/knex';
-import { decideRateLimit, windowStart } from '../domain/rateLimit';
+import { preparedQuery } from '../db/sql';
+import { decideRateLimit, grantedFromLease, leaseSize, windowStart } from '../domain/rateLimit';
+import { authOf } from './auth';
 import { ApiError } from './errors';
 
 export const RATE_LIMIT_WINDOW_MS = 3_600_000;
 
-/** Which counter a request of a key increments: one row per key and fixed window. */
-export function rateLimitMeter(nowMs: number, windowMs: number): { bucketPrefix: string; windowStart: Date } {
-  return { bucketPrefix: 'key:', windowStart: new Date(windowStart(nowMs, windowMs)) };
+interface Lease {
+  windowStart: number;
+  /** Requests this replica claimed from the shared counter and has not admitted yet. */
+  unspent: number;
+  /** The shared counter after this replica's last claim. */
+  countSeen: number;
+  claiming?: Promise<unknown>;
+}
+
+const MAX_TRACKED_KEYS = 10_000;
+
+/**
+ * A replica's view of the shared per-key counters: it admits requests from leases it claimed from
+ * Postgres (see `leaseSize`), one claim in flight per key. `admit` returns the request's number
+ * in its key's window as far as this replica knows: exact with one replica; with several, what
+ * the others claimed since this replica's last claim shows up at its next one, so its
+ * RateLimit-Remaining may run ahead by at most their current leases. Admission itself is exact:
+ * no replica admits a request the shared counter did not grant it.
+ */
+function createRateLimitLeases(relaxedDb: Db, limit: number, windowMs: number) {
+  const leases = new Map<string, Lease>();
+
+  async function claim(keyId: string, lease: Lease): Promise<number> {
+    const claimed = leaseSize(limit, lease.countSeen);
+    const { rows } = await preparedQuery<{ count: number }>(
+      relaxedDb,
+      `insert into rate_limit_counters (bucket, window_start, count) values (?, ?, ?)
+       on conflict (bucket, window_start) do update set count = rate_limit_counters.count + excluded.count
+       returning count`,
+      [`key:${keyId}`, new Date(lease.windowStart), claimed],
+    );
+    lease.countSeen = rows[0].count;
+    const granted = grantedFromLease(claimed, lease.countSeen, limit);
+    lease.unspent += granted;
+    return granted;
+  }
+
+  function leaseOf(keyId: string, start: number): Lease {
+    const current = leases.get(keyId);
+    if (current && current.windowStart === start) return current;
+    if (leases.size >= MAX_TRACKED_KEYS) {
+      for (const [id, lease] of leases) if (lease.windowStart !== start) leases.delete(id);
+    }
+    const fresh: Lease = { windowStart: start, unspent: 0, countSeen: 0 };
+    leases.set(keyId, fresh);
+    return fresh;
+  }
+
+  return async function admit(keyId: string, nowMs: number): Promise<number> {
+    const start = windowStart(nowMs, windowMs);
+    for (;;) {
+      const lease = leaseOf(keyId, start);
+      if (lease.unspent > 0) {
+        lease.unspent -= 1;
+        return lease.countSeen - lease.unspent;
+      }
+      if (lease.claiming) {
+        await lease.claiming.catch(() => undefined);
+        continue;
+      }
+      const claiming = claim(keyId, lease);
+      lease.claiming = claiming;
+      try {
+        // Nothing granted: the window's budget is spent, and this request counted past it.
+        if ((await claiming) === 0) return lease.countSeen;
+      } finally {
+        lease.claiming = undefined;
+      }
+    }
+  };
 }
 
 /**
- * Per-key fixed-window limit. The counter lives in Postgres, so every API replica shares one
- * budget; `authenticate` increments it in the round trip that resolves the key, and this
- * middleware decides. Sets the IETF `RateLimit-*` headers on every authenticated response.
+ * Per-key fixed-window limit. The counters live in Postgres, so every API replica shares one
+ * budget; replicas claim it in leases (see `leaseSize`). Sets the IETF `RateLimit-*` headers on
+ * every authenticated response.
  */
-export function rateLimitPerKey(limit: number, windowMs = RATE_LIMIT_WINDOW_MS): RequestHandler {
-  return (req, res, next) => {
-    const count = req.requestsInRateLimitWindow;
-    if (count === undefined) throw new Error('rateLimitPerKey runs after authenticate, which counts the request');
-    const decision = decideRateLimit(count, limit, Date.now(), windowMs);
+export function rateLimitPerKey(relaxedDb: Db, limit: number, windowMs = RATE_LIMIT_WINDOW_MS): RequestHandler {
+  const admit = createRateLimitLeases(relaxedDb, limit, windowMs);
+  return async (req, res, next) => {
+    const now = Date.now();
+    const count = await admit(authOf(req).keyId, now);
+    const decision = decideRateLimit(count, limit, now, windowMs);
     res.setHeader('RateLimit-Limit', String(decision.limit));
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
     res.setHeader('RateLimit-Reset', String(decision.resetSeconds));

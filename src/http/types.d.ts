@@ -6,7 +6,5 @@ declare module 'express-serve-static-core' {
     requestId: string;
     log: Logger;
     auth?: AuthContext;
-    /** This request's number in its key's rate-limit window, counted while authenticating. */
-    requestsInRateLimitWindow?: number;
   }
 }

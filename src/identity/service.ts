@@ -5,6 +5,7 @@ import { FeatureFlag, FeatureFlags } from '../domain/featureFlags';
 import { Plan } from '../domain/plans';
 import { MembershipRole } from '../domain/roles';
 import { Scope, normalizeScopes } from '../domain/scopes';
+import type { AuthCache } from './authCache';
 import type { AuthContext } from './authContext';
 import { generateApiKey, hashApiKey } from './apiKeySecrets';
 
@@ -33,7 +34,6 @@ interface AuthenticatedKeyRow {
   active_listing_cap_override: number | null;
   feature_flags: AuthContext['org']['featureFlags'];
   developer_contact_email: string | null;
-  requests_in_window: number | null;
 }
 
 export interface ApiKeyRecord {
@@ -52,10 +52,16 @@ export interface ApiKeyRecord {
 
 export class IdentityError extends Error {}
 
+// One write per key per minute is enough for "last used" and keeps authentication a read.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 const API_KEY_COLUMNS = ['id', 'org_id', 'kind', 'mode', 'name', 'key_hint', 'scopes', 'created_by', 'created_at', 'last_used_at', 'revoked_at'];
 
 /** Organisations, users, memberships and API keys: the identity model of DESIGN §4. */
-export function createIdentityService(db: Db, relaxedDb: Db = db) {
+export function createIdentityService(db: Db, relaxedDb: Db = db, options: { authCache?: AuthCache } = {}) {
+  const { authCache } = options;
+  const recordKeyUse = (keyId: string) => relaxedDb('api_keys').where({ id: keyId }).update({ last_used_at: relaxedDb.fn.now() });
+
   async function upsertUser(trx: Db, email: string): Promise<string> {
     const normalized = email.trim();
     const existing = await trx('users').whereRaw('lower(email) = lower(?)', [normalized]).first('id');
@@ -164,34 +170,36 @@ export function createIdentityService(db: Db, relaxedDb: Db = db) {
 
     /**
      * Resolves a presented key to its context, or null when unknown, malformed or revoked. With
-     * `meter`, the same round trip also counts this request in the key's rate-limit window and
-     * returns the window's count: the API authenticates and meters every request, so one
-     * statement instead of two is a round trip saved on each of them.
+     * an `authCache` (the API's), a key resolved moments ago costs no round trip (see AuthCache).
      */
-    async authenticate(presentedKey: string, meter?: { bucketPrefix: string; windowStart: Date }): Promise<{ auth: AuthContext; requestsInWindow: number | null } | null> {
+    async authenticate(presentedKey: string): Promise<AuthContext | null> {
       if (!parseApiKey(presentedKey)) return null;
+      const keyHash = hashApiKey(presentedKey);
+      const now = Date.now();
+      const cached = authCache?.lookup(keyHash, now);
+      if (cached) {
+        if (now - cached.lastUseRecordedAt > LAST_USED_RESOLUTION_MS) {
+          cached.lastUseRecordedAt = now;
+          await recordKeyUse(cached.auth.keyId);
+        }
+        return cached.auth;
+      }
+      const generation = authCache?.generation ?? 0;
       const { rows } = await preparedQuery<AuthenticatedKeyRow>(
         relaxedDb,
-        `with presented as (
-           select k.id as key_id, k.kind, k.mode, k.scopes, k.created_by, u.email as created_by_email,
-                  k.last_used_at, o.id as org_id, o.name as org_name, o.plan,
-                  o.active_listing_cap_override, o.feature_flags, o.developer_contact_email
-           from api_keys k join organizations o on o.id = k.org_id left join users u on u.id = k.created_by
-           where k.key_hash = ? and k.revoked_at is null
-         ), metered as (
-           insert into rate_limit_counters (bucket, window_start, count)
-           select ? || key_id, ?, 1 from presented where ?::boolean
-           on conflict (bucket, window_start) do update set count = rate_limit_counters.count + 1
-           returning count
-         )
-         select presented.*, (select count from metered) as requests_in_window from presented`,
-        [hashApiKey(presentedKey), meter?.bucketPrefix ?? '', meter?.windowStart ?? new Date(0), meter !== undefined],
+        `select k.id as key_id, k.kind, k.mode, k.scopes, k.created_by, u.email as created_by_email,
+                k.last_used_at, o.id as org_id, o.name as org_name, o.plan,
+                o.active_listing_cap_override, o.feature_flags, o.developer_contact_email
+         from api_keys k join organizations o on o.id = k.org_id left join users u on u.id = k.created_by
+         where k.key_hash = ? and k.revoked_at is null`,
+        [keyHash],
       );
       const row = rows[0];
       if (!row) return null;
-      // One write per key per minute is enough for "last used" and keeps reads cheap.
-      if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > 60_000) {
-        await relaxedDb('api_keys').where({ id: row.key_id }).update({ last_used_at: relaxedDb.fn.now() });
+      let lastUseRecordedAt = row.last_used_at?.getTime() ?? 0;
+      if (now - lastUseRecordedAt > LAST_USED_RESOLUTION_MS) {
+        lastUseRecordedAt = now;
+        await recordKeyUse(row.key_id);
       }
       const auth: AuthContext = {
         keyId: row.key_id,
@@ -210,7 +218,8 @@ export function createIdentityService(db: Db, relaxedDb: Db = db) {
           developerContactEmail: row.developer_contact_email,
         },
       };
-      return { auth, requestsInWindow: row.requests_in_window };
+      authCache?.remember(keyHash, auth, now, lastUseRecordedAt, generation);
+      return auth;
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Db } from '../db/knex';
 import { abortStatementWhen, isStatementAbort, preparedQuery } from '../db/sql';
 import { normalizeAddress } from '../domain/address';
@@ -179,7 +178,13 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     const row = newListingRow(auth.orgId, input.external_ref, input.status ?? 'draft', fields, owner, new Date());
     const result: ListingWriteResult = { listing: toListingDto(row), created: true };
     const created = 'exists (select 1 from created_listing)';
-    const insert = executor('listings').insert(listingInsertColumns(row)).onConflict(executor.raw('(org_id, external_ref) where deleted_at is null')).ignore().returning('id').toSQL();
+    // Plain SQL rather than knex's insert builder: this runs on every create, and the columns are ours.
+    const columns = listingInsertColumns(row);
+    const insert = {
+      sql: `insert into listings (${Object.keys(columns).join(', ')}) values (${Object.keys(columns).map(() => '?').join(', ')})
+        on conflict (org_id, external_ref) where deleted_at is null do nothing returning id`,
+      bindings: Object.values(columns),
+    };
     const event = eventAppendCtes(newEvent(auth.orgId, 'listing.created', eventPayload(row), row.created_at), config, created);
     const publish = workflowStartsInsert(
       [publishStart(auth, row, { activating: row.status === 'active', wasPublished: false, addressChanged: true, action: 'set' })],
@@ -192,7 +197,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     const keyCheck = claim ? `, ${abortStatementWhen(`${created} and not exists (select 1 from claimed_key)`, KEY_TAKEN)} as key_check` : '';
     try {
       const { rows } = await preparedQuery<{ created: number }>(executor, `with ${ctes.join(', ')} select (select count(*)::int from created_listing) as created${keyCheck}`, [
-        ...(insert.bindings as Knex.RawBinding[]),
+        ...insert.bindings,
         ...event.bindings,
         ...publish.bindings,
         ...(claim?.bindings ?? []),

@@ -37,6 +37,7 @@ describe('loadConfig defaults', () => {
       IMAGE_UPLOAD_URL_TTL: 600_000,
       IMAGE_UPLOAD_POLL_INTERVAL: 15_000,
       RATE_LIMIT_PER_HOUR: 1000,
+      AUTH_CACHE_TTL: 10_000,
       HTTP_BODY_LIMIT: '1mb',
       OUTBOX_RELAY_INTERVAL: 100,
       OUTBOX_RESYNC_INTERVAL: 60_000,
@@ -205,6 +206,7 @@ describe('loadConfig errors', () => {
     ['OUTBOX_RESYNC_GRACE', '30'],
     ['DEPENDENCY_TIMEOUT', '2sec'],
     ['IDEMPOTENCY_TTL', '1d'],
+    ['AUTH_CACHE_TTL', '10'],
     ['MODERATION_REVIEW_TIMEOUT', '-72h'],
     ['METRICS_ENABLED', 'yes'],
     ['METRICS_ENABLED', 'TRUE'],
@@ -255,7 +257,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(47);
+    expect(configVariableNames).toHaveLength(48);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

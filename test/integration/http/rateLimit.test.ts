@@ -1,3 +1,4 @@
+import { createMetricsRegistry } from '../../../src/observability/metrics';
 import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
 
 jest.setTimeout(120_000);
@@ -38,4 +39,33 @@ it('allows 1000 requests per hour per key, then answers 429 RATE_LIMITED with Re
 
   // The budget is per key: another key is unaffected.
   expect((await api.request('GET', '/api/v1/me', { key: other.secretKey })).status).toBe(200);
+});
+
+it('shares one budget between replicas, which claim it in leases', async () => {
+  const limited = await createTestContext({ RATE_LIMIT_PER_HOUR: '40' });
+  // Two apps: two replicas, each with its own leases (and metrics), on one database.
+  const replicas = [await startTestApi(limited.deps), await startTestApi({ ...limited.deps, metrics: createMetricsRegistry('api') })];
+  try {
+    const msLeftInHour = 3_600_000 - (Date.now() % 3_600_000);
+    if (msLeftInHour < 30_000) await new Promise((resolve) => setTimeout(resolve, msLeftInHour + 1000));
+    const org = await seedOrganization(limited.deps);
+    const statuses: number[] = [];
+    const remaining: number[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      const response = await replicas[i % 2].request('GET', '/api/v1/me', { key: org.secretKey });
+      statuses.push(response.status);
+      remaining.push(Number(response.headers.get('ratelimit-remaining')));
+    }
+    expect(statuses.slice(0, 40).every((status) => status === 200)).toBe(true);
+    expect(statuses.slice(40).every((status) => status === 429)).toBe(true);
+    // A replica does not see the other's claims until its own next one: what it reports left may
+    // exceed what the key has left by at most the other's lease (leaseSize(40, 0) = 2).
+    remaining.slice(0, 40).forEach((left, i) => expect(left).toBeLessThanOrEqual(40 - (i + 1) + 2));
+    expect(remaining[39]).toBe(0);
+    const [counter] = await limited.deps.db('rate_limit_counters').where({ bucket: `key:${org.secretKeyId}` });
+    expect(counter.count).toBeGreaterThanOrEqual(50);
+  } finally {
+    for (const replica of replicas) await replica.close();
+    await limited.close();
+  }
 });

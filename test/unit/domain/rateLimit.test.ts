@@ -1,4 +1,4 @@
-import { decideRateLimit, windowStart } from '../../../src/domain/rateLimit';
+import { decideRateLimit, grantedFromLease, leaseSize, windowStart } from '../../../src/domain/rateLimit';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -112,5 +112,38 @@ describe('decideRateLimit', () => {
       expect(decideRateLimit(1, 10, nowMs, HOUR).resetSeconds).toBe(5);
       expect(decideRateLimit(11, 10, nowMs, HOUR).resetSeconds).toBe(5);
     });
+  });
+});
+
+describe('leaseSize', () => {
+  it('claims a sixteenth of what is left, at most 100', () => {
+    expect(leaseSize(1000, 0)).toBe(62);
+    expect(leaseSize(1000, 840)).toBe(10);
+    expect(leaseSize(100_000_000, 0)).toBe(100);
+    expect(leaseSize(100_000_000, 0, 20)).toBe(20);
+  });
+
+  it('claims one request at a time near the end of the budget, and past it', () => {
+    expect(leaseSize(1000, 985)).toBe(1);
+    expect(leaseSize(1000, 1000)).toBe(1);
+    expect(leaseSize(1000, 5000)).toBe(1);
+    expect(leaseSize(5, 0)).toBe(1);
+  });
+});
+
+describe('grantedFromLease', () => {
+  it('grants the whole lease while the counter stays within the limit', () => {
+    expect(grantedFromLease(62, 62, 1000)).toBe(62);
+    expect(grantedFromLease(10, 1000, 1000)).toBe(10);
+  });
+
+  it('grants only the part of a lease below the limit', () => {
+    // Another replica took the counter to 995; this claim of 10 ends at 1005.
+    expect(grantedFromLease(10, 1005, 1000)).toBe(5);
+  });
+
+  it('grants nothing once the budget was spent before the claim', () => {
+    expect(grantedFromLease(1, 1001, 1000)).toBe(0);
+    expect(grantedFromLease(10, 1100, 1000)).toBe(0);
   });
 });
