@@ -1,11 +1,8 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { SqlFragment } from '../db/sql';
-import type { WorkflowStart } from '../domain/outbox';
 import { workflowIds } from '../domain/workflowIds';
-import { enqueueWorkflowStarts } from '../outbox/service';
 import { taskQueues } from '../temporal/taskQueues';
-import type { DeliveryRow } from './dto';
 
 /** What owing a delivery needs to know: where its workflow runs and on which retry schedule. */
 export type DeliveryConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_RETRY_SCHEDULE'>;
@@ -18,33 +15,25 @@ export interface WebhookDeliveryInput {
   retrySchedule: string;
 }
 
-export type OwedDelivery = Pick<DeliveryRow, 'id' | 'org_id' | 'webhook_id' | 'event_name'>;
-
-/** The webhookDelivery start of a delivery row (`webhook-delivery:<deliveryId>`). */
-export function deliveryStart(config: DeliveryConfig, delivery: OwedDelivery): WorkflowStart {
-  const args: WebhookDeliveryInput = { orgId: delivery.org_id, webhookId: delivery.webhook_id, deliveryId: delivery.id, retrySchedule: config.WEBHOOK_RETRY_SCHEDULE };
-  return {
-    workflowType: 'webhookDelivery',
-    workflowId: workflowIds.webhookDelivery(delivery.id),
-    taskQueue: taskQueues(config).main,
-    args: [args],
-    searchAttributes: { OrgId: [delivery.org_id], WebhookId: [delivery.webhook_id], EventName: [delivery.event_name] },
-  };
-}
-
 /**
- * Owes the delivery workflows of delivery rows of one organisation, in the caller's transaction
- * (one outbox insert for all of them); the outbox relay starts them after commit.
+ * Owes the delivery workflows of delivery rows just inserted in the caller's transaction (one
+ * outbox insert for all of them); the outbox relay starts them after commit. The same SQL as the
+ * deliveries an event creates inside its own statement (`owedDeliveriesInsert`), so a delivery's
+ * workflow id, arguments and search attributes are built in one place.
  */
-export function oweDeliveries(trx: Db, config: DeliveryConfig, orgId: string, deliveries: OwedDelivery[]): Promise<void> {
-  return enqueueWorkflowStarts(trx, deliveries.map((delivery) => deliveryStart(config, delivery)), orgId);
+export async function oweDeliveries(trx: Db, config: DeliveryConfig, deliveryIds: string[]): Promise<void> {
+  const insert = owedDeliveriesInsert('owed_deliveries', config);
+  await trx.raw(`with owed_deliveries as (select id, org_id, webhook_id, event_name from webhook_deliveries where id = any(?::uuid[])) ${insert.sql}`, [
+    deliveryIds,
+    ...insert.bindings,
+  ]);
 }
 
 /**
- * `deliveryStart` in SQL, for deliveries created inside a statement (`eventAppendCtes`): an
- * outbox insert of the webhookDelivery start of every row of the CTE `source` (id, org_id,
- * webhook_id, event_name). It builds the same id, arguments and search attributes as
- * `deliveryStart`; test/integration/webhooks/eventDeliveries.test.ts holds both to that.
+ * The outbox insert of the webhookDelivery start (`webhook-delivery:<deliveryId>`) of every row of
+ * the CTE `source` (id, org_id, webhook_id, event_name), as SQL that a statement creating
+ * deliveries can embed (`eventAppendCtes`). test/integration/webhooks/eventDeliveries.test.ts
+ * checks the rows it writes.
  */
 export function owedDeliveriesInsert(source: string, config: DeliveryConfig): SqlFragment {
   return {

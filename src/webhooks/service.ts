@@ -150,7 +150,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [copy]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: original.event_id, event_name: original.event_name, envelope: original.envelope, redelivery_of: original.id })
           .returning('*');
-        await oweDeliveries(trx, config, auth.orgId, [copy]);
+        await oweDeliveries(trx, config, [copy.id]);
         return { redelivery_id: copy.id, status: 'pending' };
       });
     },
@@ -165,7 +165,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         const [delivery]: DeliveryRow[] = await trx('webhook_deliveries')
           .insert({ org_id: auth.orgId, webhook_id: id, event_id: eventId, event_name: 'webhook.test', envelope })
           .returning('*');
-        await oweDeliveries(trx, config, auth.orgId, [delivery]);
+        await oweDeliveries(trx, config, [delivery.id]);
         return { delivery_id: delivery.id, status: 'pending' };
       });
     },
