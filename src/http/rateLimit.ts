@@ -28,6 +28,7 @@ const MAX_TRACKED_KEYS = 10_000;
  */
 function createRateLimitLeases(relaxedDb: Db, limit: number, windowMs: number) {
   const leases = new Map<string, Lease>();
+  let prunedForWindow = 0;
 
   async function claim(keyId: string, lease: Lease): Promise<number> {
     const claimed = leaseSize(limit, lease.countSeen);
@@ -47,7 +48,9 @@ function createRateLimitLeases(relaxedDb: Db, limit: number, windowMs: number) {
   function leaseOf(keyId: string, start: number): Lease {
     const current = leases.get(keyId);
     if (current && current.windowStart === start) return current;
-    if (leases.size >= MAX_TRACKED_KEYS) {
+    // Past windows' leases are worthless; sweep them once per window, when the map has grown.
+    if (leases.size >= MAX_TRACKED_KEYS && prunedForWindow !== start) {
+      prunedForWindow = start;
       for (const [id, lease] of leases) if (lease.windowStart !== start) leases.delete(id);
     }
     const fresh: Lease = { windowStart: start, unspent: 0, countSeen: 0 };
