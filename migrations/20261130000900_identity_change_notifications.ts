@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
 
+// The channel src/identity/authCache.ts listens on; restated, as a migration must not change with src.
+const IDENTITY_CHANGED_CHANNEL = 'immoflow_identity_changed';
+
 /**
  * API replicas cache resolved keys (src/identity/authCache.ts) and must forget them the moment
  * what they resolved to changes: a key revoked or re-scoped, an organisation's plan or flags, the
@@ -7,9 +10,6 @@ import type { Knex } from 'knex';
  * no write path (CLI, admin SQL, a future route) can forget to. Statement-level: a bulk change
  * notifies once. `last_used_at` is left out on purpose: it changes on use, not on meaning.
  */
-// The channel src/identity/authCache.ts listens on.
-const IDENTITY_CHANGED_CHANNEL = 'immoflow_identity_changed';
-
 const TRIGGERS = [
   { table: 'api_keys', events: 'update of key_hash, revoked_at, scopes, kind, mode, org_id, created_by or delete' },
   { table: 'organizations', events: 'update or delete' },

@@ -73,8 +73,8 @@ export interface IdentityChangeListener {
 /**
  * Keeps one dedicated connection LISTENing on IDENTITY_CHANGED_CHANNEL and empties `cache` on
  * every notification. The cache is enabled only while the connection is up (a notification sent
- * while we were away is lost, so reconnecting starts from an empty cache); on failure it retries
- * with backoff. Resolves once the first connection is listening, or after its first failure.
+ * while we were away is lost, so reconnecting starts from an empty cache); after a failure it
+ * reconnects every `retryMs`. Resolves once the first connection is listening, or after its first failure.
  */
 export function invalidateOnIdentityChanges(databaseUrl: string, cache: AuthCache, logger: Logger, retryMs = 1000): Promise<IdentityChangeListener> {
   let closed = false;

@@ -180,8 +180,9 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     const created = 'exists (select 1 from created_listing)';
     // Plain SQL rather than knex's insert builder: this runs on every create, and the columns are ours.
     const columns = listingInsertColumns(row);
+    const names = Object.keys(columns);
     const insert = {
-      sql: `insert into listings (${Object.keys(columns).join(', ')}) values (${Object.keys(columns).map(() => '?').join(', ')})
+      sql: `insert into listings (${names.join(', ')}) values (${names.map(() => '?').join(', ')})
         on conflict (org_id, external_ref) where deleted_at is null do nothing returning id`,
       bindings: Object.values(columns),
     };

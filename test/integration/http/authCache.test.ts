@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { hashApiKey } from '../../../src/identity/apiKeySecrets';
-import { AuthCache, IdentityChangeListener, createAuthCache, invalidateOnIdentityChanges } from '../../../src/identity/authCache';
+import { AuthCache, IDENTITY_CHANGED_CHANNEL, IdentityChangeListener, createAuthCache, invalidateOnIdentityChanges } from '../../../src/identity/authCache';
 import { createIdentityService } from '../../../src/identity/service';
 import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
 
@@ -70,7 +70,7 @@ it('keeps nothing while its listener is disconnected, and resumes once it reconn
   expect(cache.size).toBeGreaterThan(0);
 
   // Cut the listener's connection from the server side.
-  await ctx.deps.db.raw("select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen immoflow_identity_changed' and datname = current_database()");
+  await ctx.deps.db.raw('select pg_terminate_backend(pid) from pg_stat_activity where query = ? and datname = current_database()', [`listen ${IDENTITY_CHANGED_CHANNEL}`]);
   await eventually(async () => cache.size === 0, 5000, 20);
   // Until it reconnects, requests still authenticate, from the database.
   expect((await api.request('GET', '/api/v1/me', { key: org.secretKey })).status).toBe(200);
