@@ -1,5 +1,6 @@
 import type { Client as StorageClient } from 'minio';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
 import type { OutboxStarter } from '../src/outbox/service';
@@ -11,4 +12,6 @@ export interface ActivityDeps {
   logger: Logger;
   storage: StorageClient;
   outbox: OutboxStarter;
+  /** The worker's registry, for activities that keep counters of their own. */
+  metrics?: Registry;
 }

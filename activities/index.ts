@@ -4,6 +4,7 @@ import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
 import { createImageActivities } from './images';
 import { createListingActivities } from './listings';
+import { createPartnerActivities } from './partners';
 import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createListingActivities(deps),
     ...createWebhookActivities(deps),
     ...createImageActivities(deps),
+    ...createPartnerActivities(deps),
   };
 }
 

@@ -8,7 +8,7 @@ async function main(): Promise<number> {
   const db = createDb(config);
   const temporal = createTemporalClientProvider(config);
   try {
-    return await runCli(process.argv.slice(2), { db, temporal }, {
+    return await runCli(process.argv.slice(2), { config, db, temporal }, {
       json: false,
       write: (text) => process.stdout.write(`${text}\n`),
       error: (text) => process.stderr.write(`${text}\n`),

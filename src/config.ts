@@ -74,6 +74,17 @@ export const configSchema = z.object({
     .transform((text) => text.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)),
   WEBHOOK_SECRET_ROTATION_GRACE: duration.prefault('24h'),
   WEBHOOK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  PARTNER_LINK_SIGNING_KEY: z
+    .string()
+    .refine((text) => Buffer.from(text, 'base64').length === 32, 'base64 of exactly 32 random bytes (openssl rand -base64 32)')
+    .optional(),
+  CONNECT_LINK_TTL: duration.prefault('24h'),
+  CRM_TOKEN_TTL: duration.prefault('6h'),
+  CRM_OAUTH_RATE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  AUTH_FAILURES_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
+  PARTNER_KEY_RETRY_SCHEDULE: z.string().default('0s,1m,10m,1h'),
+  PARTNER_KEY_REDELIVERY_WINDOW: duration.prefault('168h'),
+  WEB_SESSION_TTL: duration.prefault('12h'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('Immoflow <no-reply@immoflow.local>'),
 });
@@ -84,6 +95,7 @@ export class ConfigError extends Error {}
 
 /** Used only outside production, so `make dev` and tests work without set-up; never in production. */
 const DEV_WEBHOOK_SECRET_KEY = Buffer.alloc(32, 'immoflow-dev-only-key').toString('base64');
+const DEV_PARTNER_LINK_SIGNING_KEY = Buffer.alloc(32, 'immoflow-dev-only-link-key').toString('base64');
 /** The token `make dev` and the tests give MinIO for its bucket notifications; never in production. */
 export const DEV_STORAGE_NOTIFICATION_TOKEN = 'immoflow-dev-storage-events';
 
@@ -99,8 +111,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = { ...parsed.data, S3_PUBLIC_ENDPOINT: parsed.data.S3_PUBLIC_ENDPOINT ?? parsed.data.S3_ENDPOINT };
   if (config.NODE_ENV === 'production') {
-    if (!config.WEBHOOK_SECRET_ENCRYPTION_KEY) {
-      throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET_ENCRYPTION_KEY: required in production (openssl rand -base64 32)');
+    const missing = (['WEBHOOK_SECRET_ENCRYPTION_KEY', 'PARTNER_LINK_SIGNING_KEY'] as const).filter((name) => !config[name]);
+    if (missing.length) {
+      throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  ${name}: required in production (openssl rand -base64 32)`).join('\n')}`);
     }
     // Without a token the storage-event endpoint stays closed and uploads are found by polling.
     return config;
@@ -108,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...config,
     WEBHOOK_SECRET_ENCRYPTION_KEY: config.WEBHOOK_SECRET_ENCRYPTION_KEY ?? DEV_WEBHOOK_SECRET_KEY,
+    PARTNER_LINK_SIGNING_KEY: config.PARTNER_LINK_SIGNING_KEY ?? DEV_PARTNER_LINK_SIGNING_KEY,
     STORAGE_NOTIFICATION_TOKEN: config.STORAGE_NOTIFICATION_TOKEN ?? DEV_STORAGE_NOTIFICATION_TOKEN,
   };
 }

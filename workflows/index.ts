@@ -3,3 +3,4 @@ export { outboxResync } from './outboxResync';
 export { listingPublish } from './listingPublish';
 export { webhookDelivery } from './webhookDelivery';
 export { imageIngest, imageRemoval } from './imageIngest';
+export { partnerOnboarding } from './partnerOnboarding';

@@ -1,9 +1,12 @@
+import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { TemporalClientProvider } from '../temporal/client';
 import { IdentityError, createIdentityService } from '../identity/service';
 import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
 import { CliOutput, UsageError } from './io';
 import { listingReview } from './listingCommands';
+import { PartnerError } from '../partners/service';
+import { partnerCreate, partnerDisable, partnerList, partnerRedeliver, partnerRotateSecret } from './partnerCommands';
 
 export const USAGE = `immoflow — operator CLI
 
@@ -14,6 +17,11 @@ export const USAGE = `immoflow — operator CLI
   immoflow key create --org ORG --kind secret|publishable --mode live|test --scope S... [--name N]
   immoflow key revoke KEY_ID
   immoflow listing review LISTING_ID --approve|--reject --reason R
+  immoflow partner create --name N --webhook-url URL --developer-email E
+  immoflow partner list
+  immoflow partner rotate-secret PARTNER_ID
+  immoflow partner disable PARTNER_ID
+  immoflow partner redeliver CONNECTION_ID
 
 Global: --json prints machine-readable JSON. Configuration comes from the environment
 (DATABASE_URL, …) exactly as for the API and the worker.`;
@@ -21,6 +29,7 @@ Global: --json prints machine-readable JSON. Configuration comes from the enviro
 type Command = (args: string[], deps: CliDeps, out: CliOutput) => Promise<void>;
 
 export interface CliDeps {
+  config: Config;
   db: Db;
   temporal: TemporalClientProvider;
 }
@@ -32,6 +41,11 @@ const COMMANDS: Record<string, Command> = {
   'key create': (args, { db }, out) => keyCreate(args, createIdentityService(db), out),
   'key revoke': (args, { db }, out) => keyRevoke(args, createIdentityService(db), out),
   'listing review': (args, deps, out) => listingReview(args, deps, out),
+  'partner create': partnerCreate,
+  'partner list': partnerList,
+  'partner rotate-secret': partnerRotateSecret,
+  'partner disable': partnerDisable,
+  'partner redeliver': partnerRedeliver,
 };
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage). */
@@ -58,7 +72,7 @@ export async function runCli(argv: string[], deps: CliDeps, out: CliOutput): Pro
     if (json) out.error(JSON.stringify({ error: { message } }));
     else out.error(`error: ${message}`);
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
-    if (error instanceof IdentityError) return 1;
+    if (error instanceof IdentityError || error instanceof PartnerError) return 1;
     throw error;
   }
 }

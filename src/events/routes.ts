@@ -1,20 +1,11 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { EVENT_NAMES } from '../domain/events';
 import type { AppDeps } from '../http/app';
 import { authOf, requireScope, requireSecretKey } from '../http/auth';
 import { sendList } from '../http/envelope';
 import { cursorPagination, decodeCursor } from '../http/pagination';
+import { listEventsQuerySchema } from './schema';
 import { EventRow, toEventDto } from './service';
 
-export const listEventsQuerySchema = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).default(25),
-    cursor: z.string().max(200).optional(),
-    name: z.enum(EVENT_NAMES).optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict();
 
 /** GET /api/v1/events: the organisation's event log, oldest first, as a resumable change feed. */
 export function eventsRouter(deps: AppDeps): Router {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/knex';
 import { preparedQuery } from '../db/sql';
-import { decideRateLimit, grantedFromLease, leaseSize, windowStart } from '../domain/rateLimit';
+import { RateLimitDecision, decideRateLimit, grantedFromLease, leaseSize, windowStart } from '../domain/rateLimit';
 import { authOf } from './auth';
 import { ApiError } from './errors';
 
@@ -97,17 +97,31 @@ export function rateLimitPerKey(relaxedDb: Db, limit: number, windowMs = RATE_LI
     res.setHeader('RateLimit-Remaining', String(decision.remaining));
     res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
     res.setHeader('RateLimit-Policy', `${limit};w=${Math.round(windowMs / 1000)}`);
-    if (!decision.allowed) {
-      throw new ApiError(
-        429,
-        'RATE_LIMITED',
-        `Rate limit of ${limit} requests per ${Math.round(windowMs / 60_000)} minutes exceeded for this API key.`,
-        { limit, reset_seconds: decision.resetSeconds },
-        { 'Retry-After': String(decision.resetSeconds) },
-      );
-    }
+    if (!decision.allowed) throw rateLimited(decision, `Rate limit of ${limit} requests per ${Math.round(windowMs / 60_000)} minutes exceeded for this API key.`);
     next();
   };
+}
+
+export function rateLimited(decision: RateLimitDecision, message: string): ApiError {
+  return new ApiError(429, 'RATE_LIMITED', message, { limit: decision.limit, reset_seconds: decision.resetSeconds }, { 'Retry-After': String(decision.resetSeconds) });
+}
+
+/**
+ * A fixed-window counter in Postgres for endpoints too rare to need leases (partner tokens, failed
+ * logins): `hits` adds to `bucket`'s count in the current window (0 only reads it) and the result
+ * judges the count against `limit`. Every replica shares the counter.
+ */
+export async function countInWindow(db: Db, bucket: string, limit: number, hits: 0 | 1, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitDecision> {
+  const now = Date.now();
+  const start = new Date(windowStart(now, windowMs));
+  const { rows } = await db.raw<{ rows: { count: number }[] }>(
+    `insert into rate_limit_counters (bucket, window_start, count) values (?, ?, ?)
+     on conflict (bucket, window_start) do update set count = rate_limit_counters.count + excluded.count
+     returning count`,
+    [bucket, start, hits],
+  );
+  // A pure read must not look like a request over the limit: judge what the next hit would make.
+  return decideRateLimit(rows[0].count + (hits === 0 ? 1 : 0), limit, now, windowMs);
 }
 
 /** Old windows are useless; the resync sweep calls this to keep the table small. */

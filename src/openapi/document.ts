@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EVENT_NAMES } from '../domain/events';
-import { listEventsQuerySchema } from '../events/routes';
+import { listEventsQuerySchema } from '../events/schema';
 import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
 import { completeUploadSchema, createImageSchema, deleteImageQuerySchema, imageUploadTicketSchema, listingImageDtoSchema, patchImageSchema } from '../images/schema';

@@ -13,6 +13,9 @@ interface OutboxRow {
   task_queue: string;
   args: unknown[];
   search_attributes: Record<string, string[]>;
+  start_key: string;
+  signal_name: string | null;
+  signal_args: unknown[] | null;
 }
 
 /**
@@ -36,12 +39,22 @@ export function enqueueWorkflowStart(trx: Db, start: WorkflowStart, orgId: strin
  */
 export function workflowStartsInsert(starts: WorkflowStart[], orgId: string | null, guard = 'true'): SqlFragment {
   return {
-    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
-        select v.* from (values ${starts.map(() => '(?::uuid, ?, ?, ?, ?::jsonb, ?::jsonb)').join(', ')})
-          as v(org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
+    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes, start_key, signal_name, signal_args)
+        select v.* from (values ${starts.map(() => '(?::uuid, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?::jsonb)').join(', ')})
+          as v(org_id, workflow_type, workflow_id, task_queue, args, search_attributes, start_key, signal_name, signal_args)
         where ${guard}
-        on conflict (workflow_id) do nothing`,
-    bindings: starts.flatMap((start) => [orgId, start.workflowType, start.workflowId, start.taskQueue, JSON.stringify(start.args), JSON.stringify(start.searchAttributes ?? {})]),
+        on conflict (workflow_id, start_key) do nothing`,
+    bindings: starts.flatMap((start) => [
+      orgId,
+      start.workflowType,
+      start.workflowId,
+      start.taskQueue,
+      JSON.stringify(start.args),
+      JSON.stringify(start.searchAttributes ?? {}),
+      start.startKey ?? '',
+      start.signal?.name ?? null,
+      start.signal ? JSON.stringify(start.signal.args) : null,
+    ]),
   };
 }
 
@@ -49,7 +62,15 @@ export function workflowStartsInsert(starts: WorkflowStart[], orgId: string | nu
 const START_PARALLELISM = 8;
 
 function fromRow(row: OutboxRow): WorkflowStart {
-  return { workflowType: row.workflow_type, workflowId: row.workflow_id, taskQueue: row.task_queue, args: row.args, searchAttributes: row.search_attributes };
+  return {
+    workflowType: row.workflow_type,
+    workflowId: row.workflow_id,
+    taskQueue: row.task_queue,
+    args: row.args,
+    searchAttributes: row.search_attributes,
+    startKey: row.start_key,
+    ...(row.signal_name ? { signal: { name: row.signal_name, args: row.signal_args ?? [] } } : {}),
+  };
 }
 
 function describe(error: unknown): string {
@@ -86,6 +107,20 @@ export interface StartOwedResult {
 export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, logger: Logger) {
   async function start(owed: WorkflowStart): Promise<void> {
     const client = await temporal.get();
+    if (owed.signal) {
+      // A signal is owed to whichever run holds the id now; a closed run's id may start afresh
+      // (a reconnect after a finished onboarding). The workflow judges a duplicate signal itself.
+      await client.workflow.signalWithStart(owed.workflowType, {
+        workflowId: owed.workflowId,
+        taskQueue: owed.taskQueue,
+        args: owed.args,
+        signal: owed.signal.name,
+        signalArgs: owed.signal.args,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        typedSearchAttributes: toTypedSearchAttributes(owed.searchAttributes),
+      });
+      return;
+    }
     try {
       await client.workflow.start(owed.workflowType, {
         workflowId: owed.workflowId,
@@ -116,7 +151,7 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
     const claimed: (OutboxRow & { created_at: Date })[] = await db('outbox')
       .whereIn('id', claimable)
       .update({ claimed_until: db.raw('now() + make_interval(secs => ?)', [leaseSeconds]) })
-      .returning(['id', 'workflow_type', 'workflow_id', 'task_queue', 'args', 'search_attributes', 'created_at']);
+      .returning(['id', 'workflow_type', 'workflow_id', 'task_queue', 'args', 'search_attributes', 'start_key', 'signal_name', 'signal_args', 'created_at']);
     return claimed.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
   }
 

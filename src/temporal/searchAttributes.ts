@@ -9,6 +9,8 @@ export const searchAttributeKeys = {
   ExternalRef: defineSearchAttributeKey('ExternalRef', SearchAttributeType.KEYWORD),
   WebhookId: defineSearchAttributeKey('WebhookId', SearchAttributeType.KEYWORD),
   EventName: defineSearchAttributeKey('EventName', SearchAttributeType.KEYWORD),
+  PartnerId: defineSearchAttributeKey('PartnerId', SearchAttributeType.KEYWORD),
+  AgencyId: defineSearchAttributeKey('AgencyId', SearchAttributeType.KEYWORD),
 } as const;
 
 export type SearchAttributeName = keyof typeof searchAttributeKeys;

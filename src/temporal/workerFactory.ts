@@ -74,7 +74,7 @@ export async function createMainWorker({ connection, deps, metrics, workflowBund
     namespace: deps.config.TEMPORAL_NAMESPACE,
     taskQueue: taskQueues(deps.config).main,
     ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
-    activities: instrumentActivities(createActivities(deps), metrics),
+    activities: instrumentActivities(createActivities({ ...deps, metrics }), metrics),
   });
 }
 

@@ -22,7 +22,7 @@ afterAll(async () => {
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { db: ctx.deps.db, temporal: ctx.deps.temporal }, { json: false, write: (text) => (stdout += `${text}\n`), error: (text) => (stderr += `${text}\n`) });
+  const code = await runCli(argv, { config: ctx.deps.config, db: ctx.deps.db, temporal: ctx.deps.temporal }, { json: false, write: (text) => (stdout += `${text}\n`), error: (text) => (stderr += `${text}\n`) });
   let json: unknown;
   try {
     json = JSON.parse(stdout);

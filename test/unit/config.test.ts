@@ -58,6 +58,14 @@ describe('loadConfig defaults', () => {
       WEBHOOK_ALLOW_TARGETS: [],
       WEBHOOK_SECRET_ROTATION_GRACE: 86_400_000,
       WEBHOOK_FAILURE_THRESHOLD: 5,
+      PARTNER_LINK_SIGNING_KEY: expect.any(String),
+      CONNECT_LINK_TTL: 86_400_000,
+      CRM_TOKEN_TTL: 21_600_000,
+      CRM_OAUTH_RATE_LIMIT_PER_HOUR: 10,
+      AUTH_FAILURES_PER_IP_PER_HOUR: 20,
+      PARTNER_KEY_RETRY_SCHEDULE: '0s,1m,10m,1h',
+      PARTNER_KEY_REDELIVERY_WINDOW: 604_800_000,
+      WEB_SESSION_TTL: 43_200_000,
       SMTP_URL: 'smtp://127.0.0.1:1025',
       MAIL_FROM: 'Immoflow <no-reply@immoflow.local>',
     });
@@ -69,8 +77,21 @@ describe('loadConfig defaults', () => {
     expect(() => loadConfig({ WEBHOOK_SECRET_ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(/WEBHOOK_SECRET_ENCRYPTION_KEY/);
   });
 
+  it('has a development-only connect-link signing key, and none in production', () => {
+    expect(Buffer.from(loadConfig({}).PARTNER_LINK_SIGNING_KEY as string, 'base64')).toHaveLength(32);
+    const production = { NODE_ENV: 'production', WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+    expect(() => loadConfig(production)).toThrow(/PARTNER_LINK_SIGNING_KEY: required in production/);
+    expect(loadConfig({ ...production, PARTNER_LINK_SIGNING_KEY: Buffer.alloc(32, 2).toString('base64') }).PARTNER_LINK_SIGNING_KEY).toBe(
+      Buffer.alloc(32, 2).toString('base64'),
+    );
+  });
+
   it('has a development-only storage notification token, and none unless configured in production', () => {
-    const productionKey = { NODE_ENV: 'production', WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const productionKey = {
+      NODE_ENV: 'production',
+      WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      PARTNER_LINK_SIGNING_KEY: Buffer.alloc(32, 2).toString('base64'),
+    };
     expect(loadConfig({}).STORAGE_NOTIFICATION_TOKEN).toBe('immoflow-dev-storage-events');
     expect(loadConfig(productionKey).STORAGE_NOTIFICATION_TOKEN).toBeUndefined();
     expect(loadConfig({ ...productionKey, STORAGE_NOTIFICATION_TOKEN: 'a'.repeat(32) }).STORAGE_NOTIFICATION_TOKEN).toBe('a'.repeat(32));
@@ -114,6 +135,7 @@ describe('loadConfig overrides', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
       NODE_ENV: 'production',
       WEBHOOK_SECRET_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      PARTNER_LINK_SIGNING_KEY: Buffer.alloc(32, 8).toString('base64'),
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: 'https://api.example.com',
       GEOCODER_URL: 'https://nominatim.example.com',
@@ -257,7 +279,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(48);
+    expect(configVariableNames).toHaveLength(56);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

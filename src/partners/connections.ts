@@ -1,0 +1,80 @@
+import type { Db } from '../db/knex';
+import { ONBOARDING_SIGNALS } from '../domain/partners';
+import { ApiError } from '../http/errors';
+import { enqueueWorkflowStart } from '../outbox/service';
+import { onboardingSignal } from './onboardingStarts';
+import { PartnerError, type PartnerConfig } from './service';
+
+export interface ConnectionRow {
+  id: string;
+  partner_id: string;
+  partner_name: string;
+  org_id: string;
+  agency_id: string;
+  connect_link_id: string;
+  api_key_id: string | null;
+  created_by: string | null;
+  status: 'delivering' | 'delivered' | 'delivery_failed' | 'revoked';
+  delivery_attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Date;
+}
+
+export function toConnectionDto(row: ConnectionRow) {
+  return {
+    id: row.id,
+    partner: { id: row.partner_id, name: row.partner_name },
+    agency_id: row.agency_id,
+    status: row.status,
+    api_key_id: row.api_key_id,
+    delivery_attempts: row.delivery_attempts,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    delivered_at: row.delivered_at?.toISOString() ?? null,
+    revoked_at: row.revoked_at?.toISOString() ?? null,
+  };
+}
+
+/** An organisation's connections to CRM partners, and the operator's re-send of a key. */
+export function createConnectionService(db: Db, config: PartnerConfig) {
+  const rows = (scope: Db = db) =>
+    scope('partner_connections as c')
+      .join('partners as p', 'p.id', 'c.partner_id')
+      .select('c.*', 'p.name as partner_name');
+
+  return {
+    async list(orgId: string): Promise<ConnectionRow[]> {
+      return rows().where('c.org_id', orgId).orderBy('c.created_at', 'desc');
+    },
+
+    /** Revokes the connection and its agency key at once (the key cache hears of it by NOTIFY). */
+    async revoke(orgId: string, connectionId: string): Promise<ConnectionRow> {
+      return db.transaction(async (trx) => {
+        const current: ConnectionRow | undefined = await rows(trx).where({ 'c.id': connectionId, 'c.org_id': orgId }).forUpdate('c').first();
+        if (!current) throw ApiError.notFound('No partner connection with this id in your organization.');
+        if (current.api_key_id) await trx('api_keys').where({ id: current.api_key_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+        await trx('partner_connections')
+          .where({ id: connectionId })
+          .update({ status: 'revoked', revoked_at: trx.raw('coalesce(revoked_at, now())'), updated_at: trx.fn.now() });
+        return (await rows(trx).where('c.id', connectionId).first()) as ConnectionRow;
+      });
+    },
+
+    /** Owes the onboarding workflow a re-send of the connection's key (`immoflow partner redeliver`). */
+    async redeliver(connectionId: string): Promise<ConnectionRow> {
+      return db.transaction(async (trx) => {
+        const current: ConnectionRow | undefined = await rows(trx).where('c.id', connectionId).first();
+        if (!current) throw new PartnerError(`connection ${connectionId} not found`, 'not_found');
+        if (current.status === 'revoked') throw new PartnerError(`connection ${connectionId} is revoked; the agency must connect again`, 'invalid_input');
+        const start = onboardingSignal(config, current.partner_id, current.agency_id, { name: ONBOARDING_SIGNALS.redeliver, args: [{ connectionId }] }, current.org_id);
+        await enqueueWorkflowStart(trx, start, current.org_id);
+        return current;
+      });
+    },
+  };
+}

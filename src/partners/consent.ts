@@ -1,0 +1,88 @@
+import type { Db } from '../db/knex';
+import { ONBOARDING_SIGNALS } from '../domain/partners';
+import { enqueueWorkflowStart } from '../outbox/service';
+import { createLinkSigner } from './connectLinks';
+import { onboardingSignal } from './onboardingStarts';
+import type { PartnerConfig } from './service';
+
+export type UnusableLink = 'tampered' | 'expired' | 'used' | 'superseded' | 'partner_disabled';
+
+export interface UsableLink {
+  state: 'usable';
+  linkId: string;
+  agencyId: string;
+  partnerId: string;
+  partnerName: string;
+  expiresAt: Date;
+}
+
+export type LinkState = UsableLink | { state: UnusableLink };
+
+interface LinkRow {
+  id: string;
+  agency_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  superseded_at: Date | null;
+  partner_id: string;
+  partner_name: string;
+  partner_disabled_at: Date | null;
+}
+
+/** The flag a partner's agency key needs to push listings; consenting to the partner turns it on. */
+const LISTINGS_WRITE_FLAG = 'LISTINGS_WRITE_API_ENABLED';
+
+/**
+ * The agency's side of a connect link: what the page may show, and the consent itself. Postgres
+ * decides whether a link is still usable (single use, superseded); the signature only spares a
+ * lookup for links that were never ours.
+ */
+export function createConsentService(db: Db, config: PartnerConfig) {
+  const signer = createLinkSigner(config.PARTNER_LINK_SIGNING_KEY as string);
+
+  async function inspect(trx: Db, token: string, lock: boolean): Promise<LinkState> {
+    const verdict = signer.verify(token, Date.now());
+    if (!verdict.ok) return { state: verdict.reason };
+    const row: LinkRow | undefined = await trx('connect_links as l')
+      .join('partners as p', 'p.id', 'l.partner_id')
+      .where('l.id', verdict.linkId)
+      .modify((query) => {
+        if (lock) query.forUpdate();
+      })
+      .first('l.id', 'l.agency_id', 'l.expires_at', 'l.used_at', 'l.superseded_at', 'p.id as partner_id', 'p.name as partner_name', 'p.disabled_at as partner_disabled_at');
+    if (!row) return { state: 'tampered' };
+    if (row.used_at) return { state: 'used' };
+    if (row.superseded_at) return { state: 'superseded' };
+    if (row.expires_at.getTime() <= Date.now()) return { state: 'expired' };
+    if (row.partner_disabled_at) return { state: 'partner_disabled' };
+    return { state: 'usable', linkId: row.id, agencyId: row.agency_id, partnerId: row.partner_id, partnerName: row.partner_name, expiresAt: row.expires_at };
+  }
+
+  return {
+    inspect: (token: string) => inspect(db, token, false),
+
+    /**
+     * Uses the link for `orgId` on behalf of `userId`, who must own or administer it: marks it
+     * used, lets the organisation's keys push listings, and owes the onboarding workflow the
+     * consent, all in one transaction, so a link is consumed exactly when its key will be issued.
+     */
+    async confirm(token: string, userId: string, orgId: string): Promise<LinkState | { state: 'not_admin' }> {
+      return db.transaction(async (trx) => {
+        const link = await inspect(trx, token, true);
+        if (link.state !== 'usable') return link;
+        const membership = await trx('memberships').where({ org_id: orgId, user_id: userId }).whereIn('role', ['owner', 'admin']).first('role');
+        if (!membership) return { state: 'not_admin' as const };
+        await trx('connect_links').where({ id: link.linkId }).update({ used_at: trx.fn.now(), consented_org_id: orgId, consented_user_id: userId });
+        await trx('organizations')
+          .where({ id: orgId })
+          .whereRaw(`not coalesce((feature_flags ->> ?)::boolean, false)`, [LISTINGS_WRITE_FLAG])
+          .update({ feature_flags: trx.raw('feature_flags || ?::jsonb', [JSON.stringify({ [LISTINGS_WRITE_FLAG]: true })]), updated_at: trx.fn.now() });
+        const start = onboardingSignal(config, link.partnerId, link.agencyId, { name: ONBOARDING_SIGNALS.consent, args: [{ linkId: link.linkId, orgId, userId }] }, orgId);
+        await enqueueWorkflowStart(trx, start, orgId);
+        return link;
+      });
+    },
+  };
+}
+
+export type ConsentService = ReturnType<typeof createConsentService>;
