@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: dev test install tools build typecheck clean-data
+.PHONY: dev test install tools browser build typecheck clean-data
 
 dev: install tools
 	node -r @swc-node/register scripts/dev.ts
 
-test: install tools
+test: install tools browser
 	npx tsc -p tsconfig.json --noEmit
 	npx jest
 
@@ -23,6 +23,10 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 tools:
 	bash scripts/provision-tools.sh
+
+# Only the test suite needs a browser (the connect page's tests).
+browser:
+	bash scripts/provision-tools.sh chromium
 
 build: install
 	npm run build

@@ -50,9 +50,26 @@ provision_minio() {
   return 1
 }
 
+# Headless Chromium for the connect page's browser tests (playwright-core drives it; Playwright's
+# own browser download is never used). Debian's package, installed only when missing.
+provision_chromium() {
+  local path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$path" ]; then say "chromium: $path"; return; fi
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "chromium: installing Debian's chromium package (first run only)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    say "chromium: installed ($path)"
+    return
+  fi
+  say "ERROR: Chromium is needed for the browser tests: install it (apt-get install chromium) or set CHROMIUM_PATH." >&2
+  return 1
+}
+
 case "${1:-all}" in
   temporal) provision_temporal ;;
   minio) provision_minio ;;
+  chromium) provision_chromium ;;
   all) provision_temporal; provision_minio ;;
-  *) echo "usage: $0 [temporal|minio|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [temporal|minio|chromium|all]" >&2; exit 2 ;;
 esac

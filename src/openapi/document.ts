@@ -5,6 +5,7 @@ import { listEventsQuerySchema } from '../events/schema';
 import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
 import { completeUploadSchema, createImageSchema, deleteImageQuerySchema, imageUploadTicketSchema, listingImageDtoSchema, patchImageSchema } from '../images/schema';
+import { connectionDtoSchema, integrateResponseSchema, integrateSchema, oauthResponseSchema } from '../partners/schema';
 import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from '../webhooks/schema';
 
 const errorSchema = z
@@ -196,6 +197,46 @@ Then \`PUT\` the bytes to \`upload_url\` before \`expires_at\` (no API key; the 
       responses: { [route.status]: { description: 'OK' }, ...errors(400, 401, 403, 404, 409, 429, 503) },
     });
   }
+
+  registry.registerComponent('securitySchemes', 'CrmToken', { type: 'http', scheme: 'bearer', description: 'The x-crm-token from POST /crm/oauth (valid 6 h; cache it).' });
+  registry.registerPath({
+    method: 'post',
+    path: '/crm/oauth',
+    summary: 'CRM partners: exchange client credentials for an x-crm-token (valid 6 h; at most 10 requests an hour)',
+    description: 'Reference 001 step 1. The token is also returned in the `x-crm-token` response header. See docs/PARTNERS.md.',
+    tags: ['Partners'],
+    security: [],
+    request: { headers: z.object({ 'x-crm-client-id': z.string(), 'x-crm-client-secret': z.string() }) },
+    responses: { 200: { description: 'A token', content: { 'application/json': { schema: oauthResponseSchema } } }, ...errors(401, 429, 503) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/crm/integrate',
+    summary: "CRM partners: a single-use signed connect link for one agency (your CRM's agencyId)",
+    description: 'Reference 001 step 2. A new link for the same agencyId supersedes the previous one. The link expires after 24 h.',
+    tags: ['Partners'],
+    security: [{ CrmToken: [] }],
+    request: { body: { content: { 'application/json': { schema: integrateSchema } } } },
+    responses: { 201: { description: 'The link', content: { 'application/json': { schema: integrateResponseSchema } } }, ...errors(400, 401, 429, 503) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/partners/connections',
+    summary: 'CRM partners this organisation has connected, with the state of each key delivery',
+    tags: ['Partners'],
+    responses: {
+      200: { description: 'The connections', content: { 'application/json': { schema: z.object({ data: z.array(connectionDtoSchema), pagination: cursorPaginationSchema }) } } },
+      ...errors(401, 403, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/partners/connections/{id}',
+    summary: "Revoke a partner connection and its agency key, at once (needs partners:delete)",
+    tags: ['Partners'],
+    request: { params: z.object({ id: z.uuid() }) },
+    responses: { 200: { description: 'Revoked', content: dataOf(connectionDtoSchema) }, ...common },
+  });
 
   registry.registerPath({
     method: 'get',
