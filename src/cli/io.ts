@@ -1,3 +1,14 @@
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import type { TemporalClientProvider } from '../temporal/client';
+
+/** What every command may use: the configuration and the engines' clients. */
+export interface CliDeps {
+  config: Config;
+  db: Db;
+  temporal: TemporalClientProvider;
+}
+
 /** How a command reports: human text by default, one JSON document with --json. */
 export interface CliOutput {
   json: boolean;

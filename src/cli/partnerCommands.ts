@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createConnectionService } from '../partners/connections';
 import { PARTNER_PUBLIC_COLUMNS, PartnerRow, createPartnerService } from '../partners/service';
-import type { CliDeps } from './run';
-import { CliOutput, UsageError, emit, requireOption } from './io';
+import { CliDeps, CliOutput, UsageError, emit, requireOption } from './io';
 
 const uuid = z.uuid();
 

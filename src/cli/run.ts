@@ -1,12 +1,11 @@
-import type { Config } from '../config';
-import type { Db } from '../db/knex';
-import type { TemporalClientProvider } from '../temporal/client';
 import { IdentityError, createIdentityService } from '../identity/service';
-import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
-import { CliOutput, UsageError } from './io';
-import { listingReview } from './listingCommands';
 import { PartnerError } from '../partners/service';
+import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
+import { CliDeps, CliOutput, UsageError } from './io';
+import { listingReview } from './listingCommands';
 import { partnerCreate, partnerDisable, partnerList, partnerRedeliver, partnerRotateSecret } from './partnerCommands';
+
+export type { CliDeps } from './io';
 
 export const USAGE = `immoflow — operator CLI
 
@@ -28,11 +27,6 @@ Global: --json prints machine-readable JSON. Configuration comes from the enviro
 
 type Command = (args: string[], deps: CliDeps, out: CliOutput) => Promise<void>;
 
-export interface CliDeps {
-  config: Config;
-  db: Db;
-  temporal: TemporalClientProvider;
-}
 
 const COMMANDS: Record<string, Command> = {
   'org create': (args, { db }, out) => orgCreate(args, createIdentityService(db), out),

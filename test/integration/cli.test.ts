@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { runCli } from '../../src/cli/run';
+import { runCliCaptured } from '../support/cli';
 import { TestApi, TestContext, createTestContext, startTestApi } from '../support/context';
 
 const exec = promisify(execFile);
@@ -18,19 +18,7 @@ afterAll(async () => {
   await ctx.close();
 });
 
-/** Runs the CLI in-process against the real database and captures what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { config: ctx.deps.config, db: ctx.deps.db, temporal: ctx.deps.temporal }, { json: false, write: (text) => (stdout += `${text}\n`), error: (text) => (stderr += `${text}\n`) });
-  let json: unknown;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code, stdout, stderr, json };
-}
+const cli = (...argv: string[]) => runCliCaptured(ctx.deps, argv);
 
 it('creates an organisation, a member and keys that authenticate, then revokes a key', async () => {
   const org = await cli('org', 'create', '--name', 'Makler Nord', '--plan', 'free', '--flag', 'WEBHOOKS_PUBLIC_API_ENABLED', '--owner-email', 'chefin@makler-nord.de', '--json');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { runCli } from '../../../src/cli/run';
+import { runCliCaptured } from '../../support/cli';
 import { TestApi, TestContext, createTestContext, startTestApi } from '../../support/context';
 import { integrate, oauth, seedPartner } from '../../support/partners';
 
@@ -22,18 +22,7 @@ afterAll(async () => {
   await ctx.close();
 });
 
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, ctx.deps, { json: false, write: (text) => (stdout += `${text}\n`), error: (text) => (stderr += `${text}\n`) });
-  let json: any;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code, stdout, stderr, json };
-}
+const cli = (...argv: string[]) => runCliCaptured(ctx.deps, argv);
 
 describe('POST /crm/oauth', () => {
   it('returns an x-crm-token valid for 6 hours, in the body and in a header, and stores only its hash', async () => {

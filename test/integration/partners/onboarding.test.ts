@@ -3,12 +3,12 @@ import { createHash, createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { runCli } from '../../../src/cli/run';
 import { createWebAccounts } from '../../../src/identity/webAccounts';
 import { createConsentService } from '../../../src/partners/consent';
 import { createPartnerService } from '../../../src/partners/service';
 import { searchAttributeKeys } from '../../../src/temporal/searchAttributes';
 import { launchBrowser } from '../../support/browser';
+import { runCliCaptured } from '../../support/cli';
 import { eventually } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
@@ -264,9 +264,8 @@ it('gives a failing partner webhook exactly 4 POSTs, then e-mails its developer 
   expect(new Set(received(partner.path).map((request) => request.headers['x-webhook-id'])).size).toBe(1);
 
   // The partner fixed its endpoint: the operator re-sends, and the same (still valid) key arrives.
-  let out = '';
-  const code = await runCli(['partner', 'redeliver', connection.id], deps(), { json: false, write: (text) => (out += text), error: (text) => (out += text) });
-  expect({ code, out }).toMatchObject({ code: 0 });
+  const redelivery = await runCliCaptured(deps(), ['partner', 'redeliver', connection.id, '--json']);
+  expect(redelivery).toMatchObject({ code: 0, json: { connection_id: connection.id, status: 'redelivery_requested' } });
   const fifth = await eventually(async () => received(partner.path)[4], 30_000);
   expect(fifth.body['x-api-key']).toBe(bodies[0]);
   await eventually(async () => (await deps().db('partner_connections').where({ id: connection.id }).first()).status === 'delivered');
