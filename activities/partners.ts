@@ -136,7 +136,7 @@ export function createPartnerActivities({ db, config, logger, metrics }: Activit
           ...(delivered ? { status: 'delivered', delivered_at: db.fn.now() } : {}),
           updated_at: db.fn.now(),
         });
-      if (delivered) counters?.connectionsCompleted().inc();
+      if (delivered) counters?.connectionsCompleted.inc();
       logger.info({ connectionId: input.connectionId, attempt: input.attempt, statusCode, delivered }, 'partner key delivery attempt');
       return { outcome: delivered ? 'delivered' : 'failed', statusCode };
     },
@@ -165,7 +165,7 @@ export function createPartnerActivities({ db, config, logger, metrics }: Activit
         ].join('\n'),
       });
       await db('partner_connections').where({ id: input.connectionId }).where({ status: 'delivering' }).update({ status: 'delivery_failed', updated_at: db.fn.now() });
-      counters?.deliveriesFailed().inc();
+      counters?.deliveriesFailed.inc();
     },
   };
 }

@@ -43,7 +43,7 @@ export function crmRouter(deps: AppDeps): Router {
       );
     }
     const { token, expiresAt } = await partners.issueToken(partner);
-    metrics.tokensIssued().inc();
+    metrics.tokensIssued.inc();
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('x-crm-token', token);
     res.status(200).json({
@@ -69,7 +69,7 @@ export function crmRouter(deps: AppDeps): Router {
     async (req, res) => {
       const { agencyId } = integrateSchema.parse(req.body ?? {});
       const link = await partners.createConnectLink(res.locals.partner as PartnerRow, agencyId);
-      metrics.linksCreated().inc();
+      metrics.linksCreated.inc();
       res.setHeader('Cache-Control', 'no-store');
       res.status(201).json({ url: link.url, expires_at: link.expiresAt.toISOString() });
     },
