@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../http/app';
 import { toApiError } from '../http/errors';
 import { countInWindow } from '../http/rateLimit';
+import { hashToken } from '../identity/apiKeySecrets';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords';
 import { AccountError, createWebAccounts } from '../identity/webAccounts';
 import { LinkState, UnusableLink, UsableLink, createConsentService } from './consent';
@@ -106,7 +107,8 @@ export function connectRouter(deps: AppDeps): Router {
     const limit = config.AUTH_FAILURES_PER_IP_PER_HOUR;
     const [byIp, byEmail] = await Promise.all([
       countInWindow(db, `auth-failures:ip:${req.ip ?? 'unknown'}`, limit, hits),
-      countInWindow(db, `auth-failures:login:${emailAddress.toLowerCase()}`, limit, hits),
+      // Hashed: the counter table is no place for people's addresses.
+      countInWindow(db, `auth-failures:login:${hashToken(emailAddress.toLowerCase())}`, limit, hits),
     ]);
     return !byIp.allowed || !byEmail.allowed;
   }

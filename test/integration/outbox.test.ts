@@ -79,6 +79,44 @@ it('registers the resync schedule idempotently; its sweeps start owed rows as a 
  * The relay and the sweep, on a database of their own: no other test file's relay or sweep can
  * take these rows, so every start is this test's.
  */
+it('owes several signals to one workflow id as rows of their own, and delivers each with signal-with-start', async () => {
+  const { db, config } = worker.ctx.deps;
+  const partnerId = randomUUID();
+  const workflowId = `partner-onboarding:${partnerId}:outbox-agency`;
+  const soon = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+  const signalRow = (linkId: string, expiresAt: string): WorkflowStart => ({
+    workflowType: 'partnerOnboarding',
+    workflowId,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    args: [{ partnerId, agencyId: 'outbox-agency', keyMode: 'test', keyRetrySchedule: '0s', redeliveryWindowMs: 1000 }],
+    searchAttributes: { PartnerId: [partnerId] },
+    signal: { name: 'linkIssued', args: [{ linkId, expiresAt }] },
+    startKey: `linkIssued:${linkId}`,
+  });
+  const first = signalRow(randomUUID(), soon(2));
+  const second = signalRow(randomUUID(), soon(4));
+  await db.transaction((trx) => enqueueWorkflowStarts(trx, [first, first], null));
+  await db.transaction((trx) => enqueueWorkflowStart(trx, second, null));
+  // The same row twice is still one row; a second signal for the same id is another.
+  expect(await db('outbox').where({ workflow_id: workflowId }).count({ n: '*' }).first()).toEqual({ n: '2' });
+
+  const starter = createOutboxStarter(db, worker.ctx.deps.temporal, worker.ctx.deps.logger);
+  await eventually(async () => {
+    await starter.startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30 });
+    const rows = await db('outbox').where({ workflow_id: workflowId });
+    return rows.every((row) => row.status === 'started');
+  });
+  const client = await worker.ctx.deps.temporal.get();
+  const handle = client.workflow.getHandle(workflowId);
+  const history = await handle.fetchHistory();
+  const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'linkIssued');
+  expect(signals).toHaveLength(2);
+  // The second link extended the wait: the run ends when it expires, not at the first's expiry.
+  expect(await handle.result()).toEqual({ status: 'expired' });
+  const closed = (await handle.describe()).closeTime as Date;
+  expect(closed.getTime()).toBeGreaterThanOrEqual(Date.parse((second.signal?.args[0] as { expiresAt: string }).expiresAt) - 50);
+});
+
 describe('outbox relay and sweep', () => {
   let database: string;
   let db: Db;

@@ -297,3 +297,43 @@ it('lists an organisation’s connections and revokes one, which revokes its key
   expect(revoked.body.data).toMatchObject({ id: connection.id, status: 'revoked', revoked_at: expect.any(String) });
   expect((await api().request('GET', '/api/v1/me', { key: agencyKey })).status).toBe(401);
 });
+
+it('refuses to deliver a key to a webhook the SSRF guard blocks at connect time, and tells the developer', async () => {
+  const partner = await connectedPartner();
+  // Changed behind the API's back (say, by hand in SQL): the guard at connect time still refuses it.
+  const blockedUrl = `https://localhost:${new URL(partner.webhookUrl).port}${partner.path}`;
+  await deps().db('partners').where({ id: partner.partner.id }).update({ webhook_url: blockedUrl });
+  const url = await linkFor(partner.token, 'ssrf-agency');
+  const { orgId, userId } = await createWebAccounts(deps().db, { sessionTtlMs: 60_000 }).register({ organizationName: 'Makler SSRF', email: `ssrf-${Date.now()}@example.com`, password: 'ssrf password 1', flags: [] });
+  expect((await createConsentService(deps().db, deps().config).confirm(url.split('/connect/')[1], userId, orgId)).state).toBe('usable');
+
+  const message = await eventually(async () => mail.messages.find((m) => m.subject?.includes('ssrf-agency')), 60_000);
+  expect(message.text).toMatch(/blocked/);
+  const connection = await deps().db('partner_connections').where({ partner_id: partner.partner.id }).first();
+  expect(connection).toMatchObject({ status: 'delivery_failed', delivery_attempts: 4, last_status_code: null });
+  expect(connection.last_error).toMatch(/localhost is a loopback host name/);
+  expect(received(partner.path)).toHaveLength(0);
+});
+
+it('locks out repeated wrong passwords for one e-mail address, whichever address they come from', async () => {
+  const partner = await connectedPartner();
+  const email = `target-${Date.now()}@example.com`;
+  await createWebAccounts(deps().db, { sessionTtlMs: 60_000 }).register({ organizationName: 'Makler Ziel', email, password: 'the real password', flags: [] });
+  const url = await linkFor(partner.token, 'lockout-agency');
+  const page = await fetch(url);
+  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] as string;
+  const attempt = (password: string, n: number) =>
+    fetch(`${url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie, 'X-Forwarded-For': `198.18.${Math.floor(n / 250)}.${n % 250}` },
+      body: new URLSearchParams({ email, password, csrf }).toString(),
+    });
+  const limit = deps().config.AUTH_FAILURES_PER_IP_PER_HOUR;
+  for (let n = 0; n < limit; n += 1) expect((await attempt(`guess ${n}`, n)).status).toBe(401);
+  const locked = await attempt('the real password', limit);
+  expect(locked.status).toBe(429);
+  expect(locked.headers.get('retry-after')).toBe('3600');
+  expect(await locked.text()).toContain('Too many failed attempts');
+});
