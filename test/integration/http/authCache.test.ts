@@ -1,3 +1,4 @@
+import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import { hashApiKey } from '../../../src/identity/apiKeySecrets';
 import { AuthCache, IDENTITY_CHANGED_CHANNEL, IdentityChangeListener, createAuthCache, invalidateOnIdentityChanges } from '../../../src/identity/authCache';
@@ -57,11 +58,24 @@ it('forgets the keys of an organisation whose plan or flags change', async () =>
 it('is not cleared by the last-used bookkeeping, which changes on use and not in meaning', async () => {
   const org = await seedOrganization(ctx.deps);
   expect((await api.request('GET', '/api/v1/me', { key: org.secretKey })).status).toBe(200);
-  const generation = cache.generation;
-  await ctx.deps.db('api_keys').where({ id: org.secretKeyId }).update({ last_used_at: new Date(0) });
-  // A notification would have arrived well within this time (the tests above see one in ms).
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  expect(cache.generation).toBe(generation);
+  // Other test files change identity rows in the same database at the same time, so the cache's
+  // generation cannot tell whose change it heard; the notifying backend's pid can.
+  const observer = new PgClient({ connectionString: ctx.deps.config.DATABASE_URL });
+  const writer = new PgClient({ connectionString: ctx.deps.config.DATABASE_URL });
+  await Promise.all([observer.connect(), writer.connect()]);
+  try {
+    const heard: number[] = [];
+    observer.on('notification', (message) => heard.push(message.processId));
+    await observer.query(`listen ${IDENTITY_CHANGED_CHANNEL}`);
+    const { rows } = await writer.query('select pg_backend_pid() as pid');
+    await writer.query('update api_keys set last_used_at = $1 where id = $2', [new Date(0), org.secretKeyId]);
+    // The control: a change in meaning from the same backend is heard.
+    await writer.query('update api_keys set scopes = scopes where id = $1', [org.secretKeyId]);
+    await eventually(async () => heard.includes(rows[0].pid), 5000, 20);
+    expect(heard.filter((pid) => pid === rows[0].pid)).toHaveLength(1);
+  } finally {
+    await Promise.all([observer.end(), writer.end()]);
+  }
 });
 
 it('keeps nothing while its listener is disconnected, and resumes once it reconnects', async () => {
