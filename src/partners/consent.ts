@@ -86,3 +86,38 @@ export function createConsentService(db: Db, config: PartnerConfig) {
 }
 
 export type ConsentService = ReturnType<typeof createConsentService>;
+
+/** A consent normally becomes a connection within seconds; after this long, no run acted on it. */
+const CONSENT_REPAIR_AFTER = "interval '2 minutes'";
+
+/**
+ * The resync sweep's repair of consents no run acted on. A signal that reaches an onboarding in the
+ * instant its run completes is dropped with the run (Temporal delivers it, the finished code never
+ * reads it), and a used link would then never get its key. Each such consent of the last week, whose
+ * signal was relayed but which has no connection, is owed once more, to a fresh run if need be;
+ * issuing is idempotent per link, so a consent that was merely slow costs nothing.
+ */
+export async function reoweUnansweredConsents(db: Db, config: PartnerConfig): Promise<number> {
+  const lost: { id: string; partner_id: string; agency_id: string; consented_org_id: string; consented_user_id: string }[] = await db('connect_links as l')
+    .whereNotNull('l.used_at')
+    .whereNotNull('l.consented_org_id')
+    .whereNotNull('l.consented_user_id')
+    .whereRaw(`l.used_at < now() - ${CONSENT_REPAIR_AFTER}`)
+    .whereRaw("l.used_at > now() - interval '7 days'")
+    .whereNotExists(db('partner_connections as c').whereRaw('c.connect_link_id = l.id'))
+    .whereNotExists(db('outbox as o').whereRaw("o.start_key = 'consent:' || l.id::text").where('o.status', 'pending'))
+    .select('l.id', 'l.partner_id', 'l.agency_id', 'l.consented_org_id', 'l.consented_user_id')
+    .limit(100);
+  for (const link of lost) {
+    const start = onboardingSignal(
+      config,
+      link.partner_id,
+      link.agency_id,
+      { name: ONBOARDING_SIGNALS.consent, args: [{ linkId: link.id, orgId: link.consented_org_id, userId: link.consented_user_id }] },
+      link.consented_org_id,
+    );
+    // Once per link: the repair row's own key keeps a second sweep from owing it again.
+    await enqueueWorkflowStart(db, { ...start, startKey: `consent-repair:${link.id}` }, link.consented_org_id);
+  }
+  return lost.length;
+}

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { createWebAccounts } from '../../../src/identity/webAccounts';
-import { createConsentService } from '../../../src/partners/consent';
+import { createConsentService, reoweUnansweredConsents } from '../../../src/partners/consent';
 import { createPartnerService } from '../../../src/partners/service';
 import { searchAttributeKeys } from '../../../src/temporal/searchAttributes';
 import { launchBrowser } from '../../support/browser';
@@ -336,4 +336,23 @@ it('locks out repeated wrong passwords for one e-mail address, whichever address
   expect(locked.status).toBe(429);
   expect(locked.headers.get('retry-after')).toBe('3600');
   expect(await locked.text()).toContain('Too many failed attempts');
+});
+
+it('owes a consent again when no run acted on it, as the resync sweep does, and the key still arrives once', async () => {
+  const partner = await connectedPartner();
+  const url = await linkFor(partner.token, 'lost-consent-agency');
+  const linkId = url.split('/connect/')[1].split('.')[0];
+  const { orgId, userId } = await createWebAccounts(deps().db, { sessionTtlMs: 60_000 }).register({ organizationName: 'Makler Verloren', email: `lost-${Date.now()}@example.com`, password: 'lost password 1', flags: [] });
+  // The consent committed, but its signal reached a run as it completed and was dropped with it.
+  await deps().db('connect_links').where({ id: linkId }).update({ used_at: deps().db.raw("now() - interval '3 minutes'"), consented_org_id: orgId, consented_user_id: userId });
+
+  expect(await reoweUnansweredConsents(deps().db, deps().config)).toBeGreaterThanOrEqual(1);
+  const delivered = await eventually(async () => received(partner.path)[0], 60_000);
+  expect(delivered.body).toEqual({ 'x-api-key': expect.stringMatching(/^sk_test_/), agencyId: 'lost-consent-agency' });
+  await eventually(async () => (await deps().db('partner_connections').where({ connect_link_id: linkId }).first())?.status === 'delivered');
+  // Repaired once: the next sweep owes nothing more for this link.
+  await reoweUnansweredConsents(deps().db, deps().config);
+  expect(await deps().db('outbox').where({ start_key: `consent-repair:${linkId}` }).count({ n: '*' }).first()).toEqual({ n: '1' });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(received(partner.path)).toHaveLength(1);
 });
