@@ -11,5 +11,9 @@ import { webhooksRouter } from './webhooks/routes';
 /** Feature routers mounted under /api/v1, in order. Each feature folder contributes one. */
 export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter];
 
-/** Routers for our own infrastructure, outside /api/v1 and API-key auth. */
+/**
+ * Routers outside /api/v1 and API-key auth, each with its own credential: storage notifications
+ * (a token), the CRM partner endpoints (client credentials, then an x-crm-token) and the connect
+ * page (a signed link, then a session).
+ */
 export const internalRouters: FeatureRouterFactory[] = [storageEventsRouter, crmRouter, connectRouter];
