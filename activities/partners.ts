@@ -1,10 +1,9 @@
-import { heartbeat } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { Db } from '../src/db/knex';
 import { AGENCY_KEY_SCOPES, describeDeliveryFailure, isKeyDeliveryAccepted } from '../src/domain/partners';
 import { createGuardedDispatcher, guardedFetch } from '../src/http/ssrfGuard';
 import { createIdentityService } from '../src/identity/service';
-import type { ConnectionRow } from '../src/partners/connections';
+import { ConnectionRow, revokeConnection } from '../src/partners/connections';
 import { partnerMetrics } from '../src/partners/metrics';
 import type { PartnerRow } from '../src/partners/service';
 import { createSecretBox } from '../src/webhooks/secretCrypto';
@@ -71,10 +70,7 @@ export function createPartnerActivities({ db, config, logger, metrics }: Activit
             .whereNull('revoked_at')
             .forUpdate()
             .select('*');
-          for (const old of previous) {
-            if (old.api_key_id) await trx('api_keys').where({ id: old.api_key_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
-            await trx('partner_connections').where({ id: old.id }).update({ status: 'revoked', revoked_at: trx.fn.now(), updated_at: trx.fn.now() });
-          }
+          for (const old of previous) await revokeConnection(trx, old);
           [connection] = await trx('partner_connections')
             .insert({ partner_id: input.partnerId, org_id: input.orgId, agency_id: input.agencyId, connect_link_id: input.linkId, created_by: input.userId })
             .returning('*');
@@ -117,7 +113,6 @@ export function createPartnerActivities({ db, config, logger, metrics }: Activit
       });
       let statusCode: number | null = null;
       let error: string | null = null;
-      heartbeat();
       try {
         const response = await guardedFetch(target.webhook_url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
         statusCode = response.status;

@@ -40,6 +40,17 @@ export function toConnectionDto(row: ConnectionRow) {
   };
 }
 
+/**
+ * Ends a connection and revokes its agency key in `trx`: an organisation's DELETE, and a reconnect
+ * that replaces it. Every API replica forgets the key on the identity tables' NOTIFY.
+ */
+export async function revokeConnection(trx: Db, connection: Pick<ConnectionRow, 'id' | 'api_key_id'>): Promise<void> {
+  if (connection.api_key_id) await trx('api_keys').where({ id: connection.api_key_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+  await trx('partner_connections')
+    .where({ id: connection.id })
+    .update({ status: 'revoked', revoked_at: trx.raw('coalesce(revoked_at, now())'), updated_at: trx.fn.now() });
+}
+
 /** An organisation's connections to CRM partners, and the operator's re-send of a key. */
 export function createConnectionService(db: Db, config: PartnerConfig) {
   const rows = (scope: Db = db) =>
@@ -52,15 +63,12 @@ export function createConnectionService(db: Db, config: PartnerConfig) {
       return rows().where('c.org_id', orgId).orderBy('c.created_at', 'desc');
     },
 
-    /** Revokes the connection and its agency key at once (the key cache hears of it by NOTIFY). */
+    /** Revokes the connection and its agency key at once. */
     async revoke(orgId: string, connectionId: string): Promise<ConnectionRow> {
       return db.transaction(async (trx) => {
         const current: ConnectionRow | undefined = await rows(trx).where({ 'c.id': connectionId, 'c.org_id': orgId }).forUpdate('c').first();
         if (!current) throw ApiError.notFound('No partner connection with this id in your organization.');
-        if (current.api_key_id) await trx('api_keys').where({ id: current.api_key_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
-        await trx('partner_connections')
-          .where({ id: connectionId })
-          .update({ status: 'revoked', revoked_at: trx.raw('coalesce(revoked_at, now())'), updated_at: trx.fn.now() });
+        await revokeConnection(trx, current);
         return (await rows(trx).where('c.id', connectionId).first()) as ConnectionRow;
       });
     },
