@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Db } from '../db/knex';
 import { preparedQuery } from '../db/sql';
 import { RateLimitDecision, decideRateLimit, grantedFromLease, leaseSize, windowStart } from '../domain/rateLimit';
@@ -93,13 +93,18 @@ export function rateLimitPerKey(relaxedDb: Db, limit: number, windowMs = RATE_LI
     const now = Date.now();
     const count = await admit(authOf(req).keyId, now);
     const decision = decideRateLimit(count, limit, now, windowMs);
-    res.setHeader('RateLimit-Limit', String(decision.limit));
-    res.setHeader('RateLimit-Remaining', String(decision.remaining));
-    res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
-    res.setHeader('RateLimit-Policy', `${limit};w=${Math.round(windowMs / 1000)}`);
+    setRateLimitHeaders(res, decision, windowMs);
     if (!decision.allowed) throw rateLimited(decision, `Rate limit of ${limit} requests per ${Math.round(windowMs / 60_000)} minutes exceeded for this API key.`);
     next();
   };
+}
+
+/** The IETF `RateLimit-*` headers of a decision. */
+export function setRateLimitHeaders(res: Response, decision: RateLimitDecision, windowMs = RATE_LIMIT_WINDOW_MS): void {
+  res.setHeader('RateLimit-Limit', String(decision.limit));
+  res.setHeader('RateLimit-Remaining', String(decision.remaining));
+  res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+  res.setHeader('RateLimit-Policy', `${decision.limit};w=${Math.round(windowMs / 1000)}`);
 }
 
 export function rateLimited(decision: RateLimitDecision, message: string): ApiError {
@@ -114,14 +119,18 @@ export function rateLimited(decision: RateLimitDecision, message: string): ApiEr
 export async function countInWindow(db: Db, bucket: string, limit: number, hits: 0 | 1, windowMs = RATE_LIMIT_WINDOW_MS): Promise<RateLimitDecision> {
   const now = Date.now();
   const start = new Date(windowStart(now, windowMs));
+  if (hits === 0) {
+    const row: { count: number } | undefined = await db('rate_limit_counters').where({ bucket, window_start: start }).first('count');
+    // A read judges what the next hit would make, so it is not taken for a request over the limit.
+    return decideRateLimit((row?.count ?? 0) + 1, limit, now, windowMs);
+  }
   const { rows } = await db.raw<{ rows: { count: number }[] }>(
     `insert into rate_limit_counters (bucket, window_start, count) values (?, ?, ?)
      on conflict (bucket, window_start) do update set count = rate_limit_counters.count + excluded.count
      returning count`,
     [bucket, start, hits],
   );
-  // A pure read must not look like a request over the limit: judge what the next hit would make.
-  return decideRateLimit(rows[0].count + (hits === 0 ? 1 : 0), limit, now, windowMs);
+  return decideRateLimit(rows[0].count, limit, now, windowMs);
 }
 
 /** Old windows are useless; the resync sweep calls this to keep the table small. */

@@ -1,6 +1,10 @@
 import type { Db } from '../db/knex';
+import type { FeatureFlag } from '../domain/featureFlags';
 import { hashToken, randomBase62 } from './apiKeySecrets';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './passwords';
+import { createIdentityService } from './service';
+
+const UNIQUE_VIOLATION = '23505';
 
 export class AccountError extends Error {
   constructor(
@@ -29,23 +33,26 @@ export interface AdministeredOrganization {
 export function createWebAccounts(db: Db, options: { sessionTtlMs: number }) {
   return {
     /** A new organisation (plan free) with this person as its owner. */
-    async register(input: { organizationName: string; email: string; password: string; flags: string[] }): Promise<{ userId: string; orgId: string }> {
+    async register(input: { organizationName: string; email: string; password: string; flags: FeatureFlag[] }): Promise<{ userId: string; orgId: string }> {
       const passwordHash = await hashPassword(input.password);
-      return db.transaction(async (trx) => {
-        const taken = await trx('users').whereRaw('lower(email) = lower(?)', [input.email]).first('id');
-        if (taken) throw new AccountError('An account with this e-mail address exists already; log in instead.', 'email_taken');
-        const [org] = await trx('organizations')
-          .insert({
+      const taken = () => new AccountError('An account with this e-mail address exists already; log in instead.', 'email_taken');
+      try {
+        return await db.transaction(async (trx) => {
+          if (await trx('users').whereRaw('lower(email) = lower(?)', [input.email]).first('id')) throw taken();
+          const { organization, ownerUserId } = await createIdentityService(trx).createOrganization({
             name: input.organizationName,
             plan: 'free',
-            feature_flags: Object.fromEntries(input.flags.map((flag) => [flag, true])),
-            developer_contact_email: input.email,
-          })
-          .returning('id');
-        const [user] = await trx('users').insert({ email: input.email, password_hash: passwordHash }).returning('id');
-        await trx('memberships').insert({ org_id: org.id, user_id: user.id, role: 'owner' });
-        return { userId: user.id as string, orgId: org.id as string };
-      });
+            flags: input.flags,
+            ownerEmail: input.email,
+          });
+          await trx('users').where({ id: ownerUserId }).update({ password_hash: passwordHash });
+          return { userId: ownerUserId, orgId: organization.id };
+        });
+      } catch (error) {
+        // Two registrations of one address at once: the unique index decides, and the loser is told so.
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw taken();
+        throw error;
+      }
     },
 
     /** The user's id, or null; an unknown address costs as much as a wrong password. */

@@ -1,8 +1,6 @@
 import type { Db } from '../db/knex';
-import { ONBOARDING_SIGNALS } from '../domain/partners';
 import { ApiError } from '../http/errors';
-import { enqueueWorkflowStart } from '../outbox/service';
-import { onboardingSignal } from './onboardingStarts';
+import { oweOnboarding } from './onboardingStarts';
 import { PartnerError, type PartnerConfig } from './service';
 
 export interface ConnectionRow {
@@ -79,8 +77,7 @@ export function createConnectionService(db: Db, config: PartnerConfig) {
         const current: ConnectionRow | undefined = await rows(trx).where('c.id', connectionId).first();
         if (!current) throw new PartnerError(`connection ${connectionId} not found`, 'not_found');
         if (current.status === 'revoked') throw new PartnerError(`connection ${connectionId} is revoked; the agency must connect again`, 'invalid_input');
-        const start = onboardingSignal(config, current.partner_id, current.agency_id, { name: ONBOARDING_SIGNALS.redeliver, args: [{ connectionId }] }, current.org_id);
-        await enqueueWorkflowStart(trx, start, current.org_id);
+        await oweOnboarding.redeliver(trx, config, { partnerId: current.partner_id, agencyId: current.agency_id, orgId: current.org_id }, { connectionId });
         return current;
       });
     },

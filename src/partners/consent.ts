@@ -1,8 +1,7 @@
 import type { Db } from '../db/knex';
-import { ONBOARDING_SIGNALS } from '../domain/partners';
-import { enqueueWorkflowStart } from '../outbox/service';
+import { createIdentityService } from '../identity/service';
 import { createLinkSigner } from './connectLinks';
-import { onboardingSignal } from './onboardingStarts';
+import { oweOnboarding } from './onboardingStarts';
 import type { PartnerConfig } from './service';
 
 export type UnusableLink = 'tampered' | 'expired' | 'used' | 'superseded' | 'partner_disabled';
@@ -28,9 +27,6 @@ interface LinkRow {
   partner_name: string;
   partner_disabled_at: Date | null;
 }
-
-/** The flag a partner's agency key needs to push listings; consenting to the partner turns it on. */
-const LISTINGS_WRITE_FLAG = 'LISTINGS_WRITE_API_ENABLED';
 
 /**
  * The agency's side of a connect link: what the page may show, and the consent itself. Postgres
@@ -73,12 +69,9 @@ export function createConsentService(db: Db, config: PartnerConfig) {
         const membership = await trx('memberships').where({ org_id: orgId, user_id: userId }).whereIn('role', ['owner', 'admin']).first('role');
         if (!membership) return { state: 'not_admin' as const };
         await trx('connect_links').where({ id: link.linkId }).update({ used_at: trx.fn.now(), consented_org_id: orgId, consented_user_id: userId });
-        await trx('organizations')
-          .where({ id: orgId })
-          .whereRaw(`not coalesce((feature_flags ->> ?)::boolean, false)`, [LISTINGS_WRITE_FLAG])
-          .update({ feature_flags: trx.raw('feature_flags || ?::jsonb', [JSON.stringify({ [LISTINGS_WRITE_FLAG]: true })]), updated_at: trx.fn.now() });
-        const start = onboardingSignal(config, link.partnerId, link.agencyId, { name: ONBOARDING_SIGNALS.consent, args: [{ linkId: link.linkId, orgId, userId }] }, orgId);
-        await enqueueWorkflowStart(trx, start, orgId);
+        // The agency key pushes listings, which this flag gates.
+        await createIdentityService(trx).setFeatureFlag(orgId, 'LISTINGS_WRITE_API_ENABLED', true);
+        await oweOnboarding.consent(trx, config, { partnerId: link.partnerId, agencyId: link.agencyId, orgId }, { linkId: link.linkId, orgId, userId });
         return link;
       });
     },
@@ -109,15 +102,9 @@ export async function reoweUnansweredConsents(db: Db, config: PartnerConfig): Pr
     .select('l.id', 'l.partner_id', 'l.agency_id', 'l.consented_org_id', 'l.consented_user_id')
     .limit(100);
   for (const link of lost) {
-    const start = onboardingSignal(
-      config,
-      link.partner_id,
-      link.agency_id,
-      { name: ONBOARDING_SIGNALS.consent, args: [{ linkId: link.id, orgId: link.consented_org_id, userId: link.consented_user_id }] },
-      link.consented_org_id,
-    );
+    const orgId = link.consented_org_id;
     // Once per link: the repair row's own key keeps a second sweep from owing it again.
-    await enqueueWorkflowStart(db, { ...start, startKey: `consent-repair:${link.id}` }, link.consented_org_id);
+    await oweOnboarding.consent(db, config, { partnerId: link.partner_id, agencyId: link.agency_id, orgId }, { linkId: link.id, orgId, userId: link.consented_user_id }, { repair: true });
   }
   return lost.length;
 }

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import type { AppDeps } from '../http/app';
 import { ApiError } from '../http/errors';
-import { countInWindow, rateLimited } from '../http/rateLimit';
+import { countInWindow, rateLimited, setRateLimitHeaders } from '../http/rateLimit';
 import { partnerMetrics } from './metrics';
 import { integrateSchema } from './schema';
 import { PartnerRow, createPartnerService } from './service';
@@ -33,9 +33,7 @@ export function crmRouter(deps: AppDeps): Router {
       throw new ApiError(401, 'UNAUTHENTICATED', WRONG_CREDENTIALS);
     }
     const budget = await countInWindow(db, `crm-oauth:${partner.id}`, config.CRM_OAUTH_RATE_LIMIT_PER_HOUR, 1);
-    res.setHeader('RateLimit-Limit', String(budget.limit));
-    res.setHeader('RateLimit-Remaining', String(budget.remaining));
-    res.setHeader('RateLimit-Reset', String(budget.resetSeconds));
+    setRateLimitHeaders(res, budget);
     if (!budget.allowed) {
       throw rateLimited(
         budget,

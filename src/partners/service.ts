@@ -1,13 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { ONBOARDING_SIGNALS } from '../domain/partners';
 import { checkUrl } from '../http/ssrfGuard';
 import { hashToken, randomBase62 } from '../identity/apiKeySecrets';
-import { enqueueWorkflowStart } from '../outbox/service';
 import { createSecretBox, generateWebhookSecret } from '../webhooks/secretCrypto';
 import { createLinkSigner } from './connectLinks';
-import { onboardingSignal } from './onboardingStarts';
+import { oweOnboarding } from './onboardingStarts';
 
 export interface PartnerRow {
   id: string;
@@ -72,10 +70,14 @@ export function createPartnerService(db: Db, config: PartnerConfig) {
     if (!verdict.ok) throw new PartnerError(`webhook URL refused: ${verdict.reason}`, 'invalid_webhook_url');
   }
 
-  async function existing(partnerId: string): Promise<PartnerRow> {
-    const row: PartnerRow | undefined = await db('partners').where({ id: partnerId }).first();
-    if (!row) throw new PartnerError(`partner ${partnerId} not found`, 'not_found');
-    return row;
+  /** Updates the partner and drops every token it holds, in one transaction. */
+  async function updateAndDropTokens(partnerId: string, changes: (trx: Db) => Record<string, unknown>): Promise<PartnerRow> {
+    return db.transaction(async (trx) => {
+      const [partner]: PartnerRow[] = await trx('partners').where({ id: partnerId }).update({ ...changes(trx), updated_at: trx.fn.now() }).returning('*');
+      if (!partner) throw new PartnerError(`partner ${partnerId} not found`, 'not_found');
+      await trx('partner_tokens').where({ partner_id: partnerId }).delete();
+      return partner;
+    });
   }
 
   return {
@@ -103,29 +105,14 @@ export function createPartnerService(db: Db, config: PartnerConfig) {
 
     /** A new client secret; the old one and every token issued with it stop working at once. */
     async rotateSecret(partnerId: string): Promise<{ partner: PartnerRow; clientSecret: string }> {
-      await existing(partnerId);
       const clientSecret = CLIENT_SECRET_PREFIX + randomBase62(40);
-      return db.transaction(async (trx) => {
-        const [partner]: PartnerRow[] = await trx('partners')
-          .where({ id: partnerId })
-          .update({ client_secret_hash: hashToken(clientSecret), updated_at: trx.fn.now() })
-          .returning('*');
-        await trx('partner_tokens').where({ partner_id: partnerId }).delete();
-        return { partner, clientSecret };
-      });
+      const partner = await updateAndDropTokens(partnerId, () => ({ client_secret_hash: hashToken(clientSecret) }));
+      return { partner, clientSecret };
     },
 
     /** A disabled partner cannot get tokens, its tokens stop working, and no key is sent to it. */
     async disable(partnerId: string): Promise<PartnerRow> {
-      await existing(partnerId);
-      return db.transaction(async (trx) => {
-        const [partner]: PartnerRow[] = await trx('partners')
-          .where({ id: partnerId })
-          .update({ disabled_at: trx.raw('coalesce(disabled_at, now())'), updated_at: trx.fn.now() })
-          .returning('*');
-        await trx('partner_tokens').where({ partner_id: partnerId }).delete();
-        return partner;
-      });
+      return updateAndDropTokens(partnerId, (trx) => ({ disabled_at: trx.raw('coalesce(disabled_at, now())') }));
     },
 
     /** The partner these credentials belong to, or null: unknown id and wrong secret look alike. */
@@ -172,11 +159,7 @@ export function createPartnerService(db: Db, config: PartnerConfig) {
           .whereNull('superseded_at')
           .update({ superseded_at: trx.fn.now() });
         const [link] = await trx('connect_links').insert({ partner_id: partner.id, agency_id: agencyId, expires_at: expiresAt }).returning('id');
-        const start = onboardingSignal(config, partner.id, agencyId, {
-          name: ONBOARDING_SIGNALS.linkIssued,
-          args: [{ linkId: link.id, expiresAt: expiresAt.toISOString() }],
-        });
-        await enqueueWorkflowStart(trx, start, null);
+        await oweOnboarding.linkIssued(trx, config, { partnerId: partner.id, agencyId }, { linkId: link.id, expiresAt: expiresAt.toISOString() });
         return link.id as string;
       });
       const base = config.PUBLIC_BASE_URL.replace(/\/+$/, '');
