@@ -5,6 +5,7 @@ import { createHousekeepingActivities } from './housekeeping';
 import { createImageActivities } from './images';
 import { createListingActivities } from './listings';
 import { createPartnerActivities } from './partners';
+import { createPublicationActivities } from './publications';
 import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createImageActivities(deps),
     ...createPartnerActivities(deps),
+    ...createPublicationActivities(deps),
   };
 }
 

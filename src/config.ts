@@ -85,6 +85,11 @@ export const configSchema = z.object({
   PARTNER_KEY_RETRY_SCHEDULE: z.string().default('0s,1m,10m,1h'),
   PARTNER_KEY_REDELIVERY_WINDOW: duration.prefault('168h'),
   WEB_SESSION_TTL: duration.prefault('12h'),
+  TOKEN_REFRESH_INTERVAL: duration.prefault('330m'),
+  TARGET_TIMEOUT: duration.prefault('15s'),
+  TARGET_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  PUBLICATION_RETRY_SCHEDULE: z.string().default('10s,1m,5m,15m,1h'),
+  TARGET_DRIFT_SWEEP_INTERVAL: duration.prefault('1h'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('Immoflow <no-reply@immoflow.local>'),
 });

@@ -6,14 +6,16 @@ import { listingsRouter } from './listings/routes';
 import { connectRouter } from './partners/connectRoutes';
 import { partnerConnectionsRouter } from './partners/connectionRoutes';
 import { crmRouter } from './partners/crmRoutes';
+import { partnerHooksRouter, targetsRouter } from './targets/routes';
 import { webhooksRouter } from './webhooks/routes';
 
 /** Feature routers mounted under /api/v1, in order. Each feature folder contributes one. */
-export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter];
+export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter, targetsRouter];
 
 /**
  * Routers outside /api/v1 and API-key auth, each with its own credential: storage notifications
- * (a token), the CRM partner endpoints (client credentials, then an x-crm-token) and the connect
- * page (a signed link, then a session).
+ * (a token), the CRM partner endpoints (client credentials, then an x-crm-token), the connect
+ * page (a signed link, then a session) and the partner hooks where portals deliver agency keys
+ * (their signature).
  */
-export const internalRouters: FeatureRouterFactory[] = [storageEventsRouter, crmRouter, connectRouter];
+export const internalRouters: FeatureRouterFactory[] = [storageEventsRouter, crmRouter, connectRouter, partnerHooksRouter];

@@ -9,7 +9,7 @@ import { createOutboxStarter } from './outbox/service';
 import { configureImageBucket } from './images/storage';
 import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
-import { registerSchedule, resyncScheduleOptions } from './temporal/schedules';
+import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { createGeocodingWorker, createMainWorker } from './temporal/workerFactory';
 
@@ -26,9 +26,10 @@ async function main(): Promise<void> {
   await ensureBuckets(storage, config);
   const imageBucket = await configureImageBucket(storage, config, logger);
   logger.info({ notifications: imageBucket.notifications }, 'images bucket configured');
-  const resync = resyncScheduleOptions(config);
-  const scheduleState = await registerSchedule(client, resync);
-  logger.info({ schedule: resync.scheduleId, state: scheduleState }, 'resync schedule registered');
+  for (const schedule of [resyncScheduleOptions(config), tokenRefreshScheduleOptions(config)]) {
+    const scheduleState = await registerSchedule(client, schedule);
+    logger.info({ schedule: schedule.scheduleId, state: scheduleState }, 'schedule registered');
+  }
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(db, temporal, logger);

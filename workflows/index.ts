@@ -4,3 +4,5 @@ export { listingPublish } from './listingPublish';
 export { webhookDelivery } from './webhookDelivery';
 export { imageIngest, imageRemoval } from './imageIngest';
 export { partnerOnboarding } from './partnerOnboarding';
+export { publication } from './publication';
+export { tokenRefresh } from './tokenRefresh';

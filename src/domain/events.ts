@@ -11,6 +11,8 @@ export const EVENT_NAMES = [
   'property.processing_failed',
   'publication.succeeded',
   'publication.failed',
+  'target.connected',
+  'target.disconnected',
   'request.created',
   'request.parsing_failed',
   'application.status_changed',
@@ -22,7 +24,7 @@ export type EventName = (typeof EVENT_NAMES)[number];
 export interface PublicationEventPayload {
   listingId: string;
   propertyId: string;
-  targetId: 'portal';
+  targetId: string;
   type: 'set' | 'delete';
   failureCode: string | null;
   failureMessage: string | null;

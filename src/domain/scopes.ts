@@ -5,7 +5,7 @@
 export const SCOPE_ACTIONS = ['read', 'write', 'delete'] as const;
 export type ScopeAction = (typeof SCOPE_ACTIONS)[number];
 
-export const SCOPE_RESOURCES = ['listings', 'webhooks', 'events', 'api_keys', 'partners', 'requests'] as const;
+export const SCOPE_RESOURCES = ['listings', 'webhooks', 'events', 'api_keys', 'partners', 'requests', 'targets'] as const;
 export type ScopeResource = (typeof SCOPE_RESOURCES)[number];
 
 export type Scope = `${ScopeResource | '*'}:${ScopeAction}`;

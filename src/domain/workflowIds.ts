@@ -10,6 +10,7 @@ export const workflowIds = {
   propertyProcessing: (listingId: string, revision: number) => `property-processing:${listingId}:r${revision}`,
   webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
+  publication: (listingId: string, targetId: string) => `publication:${listingId}:${targetId}`,
 } as const;
 
 export const DEFAULT_TASK_QUEUE = 'immoflow';

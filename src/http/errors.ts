@@ -20,6 +20,9 @@ export type ErrorCode =
   | 'DATABASE_UNAVAILABLE'
   | 'TEMPORAL_UNAVAILABLE'
   | 'STORAGE_UNAVAILABLE'
+  | 'TARGET_UNAVAILABLE'
+  | 'TARGET_REFUSED'
+  | 'TARGET_RATE_LIMITED'
   | 'INTERNAL_ERROR';
 
 export interface FieldError {

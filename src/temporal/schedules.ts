@@ -20,6 +20,22 @@ export function resyncScheduleOptions(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'
   };
 }
 
+export function tokenRefreshScheduleOptions(config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TOKEN_REFRESH_INTERVAL'>): ScheduleOptions {
+  return {
+    scheduleId: scheduleIds.tokenRefresh(taskQueues(config).main),
+    spec: { intervals: [{ every: config.TOKEN_REFRESH_INTERVAL }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'tokenRefresh',
+      workflowId: `token-refresh:${taskQueues(config).main}`,
+      taskQueue: taskQueues(config).main,
+      args: [],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    memo: { purpose: "Renews every publication target's x-crm-token before its 6 h expiry (reference 001)." },
+  };
+}
+
 /** Create, or bring an existing schedule up to date; safe on every worker start. */
 export async function registerSchedule(client: Client, options: ScheduleOptions): Promise<'created' | 'updated'> {
   try {

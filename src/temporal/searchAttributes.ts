@@ -11,6 +11,7 @@ export const searchAttributeKeys = {
   EventName: defineSearchAttributeKey('EventName', SearchAttributeType.KEYWORD),
   PartnerId: defineSearchAttributeKey('PartnerId', SearchAttributeType.KEYWORD),
   AgencyId: defineSearchAttributeKey('AgencyId', SearchAttributeType.KEYWORD),
+  TargetId: defineSearchAttributeKey('TargetId', SearchAttributeType.KEYWORD),
 } as const;
 
 export type SearchAttributeName = keyof typeof searchAttributeKeys;

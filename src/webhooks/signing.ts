@@ -15,7 +15,7 @@
  *
  * The body must be sent as exactly `Buffer.from(rawBody, 'utf8')`: both signatures cover those bytes.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 export const WEBHOOK_USER_AGENT = 'Immoflow-Webhooks/1.0';
@@ -57,4 +57,28 @@ export function signedHeaders(input: SignedHeadersInput): Record<string, string>
     'webhook-timestamp': String(timestampSeconds),
     'webhook-signature': standardSignatures.join(' '),
   };
+}
+
+/**
+ * Checks a delivery signed the way Immoflow signs (either scheme is enough): Standard Webhooks
+ * headers, which also bound replay by their timestamp (five minutes, the library's tolerance), or `X-Webhook-Signature`. `headers` are
+ * looked up case-insensitively.
+ */
+export function verifySignedDelivery(rawBody: string, headers: (name: string) => string | undefined, secret: string): boolean {
+  const id = headers('webhook-id');
+  const timestamp = headers('webhook-timestamp');
+  const signature = headers('webhook-signature');
+  if (id && timestamp && signature) {
+    try {
+      new Webhook(secret).verify(rawBody, { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const plain = headers('x-webhook-signature');
+  if (!plain) return false;
+  const expected = Buffer.from(signatureHeader(rawBody, secret));
+  const presented = Buffer.from(plain.trim());
+  return expected.length === presented.length && timingSafeEqual(expected, presented);
 }

@@ -66,6 +66,11 @@ describe('loadConfig defaults', () => {
       PARTNER_KEY_RETRY_SCHEDULE: '0s,1m,10m,1h',
       PARTNER_KEY_REDELIVERY_WINDOW: 604_800_000,
       WEB_SESSION_TTL: 43_200_000,
+      TOKEN_REFRESH_INTERVAL: 19_800_000,
+      TARGET_TIMEOUT: 15_000,
+      TARGET_CONCURRENCY: 4,
+      PUBLICATION_RETRY_SCHEDULE: '10s,1m,5m,15m,1h',
+      TARGET_DRIFT_SWEEP_INTERVAL: 3_600_000,
       SMTP_URL: 'smtp://127.0.0.1:1025',
       MAIL_FROM: 'Immoflow <no-reply@immoflow.local>',
     });
@@ -279,7 +284,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(56);
+    expect(configVariableNames).toHaveLength(61);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

@@ -1,0 +1,208 @@
+/**
+ * Publication of listings to targets (portals Immoflow pushes to as their CRM partner): what a
+ * target should hold, which push that takes, and how a target's answer is judged. Pure, so the
+ * `publication` workflow and its activities share one set of rules.
+ */
+
+export const PUBLICATION_FAILURE_CODES = ['validation_failed', 'quota_exceeded', 'unauthorized', 'target_unavailable', 'rate_limited'] as const;
+export type PublicationFailureCode = (typeof PUBLICATION_FAILURE_CODES)[number];
+
+/** Failures that go away on their own; the workflow waits and pushes again. */
+const TRANSIENT: ReadonlySet<PublicationFailureCode> = new Set(['target_unavailable', 'rate_limited']);
+export const isTransientFailure = (code: PublicationFailureCode): boolean => TRANSIENT.has(code);
+
+export const PUBLICATION_SIGNALS = { sync: 'sync' } as const;
+
+/** Arguments of `publication:<listingId>:<targetId>`; persisted in the outbox, so plain JSON. */
+export interface PublicationInput {
+  orgId: string;
+  listingId: string;
+  targetId: string;
+  /** Waits between pushes that failed transiently; the last one repeats. */
+  retryScheduleMs: number[];
+}
+
+export interface SyncRequest {
+  /**
+   * A drift repair's id: push even when Immoflow believes the target is up to date, under
+   * idempotency keys of this repair (the target may have lost what the earlier keys stand for).
+   */
+  repair?: string;
+}
+
+export interface SyncOutcome {
+  status: 'published' | 'deleted' | 'unchanged' | 'failed' | 'retry';
+  failureCode?: PublicationFailureCode;
+  /** For `retry`: the target asked for this wait (Retry-After), or none and the schedule decides. */
+  retryAfterMs?: number;
+}
+
+export interface PublicationView {
+  remoteId: string | null;
+  pushedRevision: number | null;
+  pushedImageIds: string[];
+  state: 'pending' | 'published' | 'failed' | 'deleted';
+}
+
+export interface PublicationWish {
+  /** The listing is live on Immoflow (active and approved), the connection is up, the target enabled. */
+  present: boolean;
+  revision: number;
+  readyImageIds: string[];
+  force: boolean;
+}
+
+export type PublicationAction = 'upsert' | 'delete' | 'none';
+
+/** The one push that brings the target to what Immoflow holds, or none. */
+export function decidePublicationAction(wish: PublicationWish, current: PublicationView | undefined): PublicationAction {
+  if (!wish.present) return current?.remoteId ? 'delete' : 'none';
+  if (wish.force || !current || current.state !== 'published' || current.pushedRevision !== wish.revision) return 'upsert';
+  const pushed = new Set(current.pushedImageIds);
+  const sameGallery = pushed.size === wish.readyImageIds.length && wish.readyImageIds.every((id) => pushed.has(id));
+  return sameGallery ? 'none' : 'upsert';
+}
+
+export interface TargetVerdict {
+  ok: boolean;
+  failureCode?: PublicationFailureCode;
+  message?: string;
+  /** The target's `details.fields` on a validation error. */
+  fields?: unknown;
+  retryAfterMs?: number;
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | null | undefined, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown; details?: { fields?: unknown } };
+}
+
+/**
+ * Judges a target's answer to a listings API call (reference 000 error codes). A 404 is the
+ * dark-shipped write API switched off for the agency, which an operator turns back on: it waits.
+ */
+export function judgeTargetResponse(status: number, body: unknown, retryAfterMs?: number): TargetVerdict {
+  if (status >= 200 && status < 300) return { ok: true };
+  const error = (body as ErrorBody | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const text = typeof error?.message === 'string' ? error.message : undefined;
+  const said = (fallback: string) => `${fallback} (HTTP ${status}${code ? ` ${code}` : ''}${text ? `: ${text}` : ''})`;
+  if (status === 400 || status === 422) return { ok: false, failureCode: 'validation_failed', message: said('The target rejected the listing'), fields: error?.details?.fields };
+  if (status === 401 || (status === 403 && code === 'INSUFFICIENT_SCOPE')) return { ok: false, failureCode: 'unauthorized', message: said('The target refused the agency key') };
+  if (status === 403) return { ok: false, failureCode: 'quota_exceeded', message: said('The target refused the listing under its plan or quota') };
+  if (status === 429) return { ok: false, failureCode: 'rate_limited', message: said('The target is rate-limiting Immoflow'), retryAfterMs };
+  if (status === 409 && code === 'IDEMPOTENCY_KEY_REUSED') return { ok: false, failureCode: 'validation_failed', message: said('The target holds another request under this push\'s idempotency key') };
+  return { ok: false, failureCode: 'target_unavailable', message: said('The target is not answering its listings API'), retryAfterMs };
+}
+
+/** The wait before the `attempt`-th retry (1-based); the schedule's last entry repeats. */
+export function publicationRetryDelay(scheduleMs: number[], attempt: number): number {
+  if (scheduleMs.length === 0) return 60_000;
+  return scheduleMs[Math.min(attempt, scheduleMs.length) - 1] ?? scheduleMs[0];
+}
+
+/** Listing fields a target's listings API receives (reference 000), and the drift sweep compares. */
+export const PUSHED_LISTING_FIELDS = [
+  'title',
+  'description',
+  'property_type',
+  'marketing_type',
+  'street',
+  'house_number',
+  'zip_code',
+  'city',
+  'country',
+  'living_area',
+  'rooms',
+  'floor',
+  'rent_cold',
+  'rent_warm',
+  'service_charges',
+  'deposit',
+  'purchase_price',
+  'available_from',
+  'energy_certificate',
+] as const;
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value as object).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+  }
+  return value ?? null;
+}
+
+/**
+ * The pushed content as one stable text: the same listing read from Immoflow or from the target
+ * gives the same text, so the drift sweep can tell a listing changed on the target.
+ */
+export function listingFingerprint(listing: Partial<Record<(typeof PUSHED_LISTING_FIELDS)[number], unknown>>): string {
+  return JSON.stringify(PUSHED_LISTING_FIELDS.map((field) => canonical(listing[field])));
+}
+
+export interface RemoteListing {
+  id: string;
+  external_ref: string;
+  status: string;
+  fingerprint: string;
+}
+
+export interface PushedListing {
+  listingId: string;
+  externalRef: string;
+  /** Immoflow wants it on the target. */
+  present: boolean;
+  fingerprint: string | null;
+}
+
+export interface DriftPlan {
+  /** Listings to push again: missing on the target, changed there, or not active there. */
+  repush: string[];
+  /** The target's ids of listings Immoflow pushed or holds but does not want there. */
+  deleteRemote: { remoteId: string; externalRef: string }[];
+  /** Listings on the target that Immoflow never held: left alone. */
+  foreign: number;
+}
+
+/**
+ * Compares what the target reports with what Immoflow pushed. Only listings whose external_ref
+ * Immoflow knows are touched: an agency may keep listings of its own on the portal.
+ */
+export function planDriftRepair(remote: RemoteListing[], ours: PushedListing[]): DriftPlan {
+  const byRef = new Map(ours.map((listing) => [listing.externalRef, listing]));
+  const seen = new Set<string>();
+  const plan: DriftPlan = { repush: [], deleteRemote: [], foreign: 0 };
+  for (const item of remote) {
+    const mine = byRef.get(item.external_ref);
+    if (!mine) {
+      plan.foreign += 1;
+      continue;
+    }
+    seen.add(item.external_ref);
+    if (!mine.present) plan.deleteRemote.push({ remoteId: item.id, externalRef: item.external_ref });
+    else if (item.status !== 'active' || item.fingerprint !== mine.fingerprint) plan.repush.push(mine.listingId);
+  }
+  for (const mine of ours) if (mine.present && !seen.has(mine.externalRef)) plan.repush.push(mine.listingId);
+  return plan;
+}
+
+/** One connection's drift sweep, as the resync workflow reports it to operators. */
+export interface DriftReport {
+  targetId: string;
+  orgId: string;
+  /** Listings the target reported. */
+  remote: number;
+  repushed: number;
+  deleted: number;
+  /** Listings on the target that Immoflow never held, left alone. */
+  foreign: number;
+  error?: string;
+}
