@@ -11,6 +11,7 @@ import { appendEvent } from '../src/events/service';
 import type { ListingImageRow, StoredVariant } from '../src/images/service';
 import { DerivedImage, deriveVariants } from '../src/images/derive';
 import { removeImageObjects, variantUrl } from '../src/images/storage';
+import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import type { ActivityDeps } from './deps';
 
 export interface IngestedImage {
@@ -137,6 +138,7 @@ export function createImageActivities(deps: ActivityDeps) {
             variants: result.variants.map((variant) => ({ name: variant.name, url: variantUrl(config, row.id, variant.name), width: variant.width, height: variant.height })),
           },
         }, config);
+        await oweSyncsForListings(trx, config, input.orgId, [input.listingId]);
         return true;
       });
       // Deleted while we worked: what we just wrote must not outlive the image.

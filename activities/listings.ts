@@ -1,10 +1,10 @@
 import type { Db } from '../src/db/knex';
-import type { PublicationEventPayload } from '../src/domain/events';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
 import { appendEvent } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingRow, toListingDto } from '../src/listings/dto';
+import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import type { ActivityDeps } from './deps';
 
 export interface ModerationSnapshot {
@@ -24,17 +24,6 @@ export interface ApplyResult {
 /** Locks the listing at exactly this revision; undefined when a newer write superseded it. */
 async function lockAtRevision(trx: Db, input: ListingPublishInput): Promise<ListingRow | undefined> {
   return trx('listings').where({ id: input.listingId, org_id: input.orgId, revision: input.revision }).forUpdate().first();
-}
-
-function publicationPayload(row: ListingRow, type: 'set' | 'delete', failure?: { code: string; message: string }): PublicationEventPayload {
-  return {
-    listingId: row.id,
-    propertyId: row.external_ref,
-    targetId: 'portal',
-    type,
-    failureCode: failure?.code ?? null,
-    failureMessage: failure?.message ?? null,
-  };
 }
 
 export function createListingActivities(deps: ActivityDeps) {
@@ -151,33 +140,21 @@ export function createListingActivities(deps: ActivityDeps) {
 
         const base = { listingId: row.id, externalRef: row.external_ref, revision: input.revision };
         await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons }, config);
-        if (publicationState === 'published') {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'set'), externalRef: row.external_ref }, config);
-          if (!wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, config);
-        } else if (publicationState === 'rejected') {
-          const message = moderation.reasons.filter((reason) => reason.severity === 'reject').map((reason) => reason.message).join(' ');
-          await appendEvent(trx, input.orgId, 'publication.failed', {
-            ...publicationPayload(row, 'set', { code: 'MODERATION_REJECTED', message: message || 'Rejected by moderation.' }),
-            externalRef: row.external_ref,
-          }, config);
-        } else if (wasPublished && row.status !== 'active') {
-          // rented / archived / back to draft: the portal takes the listing down.
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, config);
-        }
+        if (publicationState === 'published' && !wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, config);
+        // Every target follows: a published revision is pushed, anything else is taken down there.
+        await oweSyncsForListings(trx, config, input.orgId, [row.id]);
         return { applied: true, publicationState };
       });
     },
 
-    /** A deleted listing leaves the portal. */
+    /** A deleted listing leaves every target. */
     async applyUnpublish(input: ListingPublishInput): Promise<boolean> {
       return db.transaction(async (trx) => {
         const row = await lockAtRevision(trx, input);
         if (!row) return false;
         if (row.publication_state === 'unpublished') return true;
         await trx('listings').where({ id: row.id }).update({ publication_state: 'unpublished', published_at: null, review_workflow_id: null });
-        if (row.publication_state === 'published') {
-          await appendEvent(trx, input.orgId, 'publication.succeeded', { ...publicationPayload(row, 'delete'), externalRef: row.external_ref }, config);
-        }
+        await oweSyncsForListings(trx, config, input.orgId, [row.id]);
         return true;
       });
     },

@@ -16,6 +16,7 @@ import { appendEvent } from '../events/service';
 import { ApiError } from '../http/errors';
 import type { AuthContext } from '../identity/authContext';
 import { enqueueWorkflowStart, enqueueWorkflowStarts } from '../outbox/service';
+import { oweSyncsForListings } from '../targets/publicationStarts';
 import { taskQueues } from '../temporal/taskQueues';
 import { IMAGE_LIMIT_MESSAGE, CreateImageInput, ListingImageDto } from './schema';
 import { PublicPresigner, variantUrl } from './storage';
@@ -55,6 +56,7 @@ export interface ListingImageRow {
 
 type ImageConfig = Pick<
   Config,
+  | 'PUBLICATION_RETRY_SCHEDULE'
   | 'S3_ENDPOINT'
   | 'S3_PUBLIC_ENDPOINT'
   | 'S3_BUCKET_IMAGES'
@@ -278,6 +280,7 @@ export function createImageService(db: Db, config: ImageConfig, presigner: Publi
         const row = await findImage(trx, auth, listing.id, imageId, true);
         await trx('listing_images').where({ id: row.id }).update({ deleted_at: trx.fn.now(), updated_at: trx.fn.now() });
         await appendEvent(trx, auth.orgId, 'listing.image.deleted', { listingId: listing.id, externalRef: listing.external_ref, imageId: row.id }, config);
+        await oweSyncsForListings(trx, config, auth.orgId, [listing.id]);
         await oweImageRemovals(trx, taskQueues(config).main, { orgId: auth.orgId, listingId: listing.id, externalRef: listing.external_ref }, [row.id]);
         await beforeCommit?.(trx);
       });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LISTING_STATUSES } from '../domain/listingLifecycle';
+import { PUBLICATION_FAILURE_CODES } from '../domain/publications';
 import { ListingImageDto, listingImageDtoSchema } from '../images/schema';
 import { PROPERTY_TYPES, energyCertificateSchema } from './schema';
 
@@ -11,6 +12,18 @@ const moderationReasonSchema = z
     severity: z.enum(['reject', 'review']),
   })
   .meta({ id: 'ModerationReason' });
+
+export const listingPublicationDtoSchema = z
+  .object({
+    target_id: z.uuid(),
+    state: z.enum(['pending', 'published', 'failed', 'deleted']).meta({ description: 'published: the target holds the revision last pushed; failed: the last push failed (see failure_code); deleted: taken down there.' }),
+    remote_id: z.string().nullable().meta({ description: 'The listing\'s id on the target.' }),
+    published_at: z.iso.datetime().nullable(),
+    failure_code: z.enum(PUBLICATION_FAILURE_CODES).nullable(),
+  })
+  .meta({ id: 'ListingPublication' });
+
+export type ListingPublicationDto = z.infer<typeof listingPublicationDtoSchema>;
 
 /** The one shape a listing has on the wire. Documented in /openapi.json from this schema. */
 export const listingPublicDtoSchema = z
@@ -59,6 +72,7 @@ export const listingPublicDtoSchema = z
     }),
     owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
     images: z.array(listingImageDtoSchema).meta({ description: 'The gallery in sort_order, with each image\'s state and variant URLs.' }),
+    publications: z.array(listingPublicationDtoSchema).meta({ description: 'The listing on each target (portal) your organisation publishes to.' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -113,7 +127,7 @@ export interface ListingRow {
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
-export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: ListingImageDto[] = []): ListingPublicDto {
+export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: ListingImageDto[] = [], publications: ListingPublicationDto[] = []): ListingPublicDto {
   return {
     id: row.id,
     external_ref: row.external_ref,
@@ -151,6 +165,7 @@ export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: Listin
     publication: { state: row.publication_state, published_at: row.published_at?.toISOString() ?? null },
     owner: row.owner_user_id ? { id: row.owner_user_id, email: row.owner_email ?? '' } : null,
     images,
+    publications,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };

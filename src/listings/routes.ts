@@ -6,7 +6,7 @@ import { ApiError } from '../http/errors';
 import { cursorPagination, decodeCursor } from '../http/pagination';
 import { uuidParamOr404 } from '../http/params';
 import { claimIdempotencyKey, completeIdempotentRequest, idempotency, idempotentClaimInStatement } from '../idempotency/middleware';
-import { withImages } from '../images/service';
+import { withRelations } from './relations';
 import { createListingService } from './service';
 import { listListingsQuerySchema, listingIdSchema, patchListingSchema, upsertListingSchema } from './schema';
 
@@ -32,7 +32,7 @@ export function listingsRouter(deps: AppDeps): Router {
     if (!(await claimIdempotencyKey(res))) return;
     const result = await service.upsert(auth, input, async (trx, outcome) => {
       // A listing created just now has no images: the create path skips the gallery query.
-      if (!outcome.created) [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+      if (!outcome.created) [outcome.listing] = await withRelations(trx, deps.config, [outcome.listing]);
       await completeIdempotentRequest(trx, res, outcome.created ? 201 : 200, { data: outcome.listing });
     });
     sendData(res, result.listing, result.created ? 201 : 200);
@@ -41,11 +41,11 @@ export function listingsRouter(deps: AppDeps): Router {
   listings.get('/', requireScope('listings:read'), async (req, res) => {
     const query = listListingsQuerySchema.parse(req.query);
     const page = await service.list(authOf(req), { ...query, afterSeq: decodeCursor(query.cursor) });
-    sendList(res, await withImages(deps.db, deps.config, page.listings), cursorPagination(page.nextSeq, query.limit));
+    sendList(res, await withRelations(deps.db, deps.config, page.listings), cursorPagination(page.nextSeq, query.limit));
   });
 
   listings.get('/:id', requireScope('listings:read'), async (req, res) => {
-    const [listing] = await withImages(deps.db, deps.config, [await service.get(authOf(req), parseListingId(req.params.id))]);
+    const [listing] = await withRelations(deps.db, deps.config, [await service.get(authOf(req), parseListingId(req.params.id))]);
     sendData(res, listing);
   });
 
@@ -53,7 +53,7 @@ export function listingsRouter(deps: AppDeps): Router {
     const id = parseListingId(req.params.id);
     const input = patchListingSchema.parse(req.body);
     const result = await service.patch(authOf(req), id, input, async (trx, outcome) => {
-      [outcome.listing] = await withImages(trx, deps.config, [outcome.listing]);
+      [outcome.listing] = await withRelations(trx, deps.config, [outcome.listing]);
       await completeIdempotentRequest(trx, res, 200, { data: outcome.listing });
     });
     sendData(res, result.listing);

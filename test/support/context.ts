@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino from 'pino';
 import { Config, loadConfig } from '../../src/config';
@@ -67,8 +67,8 @@ export interface TestResponse {
 }
 
 /** The real Express app on a loopback port, driven over real HTTP. */
-export async function startTestApi(deps: AppDeps, routers: FeatureRouterFactory[] = featureRouters): Promise<TestApi> {
-  const server = createApp(deps, routers, internalRouters).listen(0, '127.0.0.1');
+export async function startTestApi(deps: AppDeps, routers: FeatureRouterFactory[] = featureRouters, port = 0): Promise<TestApi> {
+  const server = createApp(deps, routers, internalRouters).listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -99,6 +99,15 @@ export async function startTestApi(deps: AppDeps, routers: FeatureRouterFactory[
         server.close(() => resolve());
       }),
   };
+}
+
+/** A loopback port that was free a moment ago, for a server whose address its config must name. */
+export async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /** An organisation with an owner, a full-scope secret key and a publishable key. */

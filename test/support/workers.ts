@@ -43,9 +43,9 @@ export interface TestStack {
 }
 
 /** The whole product for one test file: engines' clients, the API on loopback, and the workers. */
-export async function startTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(overrides: Record<string, string> = {}, options: { apiPort?: number } = {}): Promise<TestStack> {
   const ctx = await createTestContext(overrides);
-  const api = await startTestApi(ctx.deps);
+  const api = await startTestApi(ctx.deps, undefined, options.apiPort);
   const workers = await startTestWorkers(ctx.deps);
   return {
     ctx,
