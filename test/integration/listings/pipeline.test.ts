@@ -40,8 +40,9 @@ it('publishes an approved active listing with coordinates and the events of refe
     geo: { lat: 52.5321, lng: 13.3849, precision: 'rooftop' },
   });
   const events = await eventsOf(api, org.secretKey, listing.id);
-  expect(events.map((event) => event.eventName)).toEqual(['listing.created', 'listing.moderated', 'publication.succeeded', 'listing.published']);
-  expect(events[2].eventPayload).toMatchObject({ listingId: listing.id, propertyId: listing.external_ref, targetId: 'portal', type: 'set', failureCode: null, failureMessage: null });
+  // No target is connected, so no publication.* event (test/integration/targets covers those).
+  expect(events.map((event) => event.eventName)).toEqual(['listing.created', 'listing.moderated', 'listing.published']);
+  expect(events[2].eventPayload).toMatchObject({ listingId: listing.id, externalRef: listing.external_ref, revision: 1, status: 'active' });
   const request = geocoder.requests.at(-1)!;
   expect(request.path).toBe('/search');
   expect(request.userAgent).toContain('Immoflow');
@@ -66,7 +67,7 @@ it('geocodes again only when the address changes', async () => {
   expect(events.filter((event) => event.eventName === 'listing.published')).toHaveLength(1);
 });
 
-it('rejects activation without the GEG §87 energy certificate and reports publication.failed', async () => {
+it('rejects activation without the GEG §87 energy certificate and says why in listing.moderated', async () => {
   const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active', energy_certificate: null }) });
   const listing = await untilModerated(created.body.data.id, 1);
   expect(listing.moderation.state).toBe('rejected');
@@ -75,8 +76,11 @@ it('rejects activation without the GEG §87 energy certificate and reports publi
     expect.arrayContaining([expect.objectContaining({ code: 'MISSING_ENERGY_CERTIFICATE', field: 'energy_certificate', severity: 'reject' })]),
   );
   const events = await eventsOf(api, org.secretKey, listing.id);
-  const failed = events.find((event) => event.eventName === 'publication.failed');
-  expect(failed?.eventPayload).toMatchObject({ type: 'set', targetId: 'portal', propertyId: listing.external_ref, failureCode: 'MODERATION_REJECTED', failureMessage: expect.stringContaining('energy certificate') });
+  const moderated = events.find((event) => event.eventName === 'listing.moderated');
+  expect(moderated?.eventPayload).toMatchObject({
+    outcome: 'rejected',
+    reasons: expect.arrayContaining([expect.objectContaining({ code: 'MISSING_ENERGY_CERTIFICATE', message: expect.stringContaining('energy certificate') })]),
+  });
   expect(events.some((event) => event.eventName === 'listing.published')).toBe(false);
 });
 
@@ -107,14 +111,14 @@ it('waits for an operator on needs_review and publishes after an approval throug
   expect(published.publication.state).toBe('published');
   expect(published.moderation.reasons.map((reason: { code: string }) => reason.code)).toEqual(['CONTACT_DATA_IN_TEXT', 'OPERATOR_APPROVED']);
   const names = (await eventsOf(api, org.secretKey, waiting.id)).map((event) => event.eventName);
-  expect(names).toEqual(['listing.created', 'listing.moderated', 'listing.moderated', 'publication.succeeded', 'listing.published']);
+  expect(names).toEqual(['listing.created', 'listing.moderated', 'listing.moderated', 'listing.published']);
 
   // A second decision is refused: the revision no longer waits.
   const again = await runCli(['listing', 'review', waiting.id, '--reject', '--reason', 'too late'], ctx.deps, { json: false, write: () => undefined, error: () => undefined });
   expect(again).toBe(2);
 });
 
-it('takes a listing off the portal when it is rented and when it is deleted', async () => {
+it('unpublishes a listing when it is rented and when it is deleted', async () => {
   const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
   const id = created.body.data.id;
   await untilModerated(id, 1);
@@ -125,14 +129,9 @@ it('takes a listing off the portal when it is rented and when it is deleted', as
   const second = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
   await untilModerated(second.body.data.id, 1);
   await api.request('DELETE', `/api/v1/listings/${second.body.data.id}`, { key: org.secretKey });
-  const removal = await eventually(async () => {
-    const events = await eventsOf(api, org.secretKey, second.body.data.id);
-    return events.find((event) => event.eventName === 'publication.succeeded' && event.eventPayload.type === 'delete');
-  });
-  expect(removal.eventPayload).toMatchObject({ listingId: second.body.data.id, type: 'delete', targetId: 'portal' });
-
-  const rentedEvents = await eventsOf(api, org.secretKey, id);
-  expect(rentedEvents.filter((event) => event.eventName === 'publication.succeeded').map((event) => event.eventPayload.type)).toEqual(['set', 'delete']);
+  await eventually(async () => (await ctx.deps.db('listings').where({ id: second.body.data.id }).first()).publication_state === 'unpublished');
+  const deletedEvents = await eventsOf(api, org.secretKey, second.body.data.id);
+  expect(deletedEvents.map((event) => event.eventName)).toEqual(['listing.created', 'listing.moderated', 'listing.published', 'listing.deleted']);
 });
 
 it('applies a pipeline result only at its own revision: a superseded run writes nothing', async () => {

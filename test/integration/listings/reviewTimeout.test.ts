@@ -26,6 +26,6 @@ it('rejects after the review timeout and says why', async () => {
   });
   expect(listing.publication.state).toBe('rejected');
   expect(listing.moderation.reasons.map((reason: { code: string }) => reason.code)).toEqual(['CONTACT_DATA_IN_TEXT', 'REVIEW_TIMEOUT']);
-  const failed = (await eventsOf(api, org.secretKey, id)).find((event) => event.eventName === 'publication.failed');
-  expect(failed?.eventPayload).toMatchObject({ failureCode: 'MODERATION_REJECTED', failureMessage: expect.stringContaining('review timeout') });
+  const moderated = (await eventsOf(api, org.secretKey, id)).filter((event) => event.eventName === 'listing.moderated').at(-1);
+  expect(moderated?.eventPayload).toMatchObject({ outcome: 'rejected', reasons: expect.arrayContaining([expect.objectContaining({ code: 'REVIEW_TIMEOUT', message: expect.stringContaining('review timeout') })]) });
 });

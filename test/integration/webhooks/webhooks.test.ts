@@ -230,14 +230,14 @@ describe('delivery', () => {
 describe('end to end', () => {
   it('delivers the listings pipeline’s events to a listing.* subscriber', async () => {
     const org = await seedOrganization(ctx.deps);
-    const webhook = await createWebhook(org.secretKey, ['listing.*', 'publication.succeeded']);
+    const webhook = await createWebhook(org.secretKey, ['listing.*']);
     const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
     const names = await eventually(async () => {
       const got = receivedAt(webhook.path).map((delivery) => delivery.body.eventName);
       // Each event is its own delivery workflow: they arrive in any order.
-      return ['listing.created', 'listing.moderated', 'listing.published', 'publication.succeeded'].every((name) => got.includes(name)) ? got : undefined;
+      return ['listing.created', 'listing.moderated', 'listing.published'].every((name) => got.includes(name)) ? got : undefined;
     }, 30_000);
-    expect(names.sort()).toEqual(['listing.created', 'listing.moderated', 'listing.published', 'publication.succeeded'].sort());
+    expect(names.sort()).toEqual(['listing.created', 'listing.moderated', 'listing.published'].sort());
     for (const delivery of receivedAt(webhook.path)) {
       expect(delivery.body.eventPayload.listingId).toBe(created.body.data.id);
       expect(verifyLikeReference002(webhook.secret, Buffer.from(delivery.rawBody), String(delivery.headers['x-webhook-signature']))).toBe(true);
