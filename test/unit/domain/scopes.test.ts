@@ -58,6 +58,7 @@ describe('ALL_SCOPES', () => {
       'api_keys:delete',
       'partners:delete',
       'requests:delete',
+      'targets:delete',
     ]);
   });
 

@@ -24,6 +24,11 @@ describe('workflowIds', () => {
     expect(workflowIds.partnerOnboarding('p1', 'a2')).toBe('partner-onboarding:p1:a2');
   });
 
+  it('publication is publication:<listingId>:<targetId>, one per listing and target', () => {
+    expect(workflowIds.publication(LISTING, 't-1')).toBe(`publication:${LISTING}:t-1`);
+    expect(workflowIds.publication(LISTING, 't-1')).not.toBe(workflowIds.publication(LISTING, 't-2'));
+  });
+
   it('is deterministic: the same unit of work maps to the same id', () => {
     expect(workflowIds.listingPublish(LISTING, 5)).toBe(workflowIds.listingPublish(LISTING, 5));
     expect(workflowIds.webhookDelivery('d-7')).toBe(workflowIds.webhookDelivery('d-7'));
@@ -41,6 +46,7 @@ describe('workflowIds', () => {
       workflowIds.imageIngest('x'),
       workflowIds.webhookDelivery('x'),
       workflowIds.partnerOnboarding('x', 'x'),
+      workflowIds.publication('x', 'x'),
     ];
     expect(new Set(ids).size).toBe(ids.length);
   });

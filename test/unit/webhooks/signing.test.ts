@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Webhook } from 'standardwebhooks';
 import { generateWebhookSecret } from '../../../src/webhooks/secretCrypto';
-import { signatureHeader, signedHeaders } from '../../../src/webhooks/signing';
+import { signatureHeader, signedHeaders, verifySignedDelivery } from '../../../src/webhooks/signing';
 
 interface Received {
   type: string | undefined;
@@ -248,5 +248,30 @@ describe('signedHeaders', () => {
 
   it('refuses a secret that is not whsec_<base64> (the Standard Webhooks library decodes it)', () => {
     expect(() => headersFor(['whsec_only_shown_once_xxxxxxxx!'])).toThrow();
+  });
+});
+
+describe('verifySignedDelivery', () => {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  const rawBody = JSON.stringify({ 'x-api-key': 'sk_test_x', agencyId: 'a-1' });
+  const headersOf = (headers: Record<string, string>) => (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+  const signed = () => signedHeaders({ rawBody, secrets: [secret], deliveryEventId: 'c-1', eventName: 'partner.agency_connected', webhookMessageId: 'm-1', timestampSeconds: Math.floor(Date.now() / 1000) });
+
+  it('accepts either signature scheme on its own', () => {
+    const { 'X-Webhook-Signature': plain, ...standard } = signed();
+    expect(verifySignedDelivery(rawBody, headersOf(signed()), secret)).toBe(true);
+    expect(verifySignedDelivery(rawBody, headersOf({ 'X-Webhook-Signature': plain }), secret)).toBe(true);
+    expect(verifySignedDelivery(rawBody, headersOf(standard), secret)).toBe(true);
+  });
+
+  it('refuses another body, another secret, no signature, and a stale Standard Webhooks timestamp', () => {
+    const other = `whsec_${Buffer.alloc(24, 8).toString('base64')}`;
+    expect(verifySignedDelivery(`${rawBody} `, headersOf(signed()), secret)).toBe(false);
+    expect(verifySignedDelivery(rawBody, headersOf(signed()), other)).toBe(false);
+    expect(verifySignedDelivery(rawBody, headersOf({ 'X-Webhook-Signature': signatureHeader(rawBody, other) }), secret)).toBe(false);
+    expect(verifySignedDelivery(rawBody, headersOf({}), secret)).toBe(false);
+    const stale = signedHeaders({ rawBody, secrets: [secret], deliveryEventId: 'c-1', eventName: 'e', webhookMessageId: 'm-1', timestampSeconds: Math.floor(Date.now() / 1000) - 3600 });
+    const { 'X-Webhook-Signature': _plain, ...staleStandard } = stale;
+    expect(verifySignedDelivery(rawBody, headersOf(staleStandard), secret)).toBe(false);
   });
 });

@@ -1,0 +1,122 @@
+import {
+  PublicationView,
+  decidePublicationAction,
+  isTransientFailure,
+  judgeTargetResponse,
+  listingFingerprint,
+  parseRetryAfter,
+  planDriftRepair,
+  publicationRetryDelay,
+} from '../../../src/domain/publications';
+
+const published: PublicationView = { remoteId: 'r-1', pushedRevision: 3, pushedImageIds: ['img_a', 'img_b'], state: 'published' };
+const wish = { present: true, revision: 3, readyImageIds: ['img_b', 'img_a'], force: false };
+
+describe('decidePublicationAction', () => {
+  it('upserts a listing the target does not hold yet, or holds at another revision', () => {
+    expect(decidePublicationAction(wish, undefined)).toBe('upsert');
+    expect(decidePublicationAction({ ...wish, revision: 4 }, published)).toBe('upsert');
+    expect(decidePublicationAction(wish, { ...published, state: 'failed' })).toBe('upsert');
+  });
+
+  it('does nothing when the target holds this revision and this gallery, in any order', () => {
+    expect(decidePublicationAction(wish, published)).toBe('none');
+  });
+
+  it('upserts when the gallery changed without a new revision', () => {
+    expect(decidePublicationAction({ ...wish, readyImageIds: ['img_a'] }, published)).toBe('upsert');
+    expect(decidePublicationAction({ ...wish, readyImageIds: ['img_a', 'img_b', 'img_c'] }, published)).toBe('upsert');
+    expect(decidePublicationAction({ ...wish, readyImageIds: ['img_a', 'img_c'] }, published)).toBe('upsert');
+  });
+
+  it('pushes again on a drift repair even when up to date', () => {
+    expect(decidePublicationAction({ ...wish, force: true }, published)).toBe('upsert');
+  });
+
+  it('deletes only what the target holds', () => {
+    expect(decidePublicationAction({ ...wish, present: false }, published)).toBe('delete');
+    expect(decidePublicationAction({ ...wish, present: false }, { ...published, state: 'failed' })).toBe('delete');
+    expect(decidePublicationAction({ ...wish, present: false }, { ...published, remoteId: null, state: 'deleted' })).toBe('none');
+    expect(decidePublicationAction({ ...wish, present: false, force: true }, undefined)).toBe('none');
+  });
+});
+
+describe('judgeTargetResponse', () => {
+  it('maps reference 000 errors to publication failure codes', () => {
+    expect(judgeTargetResponse(201, {})).toEqual({ ok: true });
+    const invalid = judgeTargetResponse(400, { error: { code: 'VALIDATION_ERROR', message: 'bad', details: { fields: [{ path: 'title', message: 'required' }] } } });
+    expect(invalid).toMatchObject({ ok: false, failureCode: 'validation_failed', fields: [{ path: 'title', message: 'required' }] });
+    expect(invalid.message).toContain('HTTP 400 VALIDATION_ERROR: bad');
+    expect(judgeTargetResponse(403, { error: { code: 'FORBIDDEN', message: 'Free plan cap' } }).failureCode).toBe('quota_exceeded');
+    expect(judgeTargetResponse(403, { error: { code: 'INSUFFICIENT_SCOPE' } }).failureCode).toBe('unauthorized');
+    expect(judgeTargetResponse(401, undefined).failureCode).toBe('unauthorized');
+    expect(judgeTargetResponse(429, undefined, 5000)).toMatchObject({ failureCode: 'rate_limited', retryAfterMs: 5000 });
+    expect(judgeTargetResponse(409, { error: { code: 'IDEMPOTENCY_KEY_REUSED' } }).failureCode).toBe('validation_failed');
+  });
+
+  it('waits for a target that is down or has its write API switched off', () => {
+    for (const status of [404, 409, 500, 502, 503]) expect(judgeTargetResponse(status, 'not json').failureCode).toBe('target_unavailable');
+    expect(isTransientFailure('target_unavailable')).toBe(true);
+    expect(isTransientFailure('rate_limited')).toBe(true);
+    for (const code of ['validation_failed', 'quota_exceeded', 'unauthorized'] as const) expect(isTransientFailure(code)).toBe(false);
+  });
+});
+
+describe('parseRetryAfter and publicationRetryDelay', () => {
+  it('reads seconds and HTTP dates, and ignores anything else', () => {
+    expect(parseRetryAfter('120', 0)).toBe(120_000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
+    expect(parseRetryAfter(new Date(1_000).toUTCString(), 4_000)).toBe(0);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+  });
+
+  it('walks the schedule and repeats its last wait', () => {
+    const schedule = [1000, 5000, 60_000];
+    expect([1, 2, 3, 4, 10].map((attempt) => publicationRetryDelay(schedule, attempt))).toEqual([1000, 5000, 60_000, 60_000, 60_000]);
+    expect(publicationRetryDelay([], 1)).toBe(60_000);
+  });
+});
+
+describe('listingFingerprint', () => {
+  it('is the same for the same content however it is ordered, and ignores fields not pushed', () => {
+    const a = { title: 'T', rent_cold: 900, energy_certificate: { type: 'demand', energy_value: 80 }, id: 'x' };
+    const b = { energy_certificate: { energy_value: 80, type: 'demand' }, rent_cold: 900, title: 'T', id: 'y', status: 'draft' };
+    expect(listingFingerprint(a)).toBe(listingFingerprint(b));
+    expect(listingFingerprint({ ...a, rent_cold: 901 })).not.toBe(listingFingerprint(a));
+    // Absent and null are the same: the target may leave out what is empty.
+    expect(listingFingerprint({ title: 'T', floor: null })).toBe(listingFingerprint({ title: 'T' }));
+  });
+});
+
+describe('planDriftRepair', () => {
+  const fp = (rent: number) => listingFingerprint({ rent_cold: rent });
+  it('pushes again what is missing, changed or not active on the target, and deletes what Immoflow does not want there', () => {
+    const plan = planDriftRepair(
+      [
+        { id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) },
+        { id: 'r2', external_ref: 'B', status: 'active', fingerprint: fp(99) },
+        { id: 'r3', external_ref: 'C', status: 'archived', fingerprint: fp(3) },
+        { id: 'r4', external_ref: 'D', status: 'active', fingerprint: fp(4) },
+        { id: 'r5', external_ref: 'OWN', status: 'active', fingerprint: fp(5) },
+      ],
+      [
+        { listingId: 'a', externalRef: 'A', present: true, fingerprint: fp(1) },
+        { listingId: 'b', externalRef: 'B', present: true, fingerprint: fp(2) },
+        { listingId: 'c', externalRef: 'C', present: true, fingerprint: fp(3) },
+        { listingId: 'd', externalRef: 'D', present: false, fingerprint: null },
+        { listingId: 'e', externalRef: 'E', present: true, fingerprint: fp(6) },
+        { listingId: 'f', externalRef: 'F', present: false, fingerprint: null },
+      ],
+    );
+    expect(plan).toEqual({ repush: ['b', 'c', 'e'], deleteRemote: [{ remoteId: 'r4', externalRef: 'D' }], foreign: 1 });
+  });
+
+  it('finds nothing to do when both sides agree', () => {
+    expect(planDriftRepair([{ id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) }], [{ listingId: 'a', externalRef: 'A', present: true, fingerprint: fp(1) }])).toEqual({
+      repush: [],
+      deleteRemote: [],
+      foreign: 0,
+    });
+  });
+});
