@@ -1,11 +1,13 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EVENT_NAMES } from '../domain/events';
+import { PUBLICATION_FAILURE_CODES } from '../domain/publications';
 import { listEventsQuerySchema } from '../events/schema';
 import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
 import { completeUploadSchema, createImageSchema, deleteImageQuerySchema, imageUploadTicketSchema, listingImageDtoSchema, patchImageSchema } from '../images/schema';
 import { connectionDtoSchema, integrateResponseSchema, integrateSchema, oauthResponseSchema } from '../partners/schema';
+import { agencyKeyDeliverySchema, connectTargetResultSchema, targetDtoSchema } from '../targets/schema';
 import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from '../webhooks/schema';
 
 const errorSchema = z
@@ -52,6 +54,16 @@ function errors(...statuses: number[]) {
 }
 
 const dataOf = (schema: z.ZodType) => ({ 'application/json': { schema: z.object({ data: schema }) } });
+
+/** One error response with a route's own description (and headers), where errors()'s generic one would mislead. */
+const errorResponse = (description: string, headers?: Record<string, { description: string; schema: { type: 'string' } }>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: errorSchema } },
+});
+
+/** What publication.succeeded / publication.failed carry (reference 003), for the target routes' descriptions. */
+const PUBLICATION_EVENTS = `Every push is announced as \`publication.succeeded\` or \`publication.failed\` with \`{ listingId, propertyId, targetId, type: 'set' | 'delete', failureCode, failureMessage, fields? }\` (\`targetId\` is this target's id; \`failureCode\` is null on success, else one of ${PUBLICATION_FAILURE_CODES.join(', ')}; \`fields\` is the target's field errors on validation_failed).`;
 
 /** OpenAPI 3.1, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(serverUrl: string) {
@@ -236,6 +248,111 @@ Then \`PUT\` the bytes to \`upload_url\` before \`expires_at\` (no API key; the 
     tags: ['Partners'],
     request: { params: z.object({ id: z.uuid() }) },
     responses: { 200: { description: 'Revoked', content: dataOf(connectionDtoSchema) }, ...common },
+  });
+
+  const targetId = z.object({ id: z.uuid().meta({ example: '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f' }) });
+  const targetNotFound = errorResponse('NOT_FOUND: no enabled target with this id');
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/targets',
+    summary: 'Portals this organisation can publish to, with its connection to each and how many listings each holds (needs targets:read)',
+    description: 'Publication targets are the portals Immoflow pushes your published listings to, as their CRM partner. One page holds every enabled target (`has_more` is always false). Secret keys only.',
+    tags: ['Targets'],
+    responses: {
+      200: { description: 'The targets', content: { 'application/json': { schema: z.object({ data: z.array(targetDtoSchema), pagination: cursorPaginationSchema }) } } },
+      ...errors(401, 403, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/targets/{id}',
+    summary: 'One target and this organisation\'s connection to it (needs targets:read)',
+    tags: ['Targets'],
+    request: { params: targetId },
+    responses: { 200: { description: 'The target', content: dataOf(targetDtoSchema) }, ...errors(401, 403, 429, 503), 404: targetNotFound },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/api/v1/targets/{id}/connect',
+    summary: "Start connecting this organisation to a target: the portal's signed link for the agency to open (needs targets:write)",
+    description: `Reference 001 with Immoflow as the CRM partner: Immoflow calls the portal's \`/crm/integrate\` with its cached \`x-crm-token\` for that portal (a new one from the portal's \`/crm/oauth\` when it has none, it expired or the portal refused it) and your organisation id as \`agencyId\`, and answers with the portal's signed \`url\`. The connection is then \`pending\`.
+
+Open \`url\` to log in or register on the portal and confirm. The portal then POSTs the agency key to Immoflow's partner hook (\`POST /partner-hooks/{targetId}\`); the connection becomes \`connected\`, \`target.connected\` is emitted with \`{ targetId, targetName }\`, and every listing of yours that is active and published is pushed to the target and kept in sync there from then on.
+
+A new connect supersedes the previous link; on a connected target it only issues a fresh link and the connection stays \`connected\`. ${PUBLICATION_EVENTS}`,
+    tags: ['Targets'],
+    request: { params: targetId },
+    responses: {
+      201: {
+        description: 'The link',
+        content: {
+          'application/json': {
+            schema: z.object({ data: connectTargetResultSchema }),
+            example: {
+              data: {
+                target_id: '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f',
+                state: 'pending',
+                url: 'https://portal.example/connect/0b5e…',
+                expires_at: '2025-01-02T10:00:00.000Z',
+              },
+            },
+          },
+        },
+      },
+      ...errors(401, 403, 429),
+      404: targetNotFound,
+      502: errorResponse("TARGET_UNAVAILABLE: the portal did not answer (or answered without a link); TARGET_REFUSED: the portal refused Immoflow's credentials. Retry later."),
+      503: errorResponse('TARGET_RATE_LIMITED: the portal rate-limits /crm/oauth or /crm/integrate, retry after Retry-After seconds; or a dependency is down (DATABASE_UNAVAILABLE, …)', {
+        'Retry-After': { description: 'Seconds to wait (TARGET_RATE_LIMITED)', schema: { type: 'string' } },
+      }),
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/api/v1/targets/{id}/connection',
+    summary: "Disconnect from a target: stop publishing there and delete this organisation's listings on it (needs targets:delete)",
+    description: `The connection becomes \`disconnected\` at once and \`target.disconnected\` is emitted with \`{ targetId, targetName }\`. Every listing of yours on the target is then deleted there in the background, each announced as \`publication.succeeded\` with \`type: 'delete'\`; your listings on Immoflow are not touched. Connect again to publish there again. ${PUBLICATION_EVENTS}`,
+    tags: ['Targets'],
+    request: { params: targetId },
+    responses: {
+      200: { description: 'The target, its connection disconnected', content: dataOf(targetDtoSchema) },
+      ...errors(401, 403, 429, 503),
+      404: errorResponse('NOT_FOUND: no enabled target with this id, or this organisation is not connected to it'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/partner-hooks/{targetId}',
+    summary: "Portals: deliver an agency's key to Immoflow (reference 001 step 4), signed with the target's webhook secret",
+    description: `Called by the portal, not by API clients: no API key. After the agency confirmed the link from \`POST /api/v1/targets/{id}/connect\`, the portal POSTs \`{ "x-api-key", "agencyId" }\` (agencyId is the organisation id Immoflow sent to /crm/integrate). The credential is the signature over the raw body: \`X-Webhook-Signature: sha256=<hex HMAC-SHA256(key = the whsec_… secret, data = raw body)>\`, or the Standard Webhooks headers (\`webhook-id\`, \`webhook-timestamp\`, \`webhook-signature\`). The key is stored encrypted, the connection becomes \`connected\`, \`target.connected\` is emitted and the organisation's published listings are pushed. Redelivering the same key is answered 200 and changes nothing.`,
+    tags: ['Targets'],
+    security: [],
+    request: {
+      params: z.object({ targetId: z.uuid() }),
+      headers: z.object({
+        'X-Webhook-Signature': z.string().optional().meta({ example: 'sha256=5d41402abc4b2a76b9719d911017c592…', description: 'Either this or the three Standard Webhooks headers.' }),
+        'webhook-id': z.string().optional(),
+        'webhook-timestamp': z.string().optional(),
+        'webhook-signature': z.string().optional(),
+      }),
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: agencyKeyDeliverySchema.meta({ id: 'AgencyKeyDelivery' }),
+            example: { 'x-api-key': 'sk_live_…', agencyId: '0b5e8c1d-2f3a-4b5c-8d7e-9f0a1b2c3d4e' },
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Received', content: dataOf(z.object({ received: z.literal(true) })) },
+      400: errorResponse('VALIDATION_ERROR: the body is not JSON or not { "x-api-key", "agencyId" }'),
+      401: errorResponse("UNAUTHENTICATED: the delivery is not signed with this target's webhook secret"),
+      404: errorResponse('NOT_FOUND: no enabled target with this id, or no connection of this agency is waiting for a key from this portal'),
+      413: errorResponse('PAYLOAD_TOO_LARGE: a key delivery is at most 16 kB'),
+      503: errorResponse('A dependency is down (DATABASE_UNAVAILABLE, …); retry'),
+    },
   });
 
   registry.registerPath({

@@ -368,4 +368,31 @@ describe('listing and event reads', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('/openapi.json');
   });
+
+  it('documents the publication-target routes and the partner hook in /openapi.json', async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body;
+    const operations = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
+    expect(operations('/api/v1/targets')).toEqual(['get']);
+    expect(operations('/api/v1/targets/{id}')).toEqual(['get']);
+    expect(operations('/api/v1/targets/{id}/connect')).toEqual(['post']);
+    expect(operations('/api/v1/targets/{id}/connection')).toEqual(['delete']);
+    expect(operations('/partner-hooks/{targetId}')).toEqual(['post']);
+
+    const connect = doc.paths['/api/v1/targets/{id}/connect'].post;
+    expect(Object.keys(connect.responses)).toEqual(expect.arrayContaining(['201', '404', '502', '503']));
+    expect(connect.responses['502'].description).toEqual(expect.stringContaining('TARGET_UNAVAILABLE'));
+    expect(connect.responses['502'].description).toEqual(expect.stringContaining('TARGET_REFUSED'));
+    expect(connect.responses['503'].description).toEqual(expect.stringContaining('TARGET_RATE_LIMITED'));
+    expect(connect.responses['503'].headers['Retry-After']).toBeDefined();
+    expect(connect.description).toEqual(expect.stringContaining('target.connected'));
+    expect(doc.paths['/api/v1/targets/{id}/connection'].delete.description).toEqual(expect.stringContaining('target.disconnected'));
+
+    const hook = doc.paths['/partner-hooks/{targetId}'].post;
+    expect(hook.security).toEqual([]);
+    expect(Object.keys(hook.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404']));
+    expect(doc.components.schemas.AgencyKeyDelivery.required).toEqual(expect.arrayContaining(['x-api-key', 'agencyId']));
+    expect(doc.components.schemas.Target.properties.connection).toBeDefined();
+    expect(doc.components.schemas.TargetConnectLink.properties.url).toBeDefined();
+    expect(doc.components.schemas.Event.properties.eventName.enum).toEqual(expect.arrayContaining(['target.connected', 'target.disconnected']));
+  });
 });
