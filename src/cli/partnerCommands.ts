@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createConnectionService } from '../partners/connections';
-import { PARTNER_PUBLIC_COLUMNS, PartnerRow, createPartnerService } from '../partners/service';
+import { PARTNER_PUBLIC_COLUMNS, PartnerError, PartnerRow, createPartnerService } from '../partners/service';
 import { CliDeps, CliOutput, UsageError, emit, requireOption } from './io';
 
 const uuid = z.uuid();
@@ -60,6 +60,20 @@ export async function partnerDisable(args: string[], deps: CliDeps, out: CliOutp
   const id = requireUuid(args[0], 'ID');
   const partner = await createPartnerService(deps.db, deps.config).disable(id);
   emit(out, publicView(partner), `Disabled partner ${partner.name}: its tokens no longer work and no further keys are sent to it.`);
+}
+
+export async function partnerSetWebhookUrl(args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'webhook-url': { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('usage: immoflow partner set-webhook-url PARTNER_ID --webhook-url URL');
+  // An ill-formed id is refused here, so Postgres never sees it (exit 1, like an unknown id).
+  if (!uuid.safeParse(positionals[0]).success) throw new PartnerError(`PARTNER_ID must be a UUID (got ${JSON.stringify(positionals[0])})`, 'invalid_input');
+  const webhookUrl = requireOption(values, 'webhook-url');
+  const partner = await createPartnerService(deps.db, deps.config).updateWebhookUrl(positionals[0], webhookUrl);
+  emit(
+    out,
+    publicView(partner),
+    `Webhook URL of partner ${partner.name} (${partner.id}) is now ${partner.webhook_url}.\nIts tokens stay valid; the next key delivery (and partner redeliver) goes to the new URL.`,
+  );
 }
 
 export async function partnerRedeliver(args: string[], deps: CliDeps, out: CliOutput): Promise<void> {

@@ -1,9 +1,12 @@
 import { IdentityError, createIdentityService } from '../identity/service';
 import { PartnerError } from '../partners/service';
+import { TargetInputError } from '../targets/service';
+import { TargetError } from '../targets/targetRows';
 import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
 import { CliDeps, CliOutput, UsageError } from './io';
 import { listingReview } from './listingCommands';
-import { partnerCreate, partnerDisable, partnerList, partnerRedeliver, partnerRotateSecret } from './partnerCommands';
+import { partnerCreate, partnerDisable, partnerList, partnerRedeliver, partnerRotateSecret, partnerSetWebhookUrl } from './partnerCommands';
+import { targetCreate, targetDisable, targetList } from './targetCommands';
 
 export type { CliDeps } from './io';
 
@@ -19,8 +22,12 @@ export const USAGE = `immoflow — operator CLI
   immoflow partner create --name N --webhook-url URL --developer-email E
   immoflow partner list
   immoflow partner rotate-secret PARTNER_ID
+  immoflow partner set-webhook-url PARTNER_ID --webhook-url URL
   immoflow partner disable PARTNER_ID
   immoflow partner redeliver CONNECTION_ID
+  immoflow target create --name N --base-url URL --client-id ID --client-secret S --webhook-secret WHSEC
+  immoflow target list
+  immoflow target disable TARGET_ID
 
 Global: --json prints machine-readable JSON. Configuration comes from the environment
 (DATABASE_URL, …) exactly as for the API and the worker.`;
@@ -38,8 +45,12 @@ const COMMANDS: Record<string, Command> = {
   'partner create': partnerCreate,
   'partner list': partnerList,
   'partner rotate-secret': partnerRotateSecret,
+  'partner set-webhook-url': partnerSetWebhookUrl,
   'partner disable': partnerDisable,
   'partner redeliver': partnerRedeliver,
+  'target create': targetCreate,
+  'target list': targetList,
+  'target disable': targetDisable,
 };
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage). */
@@ -66,7 +77,7 @@ export async function runCli(argv: string[], deps: CliDeps, out: CliOutput): Pro
     if (json) out.error(JSON.stringify({ error: { message } }));
     else out.error(`error: ${message}`);
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
-    if (error instanceof IdentityError || error instanceof PartnerError) return 1;
+    if (error instanceof IdentityError || error instanceof PartnerError || error instanceof TargetInputError || error instanceof TargetError) return 1;
     throw error;
   }
 }

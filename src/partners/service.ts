@@ -110,6 +110,14 @@ export function createPartnerService(db: Db, config: PartnerConfig) {
       return { partner, clientSecret };
     },
 
+    /** A new webhook URL, through the same SSRF guard as create; the partner's tokens stay valid. */
+    async updateWebhookUrl(partnerId: string, webhookUrl: string): Promise<PartnerRow> {
+      await guardWebhookUrl(webhookUrl);
+      const [partner]: PartnerRow[] = await db('partners').where({ id: partnerId }).update({ webhook_url: webhookUrl, updated_at: db.fn.now() }).returning('*');
+      if (!partner) throw new PartnerError(`partner ${partnerId} not found`, 'not_found');
+      return partner;
+    },
+
     /** A disabled partner cannot get tokens, its tokens stop working, and no key is sent to it. */
     async disable(partnerId: string): Promise<PartnerRow> {
       return updateAndDropTokens(partnerId, (trx) => ({ disabled_at: trx.raw('coalesce(disabled_at, now())') }));
