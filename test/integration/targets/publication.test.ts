@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createConsentService } from '../../../src/partners/consent';
+import { createPartnerService } from '../../../src/partners/service';
 import { createTargetService } from '../../../src/targets/service';
 import { eventually, freePort, seedOrganization } from '../../support/context';
 import { makeJpeg, putUpload } from '../../support/images';
@@ -66,7 +67,7 @@ async function registerTarget(): Promise<Omit<Hub, 'hub' | 'portal'>> {
   });
   expect(partnerHookUrl).toBe(`https://immoflow.test/partner-hooks/${target.id}`);
   // The portal's operator sets the hook URL the hub's operator gave them (here on loopback).
-  await db()('partners').where({ id: partner.partner.id }).update({ webhook_url: `${api().baseUrl}/partner-hooks/${target.id}` });
+  await createPartnerService(db(), deps().config).updateWebhookUrl(partner.partner.id, `${api().baseUrl}/partner-hooks/${target.id}`);
   return { partnerId: partner.partner.id, clientId: partner.clientId, clientSecret: partner.clientSecret, targetId: target.id };
 }
 
