@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createConsentService } from '../../../src/partners/consent';
 import { createPartnerService } from '../../../src/partners/service';
 import { createTargetService } from '../../../src/targets/service';
+import { signedHeaders } from '../../../src/webhooks/signing';
 import { eventually, freePort, seedOrganization } from '../../support/context';
 import { makeJpeg, putUpload } from '../../support/images';
 import { completeListing, eventsOf } from '../../support/listings';
@@ -52,6 +53,7 @@ interface Hub {
   partnerId: string;
   clientId: string;
   clientSecret: string;
+  webhookSecret: string;
   targetId: string;
 }
 
@@ -68,14 +70,14 @@ async function registerTarget(): Promise<Omit<Hub, 'hub' | 'portal'>> {
   expect(partnerHookUrl).toBe(`https://immoflow.test/partner-hooks/${target.id}`);
   // The portal's operator sets the hook URL the hub's operator gave them (here on loopback).
   await createPartnerService(db(), deps().config).updateWebhookUrl(partner.partner.id, `${api().baseUrl}/partner-hooks/${target.id}`);
-  return { partnerId: partner.partner.id, clientId: partner.clientId, clientSecret: partner.clientSecret, targetId: target.id };
+  return { partnerId: partner.partner.id, clientId: partner.clientId, clientSecret: partner.clientSecret, webhookSecret: partner.webhookSecret, targetId: target.id };
 }
 
 /** H connects the target, and P's owner confirms on the portal's connect page. */
-async function connectedHub(): Promise<Hub> {
+async function connectedHub(existingHub?: Awaited<ReturnType<typeof seedOrganization>>): Promise<Hub> {
   const registered = await registerTarget();
   const portal = await seedOrganization(deps(), { plan: 'enterprise' });
-  const hub = await seedOrganization(deps());
+  const hub = existingHub ?? (await seedOrganization(deps()));
   const link = await api().request('POST', `/api/v1/targets/${registered.targetId}/connect`, { key: hub.secretKey });
   expect(link.status).toBe(201);
   expect(link.body.data).toMatchObject({ target_id: registered.targetId, state: 'pending', url: expect.stringMatching(/^https:\/\/immoflow\.test\/connect\//) });
@@ -261,9 +263,27 @@ it('stops publishing on disconnect and deletes the listings it had pushed there'
   expect((await api().request('DELETE', `/api/v1/targets/${targetId}/connection`, { key: hub.secretKey })).status).toBe(404);
 });
 
+it('pauses only the target that asked to slow down (Retry-After), while another target goes on', async () => {
+  const first = await connectedHub();
+  const second = await connectedHub(first.hub);
+  const pausedUntil = new Date(Date.now() + 3000);
+  await db()('targets').where({ id: first.targetId }).update({ push_paused_until: pausedUntil });
+  const body = completeListing({ status: 'active' });
+  const id = (await api().request('POST', '/api/v1/listings', { key: first.hub.secretKey, body })).body.data.id;
+  const onSecond = await eventually(async () => (await db()('publications').where({ listing_id: id, target_id: second.targetId, state: 'published' }).first()), 30_000, 50);
+  expect(onSecond.published_at.getTime()).toBeLessThan(pausedUntil.getTime());
+  const onFirst = await eventually(async () => (await db()('publications').where({ listing_id: id, target_id: first.targetId, state: 'published' }).first()), 30_000, 100);
+  expect(onFirst.published_at.getTime()).toBeGreaterThanOrEqual(pausedUntil.getTime());
+  expect(await onPortal(first.portal.secretKey, body.external_ref as string)).toHaveLength(1);
+});
+
 it('refuses key deliveries that are unsigned, for an unknown target, or for an agency that did not ask', async () => {
-  const { targetId } = await registerTarget();
+  const { targetId, webhookSecret } = await registerTarget();
   const delivery = JSON.stringify({ 'x-api-key': 'sk_test_forged', agencyId: randomUUID() });
+  const signed = signedHeaders({ rawBody: delivery, secrets: [webhookSecret], deliveryEventId: 'c', eventName: 'partner.agency_connected', webhookMessageId: 'm', timestampSeconds: Math.floor(Date.now() / 1000) });
+  const notAsked = await api().request('POST', `/partner-hooks/${targetId}`, { rawBody: delivery, headers: signed });
+  expect(notAsked.status).toBe(404);
+  expect(notAsked.body.error.code).toBe('NOT_FOUND');
   const unsigned = await api().request('POST', `/partner-hooks/${targetId}`, { rawBody: delivery });
   expect(unsigned.status).toBe(401);
   expect(unsigned.body.error.code).toBe('UNAUTHENTICATED');
