@@ -36,19 +36,20 @@ export function createPublicationActivities({ db, storage, config }: ActivityDep
      */
     async refreshTargetTokens(): Promise<TokenRefreshReport[]> {
       const targets: { id: string; name: string; token_refreshed_at: Date | null }[] = await db('targets').whereNull('disabled_at').orderBy('created_at').select('id', 'name', 'token_refreshed_at');
-      const reports: TokenRefreshReport[] = [];
-      for (const target of targets) {
-        try {
-          await tokens.renew(target.id, { minValidityMs: config.TOKEN_REFRESH_INTERVAL + REFRESH_MARGIN_MS });
-          const after = await db('targets').where({ id: target.id }).first('token_expires_at', 'token_refreshed_at');
-          const refreshed = after.token_refreshed_at?.getTime() !== target.token_refreshed_at?.getTime();
-          reports.push({ targetId: target.id, name: target.name, outcome: refreshed ? 'refreshed' : 'still_valid', expiresAt: after.token_expires_at?.toISOString() ?? null });
-        } catch (error) {
-          if (!(error instanceof TargetError) || error.code === 'not_found') throw error;
-          reports.push({ targetId: target.id, name: target.name, outcome: error.code as TokenRefreshReport['outcome'], expiresAt: null, message: error.message });
-        }
-      }
-      return reports;
+      // All at once: one portal that does not answer must not hold up the others' renewals.
+      return Promise.all(
+        targets.map(async (target): Promise<TokenRefreshReport> => {
+          try {
+            await tokens.renew(target.id, { minValidityMs: config.TOKEN_REFRESH_INTERVAL + REFRESH_MARGIN_MS });
+            const after = await db('targets').where({ id: target.id }).first('token_expires_at', 'token_refreshed_at');
+            const refreshed = after.token_refreshed_at?.getTime() !== target.token_refreshed_at?.getTime();
+            return { targetId: target.id, name: target.name, outcome: refreshed ? 'refreshed' : 'still_valid', expiresAt: after.token_expires_at?.toISOString() ?? null };
+          } catch (error) {
+            if (!(error instanceof TargetError) || error.code === 'not_found') throw error;
+            return { targetId: target.id, name: target.name, outcome: error.code as TokenRefreshReport['outcome'], expiresAt: null, message: error.message };
+          }
+        }),
+      );
     },
 
     repairTargetDrift(input: { repairId: string }): Promise<DriftReport[]> {

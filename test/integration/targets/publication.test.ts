@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createConsentService } from '../../../src/partners/consent';
 import { createPartnerService } from '../../../src/partners/service';
 import { createTargetService } from '../../../src/targets/service';
+import { registerSchedule, tokenRefreshScheduleOptions } from '../../../src/temporal/schedules';
 import { signedHeaders } from '../../../src/webhooks/signing';
 import { eventually, freePort, seedOrganization } from '../../support/context';
 import { makeJpeg, putUpload } from '../../support/images';
@@ -34,6 +35,8 @@ beforeAll(async () => {
       PARTNER_KEY_RETRY_SCHEDULE: '0s,300ms,300ms,300ms',
       PUBLICATION_RETRY_SCHEDULE: '300ms,500ms,1s',
       TARGET_DRIFT_SWEEP_INTERVAL: '0s',
+      // Other test files register targets on unroutable addresses; the token sweep meets them too.
+      TARGET_TIMEOUT: '3s',
     },
     { apiPort: port },
   );
@@ -212,6 +215,31 @@ it('calls /crm/oauth once while 100 listings are published and links are asked f
     return Number(n) === bodies.length;
   }, 60_000, 500);
   expect(await oauthCalls(partnerId)).toBe(1);
+});
+
+it('renews, on the token-refresh schedule\'s workflow, every token that would lapse before the next run', async () => {
+  const { partnerId, targetId } = await connectedHub();
+  // An hour left, with the next run 5.5 h away: renewed now.
+  await db()('targets').where({ id: targetId }).update({ token_expires_at: new Date(Date.now() + 3_600_000) });
+  const calls = await oauthCalls(partnerId);
+  const client = await deps().temporal.get();
+  const run = () => client.workflow.execute('tokenRefresh', { taskQueue: deps().config.TEMPORAL_TASK_QUEUE, workflowId: `token-refresh-test-${randomUUID()}`, args: [] }) as Promise<{ targetId: string; outcome: string }[]>;
+  expect((await run()).find((report) => report.targetId === targetId)).toMatchObject({ outcome: 'refreshed', expiresAt: expect.any(String) });
+  expect(await oauthCalls(partnerId)).toBe(calls + 1);
+  // The fresh 6 h token outlives the next run: left alone.
+  expect((await run()).find((report) => report.targetId === targetId)).toMatchObject({ outcome: 'still_valid' });
+  expect(await oauthCalls(partnerId)).toBe(calls + 1);
+
+  const options = tokenRefreshScheduleOptions(deps().config);
+  try {
+    expect(await registerSchedule(client, options)).toBe('created');
+    expect(await registerSchedule(client, options)).toBe('updated');
+    const schedule = await client.schedule.getHandle(options.scheduleId).describe();
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'tokenRefresh' });
+    expect(schedule.spec.intervals).toEqual([expect.objectContaining({ every: 19_800_000 })]);
+  } finally {
+    await client.schedule.getHandle(options.scheduleId).delete();
+  }
 });
 
 it('honours the portal\'s 429 on /crm/oauth: no refresh storm, and a clear 503 with Retry-After', async () => {
