@@ -29,13 +29,13 @@ export interface PublicationResult {
  * is owed, and the next change starts a new one.
  */
 export async function publication(input: PublicationInput): Promise<PublicationResult> {
-  const owed: SyncRequest[] = [];
+  const owed: SyncRequest[] = [...(input.owed ?? [])];
   setHandler(syncSignal, (request) => void owed.push(request ?? {}));
   const result: PublicationResult = { syncs: 0, last: 'none' };
   let retries = 0;
 
   while (owed.length > 0) {
-    if (result.syncs >= SYNCS_PER_RUN) await continueAsNew<typeof publication>(input);
+    if (result.syncs >= SYNCS_PER_RUN) await continueAsNew<typeof publication>({ ...input, owed });
     // Every request owed so far is served by one sync; a repair among them forces the push.
     const request = owed.splice(0).find((entry) => entry.repair) ?? {};
     const outcome = await publications.syncPublication(input, request);

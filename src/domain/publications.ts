@@ -20,6 +20,8 @@ export interface PublicationInput {
   targetId: string;
   /** Waits between pushes that failed transiently; the last one repeats. */
   retryScheduleMs: number[];
+  /** Syncs a previous run still owed when it continued as new. */
+  owed?: SyncRequest[];
 }
 
 export interface SyncRequest {
