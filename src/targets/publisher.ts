@@ -46,7 +46,7 @@ type Failure = Required<Pick<TargetVerdict, 'failureCode' | 'message'>> & Pick<T
 const FAILURE_MESSAGE_LIMIT = 2000;
 
 /** At most `limit` pushes in flight per target in this worker; the rest wait their turn. */
-function keyedLimiter(limit: number) {
+export function keyedLimiter(limit: number) {
   const active = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
   return async function run<T>(key: string, task: () => Promise<T>): Promise<T> {
