@@ -83,7 +83,7 @@ export function createTargetTokens(db: Db, box: SecretBox, portal: PortalClient)
       if (!target || target.disabled_at) return { error: new TargetError('not_found', 'No such target.') };
       const nowMs = Date.now();
       const current = cached(target, nowMs);
-      const longEnough = !options.minValidityMs || (target.token_expires_at as Date).getTime() - nowMs > options.minValidityMs;
+      const longEnough = !options.minValidityMs || (target.token_expires_at?.getTime() ?? 0) - nowMs > options.minValidityMs;
       if (current && current !== options.rejected && longEnough) return { token: current };
       if (target.oauth_blocked_until && target.oauth_blocked_until.getTime() > nowMs) {
         const waitMs = target.oauth_blocked_until.getTime() - nowMs;

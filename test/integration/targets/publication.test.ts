@@ -219,12 +219,23 @@ it('calls /crm/oauth once while 100 listings are published and links are asked f
 
 it('renews, on the token-refresh schedule\'s workflow, every token that would lapse before the next run', async () => {
   const { partnerId, targetId } = await connectedHub();
+  // A portal that never answered (no token yet) is reported, and does not stop the others.
+  const { target: silent } = await createTargetService(db(), deps().config).create({
+    name: 'Silent portal',
+    baseUrl: 'https://93.184.215.14',
+    clientId: 'crm_silent',
+    clientSecret: 'crmsec_silent',
+    webhookSecret: `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
+  });
   // An hour left, with the next run 5.5 h away: renewed now.
   await db()('targets').where({ id: targetId }).update({ token_expires_at: new Date(Date.now() + 3_600_000) });
   const calls = await oauthCalls(partnerId);
   const client = await deps().temporal.get();
   const run = () => client.workflow.execute('tokenRefresh', { taskQueue: deps().config.TEMPORAL_TASK_QUEUE, workflowId: `token-refresh-test-${randomUUID()}`, args: [] }) as Promise<{ targetId: string; outcome: string }[]>;
-  expect((await run()).find((report) => report.targetId === targetId)).toMatchObject({ outcome: 'refreshed', expiresAt: expect.any(String) });
+  const reports = await run();
+  expect(reports.find((report) => report.targetId === targetId)).toMatchObject({ outcome: 'refreshed', expiresAt: expect.any(String) });
+  expect(reports.find((report) => report.targetId === silent.id)).toMatchObject({ outcome: 'target_unavailable', expiresAt: null });
+  await createTargetService(db(), deps().config).disable(silent.id);
   expect(await oauthCalls(partnerId)).toBe(calls + 1);
   // The fresh 6 h token outlives the next run: left alone.
   expect((await run()).find((report) => report.targetId === targetId)).toMatchObject({ outcome: 'still_valid' });
