@@ -163,12 +163,18 @@ export interface PushedListing {
   /** Immoflow wants it on the target. */
   present: boolean;
   fingerprint: string | null;
+  /** Immoflow's record says the target holds this very revision (no push in flight or failing). */
+  inSync: boolean;
+  /** Immoflow's record of the listing's id on the target. */
+  remoteId: string | null;
 }
 
 export interface DriftPlan {
-  /** Listings to push again: missing on the target, changed there, or not active there. */
+  /** Listings Immoflow believes are up to date there, but are missing, changed or not active: pushed again. */
   repush: string[];
-  /** The target's ids of listings Immoflow pushed or holds but does not want there. */
+  /** Listings the target holds and Immoflow knows it holds but does not want there: their workflow deletes them. */
+  resync: string[];
+  /** Copies Immoflow has no record of pushing, of listings it does not want there: deleted by the sweep. */
   deleteRemote: { remoteId: string; externalRef: string }[];
   /** Listings on the target that Immoflow never held: left alone. */
   foreign: number;
@@ -176,12 +182,14 @@ export interface DriftPlan {
 
 /**
  * Compares what the target reports with what Immoflow pushed. Only listings whose external_ref
- * Immoflow knows are touched: an agency may keep listings of its own on the portal.
+ * Immoflow knows are touched: an agency may keep listings of its own on the portal. A listing
+ * whose push is in flight (or failing) is its workflow's business, not drift: repairing it too
+ * would push it twice.
  */
 export function planDriftRepair(remote: RemoteListing[], ours: PushedListing[]): DriftPlan {
   const byRef = new Map(ours.map((listing) => [listing.externalRef, listing]));
   const seen = new Set<string>();
-  const plan: DriftPlan = { repush: [], deleteRemote: [], foreign: 0 };
+  const plan: DriftPlan = { repush: [], resync: [], deleteRemote: [], foreign: 0 };
   for (const item of remote) {
     const mine = byRef.get(item.external_ref);
     if (!mine) {
@@ -189,10 +197,14 @@ export function planDriftRepair(remote: RemoteListing[], ours: PushedListing[]):
       continue;
     }
     seen.add(item.external_ref);
-    if (!mine.present) plan.deleteRemote.push({ remoteId: item.id, externalRef: item.external_ref });
-    else if (item.status !== 'active' || item.fingerprint !== mine.fingerprint) plan.repush.push(mine.listingId);
+    if (!mine.present) {
+      if (mine.remoteId) plan.resync.push(mine.listingId);
+      else plan.deleteRemote.push({ remoteId: item.id, externalRef: item.external_ref });
+    } else if (mine.inSync && (item.status !== 'active' || item.fingerprint !== mine.fingerprint)) {
+      plan.repush.push(mine.listingId);
+    }
   }
-  for (const mine of ours) if (mine.present && !seen.has(mine.externalRef)) plan.repush.push(mine.listingId);
+  for (const mine of ours) if (mine.present && mine.inSync && !seen.has(mine.externalRef)) plan.repush.push(mine.listingId);
   return plan;
 }
 
@@ -203,6 +215,8 @@ export interface DriftReport {
   /** Listings the target reported. */
   remote: number;
   repushed: number;
+  /** Listings handed back to their publication workflow to be taken down. */
+  resynced: number;
   deleted: number;
   /** Listings on the target that Immoflow never held, left alone. */
   foreign: number;

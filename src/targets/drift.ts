@@ -42,23 +42,30 @@ export function createDriftRepair(db: Db, config: DriftConfig, portal: PortalCli
   }
 
   async function ourListings(connection: TargetConnectionRow): Promise<PushedListing[]> {
-    const rows: (ListingRow & { remote_id: string | null })[] = await db('listings as l')
+    const rows: (ListingRow & { remote_id: string | null; pushed_revision: number | null; publication_state: string | null; pushed_state: string | null })[] = await db('listings as l')
       .leftJoin('publications as p', (join) => join.on('p.listing_id', 'l.id').andOnVal('p.target_id', connection.target_id))
       .where('l.org_id', connection.org_id)
       .where((q) => q.whereNull('l.deleted_at').orWhereNotNull('p.remote_id'))
       // A live listing wins over a deleted one that had the same external_ref.
       .orderByRaw('l.deleted_at is null')
-      .select('l.*', 'p.remote_id');
+      .select('l.*', 'p.remote_id', 'p.pushed_revision', 'p.state as pushed_state');
     const byRef = new Map<string, PushedListing>();
     for (const row of rows) {
       const present = !row.deleted_at && row.status === 'active' && row.publication_state === 'published';
-      byRef.set(row.external_ref, { listingId: row.id, externalRef: row.external_ref, present, fingerprint: present ? listingFingerprint(pushedListingBody(row)) : null });
+      byRef.set(row.external_ref, {
+        listingId: row.id,
+        externalRef: row.external_ref,
+        present,
+        fingerprint: present ? listingFingerprint(pushedListingBody(row)) : null,
+        inSync: row.pushed_state === 'published' && row.pushed_revision === row.revision,
+        remoteId: row.remote_id,
+      });
     }
     return [...byRef.values()];
   }
 
   async function sweep(target: TargetRow, connection: TargetConnectionRow, repairId: string): Promise<DriftReport> {
-    const report: DriftReport = { targetId: target.id, orgId: connection.org_id, remote: 0, repushed: 0, deleted: 0, foreign: 0 };
+    const report: DriftReport = { targetId: target.id, orgId: connection.org_id, remote: 0, repushed: 0, resynced: 0, deleted: 0, foreign: 0 };
     const apiKey = box.decrypt(connection.api_key_ciphertext as string);
     try {
       const remote = await remoteListings(target, apiKey);
@@ -72,9 +79,11 @@ export function createDriftRepair(db: Db, config: DriftConfig, portal: PortalCli
       }
       await db.transaction(async (trx) => {
         await owePublicationSyncs(trx, config, connection.org_id, plan.repush.map((listingId) => ({ listingId, targetId: target.id })), { repair: repairId });
+        await owePublicationSyncs(trx, config, connection.org_id, plan.resync.map((listingId) => ({ listingId, targetId: target.id })));
         await trx('target_connections').where({ id: connection.id }).update({ last_swept_at: trx.fn.now() });
       });
       report.repushed = plan.repush.length;
+      report.resynced = plan.resync.length;
     } catch (error) {
       report.error = error instanceof PortalUnreachableError ? `the target did not answer: ${error.message}` : (error as Error).message;
     }

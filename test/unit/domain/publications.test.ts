@@ -1,5 +1,6 @@
 import {
   PublicationView,
+  PushedListing,
   decidePublicationAction,
   isTransientFailure,
   judgeTargetResponse,
@@ -91,7 +92,18 @@ describe('listingFingerprint', () => {
 
 describe('planDriftRepair', () => {
   const fp = (rent: number) => listingFingerprint({ rent_cold: rent });
-  it('pushes again what is missing, changed or not active on the target, and deletes what Immoflow does not want there', () => {
+  const live = (listingId: string, externalRef: string, rent: number, extra: Partial<PushedListing> = {}): PushedListing => ({
+    listingId,
+    externalRef,
+    present: true,
+    fingerprint: fp(rent),
+    inSync: true,
+    remoteId: `r-${listingId}`,
+    ...extra,
+  });
+  const gone = (listingId: string, externalRef: string, remoteId: string | null): PushedListing => ({ listingId, externalRef, present: false, fingerprint: null, inSync: false, remoteId });
+
+  it('pushes again what is missing, changed or not active on the target, and takes down what Immoflow does not want there', () => {
     const plan = planDriftRepair(
       [
         { id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) },
@@ -99,24 +111,22 @@ describe('planDriftRepair', () => {
         { id: 'r3', external_ref: 'C', status: 'archived', fingerprint: fp(3) },
         { id: 'r4', external_ref: 'D', status: 'active', fingerprint: fp(4) },
         { id: 'r5', external_ref: 'OWN', status: 'active', fingerprint: fp(5) },
+        { id: 'r7', external_ref: 'G', status: 'active', fingerprint: fp(7) },
       ],
-      [
-        { listingId: 'a', externalRef: 'A', present: true, fingerprint: fp(1) },
-        { listingId: 'b', externalRef: 'B', present: true, fingerprint: fp(2) },
-        { listingId: 'c', externalRef: 'C', present: true, fingerprint: fp(3) },
-        { listingId: 'd', externalRef: 'D', present: false, fingerprint: null },
-        { listingId: 'e', externalRef: 'E', present: true, fingerprint: fp(6) },
-        { listingId: 'f', externalRef: 'F', present: false, fingerprint: null },
-      ],
+      [live('a', 'A', 1), live('b', 'B', 2), live('c', 'C', 3), gone('d', 'D', null), live('e', 'E', 6), gone('f', 'F', null), gone('g', 'G', 'r7')],
     );
-    expect(plan).toEqual({ repush: ['b', 'c', 'e'], deleteRemote: [{ remoteId: 'r4', externalRef: 'D' }], foreign: 1 });
+    expect(plan).toEqual({ repush: ['b', 'c', 'e'], resync: ['g'], deleteRemote: [{ remoteId: 'r4', externalRef: 'D' }], foreign: 1 });
+  });
+
+  it('leaves a listing whose push is in flight or failing to its workflow: repairing it too would push it twice', () => {
+    const plan = planDriftRepair(
+      [{ id: 'r2', external_ref: 'B', status: 'active', fingerprint: fp(1) }],
+      [live('a', 'A', 1, { inSync: false, remoteId: null }), live('b', 'B', 2, { inSync: false })],
+    );
+    expect(plan).toEqual({ repush: [], resync: [], deleteRemote: [], foreign: 0 });
   });
 
   it('finds nothing to do when both sides agree', () => {
-    expect(planDriftRepair([{ id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) }], [{ listingId: 'a', externalRef: 'A', present: true, fingerprint: fp(1) }])).toEqual({
-      repush: [],
-      deleteRemote: [],
-      foreign: 0,
-    });
+    expect(planDriftRepair([{ id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) }], [live('a', 'A', 1)])).toEqual({ repush: [], resync: [], deleteRemote: [], foreign: 0 });
   });
 });
