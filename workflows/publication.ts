@@ -1,10 +1,13 @@
-import { continueAsNew, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { continueAsNew, defineSignal, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { PublicationActivities } from '../activities/publications';
 import { PUBLICATION_SIGNALS, PublicationInput, SyncOutcome, SyncRequest, publicationRetryDelay } from '../src/domain/publications';
 
 // A push is bounded by TARGET_TIMEOUT per call (upsert, a few image uploads); infrastructure
-// hiccups are retried here, a target's own trouble is the explicit loop below.
-const publications = proxyActivities<PublicationActivities>({
+// hiccups are retried here, a target's own trouble is the explicit loop below. A local activity:
+// it runs in the worker that holds the workflow task, which saves the activity task's round trips
+// through Temporal (measured in docs/BENCHMARKS.md); the push is idempotent, so the re-run a
+// worker crash costs is harmless.
+const publications = proxyLocalActivities<PublicationActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
