@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { appendEvent } from '../events/service';
 import { ApiError } from '../http/errors';
+import { uuidParamOr404 } from '../http/params';
 import { createSecretBox } from '../webhooks/secretCrypto';
 import { verifySignedDelivery } from '../webhooks/signing';
 import { PortalClient, PortalUnreachableError } from './portalClient';
@@ -13,7 +14,7 @@ import { createTargetTokens } from './tokens';
 export type TargetConnectionConfig = PublicationStartConfig & Pick<Config, 'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_RETRY_SCHEDULE'>;
 
 const TARGET_NOT_FOUND = 'No target with this id.';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NO_PENDING_CONNECTION = 'No connection of this agency is waiting for a key from this portal.';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
@@ -50,7 +51,7 @@ export function createTargetConnections(db: Db, config: TargetConnectionConfig, 
   const tokens = createTargetTokens(db, box, portal);
 
   async function enabledTarget(targetId: string): Promise<TargetRow> {
-    const target: TargetRow | undefined = UUID.test(targetId) ? await db('targets').where({ id: targetId }).whereNull('disabled_at').first() : undefined;
+    const target: TargetRow | undefined = await db('targets').where({ id: uuidParamOr404(targetId, TARGET_NOT_FOUND) }).whereNull('disabled_at').first();
     if (!target) throw ApiError.notFound(TARGET_NOT_FOUND);
     return target;
   }
@@ -142,12 +143,11 @@ export function createTargetConnections(db: Db, config: TargetConnectionConfig, 
         throw ApiError.validation([{ path: '(body)', message: 'is not JSON' }]);
       }
       const delivery = agencyKeyDeliverySchema.parse(parsed);
-      const orgId = delivery.agencyId;
+      // Immoflow asked for the link with the organisation's id as agencyId.
+      const orgId = uuidParamOr404(delivery.agencyId, NO_PENDING_CONNECTION);
       return db.transaction(async (trx) => {
-        const connection: TargetConnectionRow | undefined = UUID.test(orgId)
-          ? await trx('target_connections').where({ target_id: target.id, org_id: orgId }).forUpdate().first()
-          : undefined;
-        if (!connection || connection.status === 'disconnected') throw ApiError.notFound('No connection of this agency is waiting for a key from this portal.');
+        const connection: TargetConnectionRow | undefined = await trx('target_connections').where({ target_id: target.id, org_id: orgId }).forUpdate().first();
+        if (!connection || connection.status === 'disconnected') throw ApiError.notFound(NO_PENDING_CONNECTION);
         if (connection.status === 'connected' && connection.api_key_ciphertext && box.decrypt(connection.api_key_ciphertext) === delivery['x-api-key']) {
           return { connected: true };
         }
