@@ -84,3 +84,18 @@ export function prepareBenchEnv(stackEnv: Record<string, string>, extra: Record<
   const cli = (...args: string[]): any => JSON.parse(execFileSync(path.join(root, 'bin/immoflow'), [...args, '--json'], { cwd: root, env }).toString());
   return { env, cli };
 }
+
+/** Stops a benchmark's child processes (SIGTERM, then SIGKILL), drops its database, stops its engines. */
+export async function stopBenchRun(run: {
+  children: ChildProcess[];
+  stack: { postgres: { dropDatabase(name: string): Promise<unknown> }; stop(): Promise<unknown> };
+  database: string;
+  dataDir: string;
+}): Promise<void> {
+  for (const child of run.children) child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  for (const child of run.children) if (child.exitCode === null) child.kill('SIGKILL');
+  await run.stack.postgres.dropDatabase(run.database).catch(() => undefined);
+  await run.stack.stop();
+  fs.rmSync(run.dataDir, { recursive: true, force: true });
+}

@@ -10,7 +10,7 @@ import { deriveVariants } from '../src/images/derive';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { makeJpeg } from '../test/support/images';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:images` (issue 5): images ingested per second (1 MB JPEGs, 8 in flight) and the
@@ -145,12 +145,7 @@ async function main(): Promise<void> {
     );
     await db.destroy();
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await stack.postgres.dropDatabase(database).catch(() => undefined);
-    await stack.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stopBenchRun({ children, stack, database, dataDir });
   }
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
@@ -203,12 +203,7 @@ async function main(): Promise<void> {
     writeMarkdown(result);
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await stack.postgres.dropDatabase(new URL(stack.env.DATABASE_URL).pathname.slice(1)).catch(() => undefined);
-    await stack.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stopBenchRun({ children, stack, database: new URL(stack.env.DATABASE_URL).pathname.slice(1), dataDir });
   }
 }
 

@@ -18,7 +18,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { taskQueues } from '../src/temporal/taskQueues';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
+import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:publications`: publications/s hub → portal, on one deployment that is both (the
@@ -133,12 +133,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await stack.postgres.dropDatabase(database).catch(() => undefined);
-    await stack.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stopBenchRun({ children, stack, database, dataDir });
   };
   // The hard stop: whatever hangs, the run ends with a clear error and its processes gone.
   const watchdog = setTimeout(() => {
