@@ -50,7 +50,6 @@ export async function up(knex: Knex): Promise<void> {
     t.text('state').notNullable().defaultTo('pending');
     t.text('remote_id').nullable();
     t.integer('pushed_revision').nullable();
-    t.text('pushed_fingerprint').nullable();
     // Local image id → the target's image id, so an unchanged gallery is not uploaded again.
     t.jsonb('pushed_images').notNullable().defaultTo('{}');
     t.timestamp('published_at', { useTz: true }).nullable();

@@ -20,12 +20,3 @@ export const EVENT_NAMES = [
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
-/** Payload of publication.succeeded / publication.failed (reference 003). */
-export interface PublicationEventPayload {
-  listingId: string;
-  propertyId: string;
-  targetId: string;
-  type: 'set' | 'delete';
-  failureCode: string | null;
-  failureMessage: string | null;
-}

@@ -12,7 +12,6 @@ import {
   decidePublicationAction,
   isTransientFailure,
   judgeTargetResponse,
-  listingFingerprint,
 } from '../domain/publications';
 import { appendEvent } from '../events/service';
 import { ListingRow, toListingDto } from '../listings/dto';
@@ -174,7 +173,6 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
         .update({
           state: 'published',
           pushed_revision: listing.revision,
-          pushed_fingerprint: listingFingerprint(body),
           published_at: trx.raw('coalesce(published_at, now())'),
           failure_code: null,
           failure_message: null,
@@ -205,7 +203,7 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
     await db.transaction(async (trx) => {
       await trx('publications')
         .where({ listing_id: ctx.input.listingId, target_id: ctx.target.id })
-        .update({ state: 'deleted', remote_id: null, pushed_revision: null, pushed_fingerprint: null, pushed_images: '{}', published_at: null, failure_code: null, failure_message: null, attempts: 0, updated_at: trx.fn.now() });
+        .update({ state: 'deleted', remote_id: null, pushed_revision: null, pushed_images: '{}', published_at: null, failure_code: null, failure_message: null, attempts: 0, updated_at: trx.fn.now() });
       await appendEvent(trx, ctx.input.orgId, 'publication.succeeded', eventPayload(ctx, 'delete'), config);
     });
     return { status: 'deleted' };

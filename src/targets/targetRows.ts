@@ -40,7 +40,6 @@ export interface PublicationRow {
   state: 'pending' | 'published' | 'failed' | 'deleted';
   remote_id: string | null;
   pushed_revision: number | null;
-  pushed_fingerprint: string | null;
   pushed_images: Record<string, string>;
   published_at: Date | null;
   failure_code: PublicationFailureCode | null;
