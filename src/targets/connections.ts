@@ -56,31 +56,36 @@ export function createTargetConnections(db: Db, config: TargetConnectionConfig, 
     return target;
   }
 
-  return {
-    tokens,
+  /** The enabled targets (or the one named) with this organisation's connection and counts. */
+  async function targetsOf(orgId: string, targetId?: string): Promise<TargetDto[]> {
+    const rows: (Partial<TargetConnectionRow> & { id: string; name: string; published: number; failed: number })[] = await db('targets as t')
+      .leftJoin('target_connections as c', (join) => join.on('c.target_id', 't.id').andOnVal('c.org_id', orgId))
+      .whereNull('t.disabled_at')
+      .modify((query) => {
+        if (targetId) query.where('t.id', targetId);
+      })
+      .orderBy('t.created_at')
+      .select(
+        't.id',
+        't.name',
+        'c.status',
+        'c.connect_url',
+        'c.connect_url_expires_at',
+        'c.connected_at',
+        'c.disconnected_at',
+        db.raw(`(select count(*) from publications p where p.target_id = t.id and p.org_id = ? and p.remote_id is not null)::int as published`, [orgId]),
+        db.raw(`(select count(*) from publications p where p.target_id = t.id and p.org_id = ? and p.state = 'failed')::int as failed`, [orgId]),
+      );
+    return rows.map((row) => ({ id: row.id, name: row.name, connection: connectionDto(row.status ? row : undefined), publications: { published: row.published, failed: row.failed } }));
+  }
 
-    async list(orgId: string): Promise<TargetDto[]> {
-      const rows = await db('targets as t')
-        .leftJoin('target_connections as c', (join) => join.on('c.target_id', 't.id').andOnVal('c.org_id', orgId))
-        .whereNull('t.disabled_at')
-        .orderBy('t.created_at')
-        .select(
-          't.id',
-          't.name',
-          'c.status',
-          'c.connect_url',
-          'c.connect_url_expires_at',
-          'c.connected_at',
-          'c.disconnected_at',
-          db.raw(`(select count(*) from publications p where p.target_id = t.id and p.org_id = ? and p.remote_id is not null)::int as published`, [orgId]),
-          db.raw(`(select count(*) from publications p where p.target_id = t.id and p.org_id = ? and p.state = 'failed')::int as failed`, [orgId]),
-        );
-      return rows.map((row) => ({ id: row.id, name: row.name, connection: connectionDto(row.status ? row : undefined), publications: { published: row.published, failed: row.failed } }));
-    },
+  return {
+    list: (orgId: string): Promise<TargetDto[]> => targetsOf(orgId),
 
     async get(orgId: string, targetId: string): Promise<TargetDto> {
-      await enabledTarget(targetId);
-      return (await this.list(orgId)).find((target) => target.id === targetId) as TargetDto;
+      const [target] = await targetsOf(orgId, uuidParamOr404(targetId, TARGET_NOT_FOUND));
+      if (!target) throw ApiError.notFound(TARGET_NOT_FOUND);
+      return target;
     },
 
     /** Asks the portal for a signed link for this organisation, with the cached x-crm-token. */

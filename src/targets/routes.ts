@@ -2,18 +2,30 @@ import express, { Router } from 'express';
 import type { AppDeps } from '../http/app';
 import { authOf, requireScope, requireSecretKey } from '../http/auth';
 import { sendData } from '../http/envelope';
-import { createTargetConnections } from './connections';
+import { TargetConnections, createTargetConnections } from './connections';
 import { createPortalClient } from './portalClient';
 
 /** Key deliveries are a few hundred bytes; anything much larger is not one. */
 const KEY_DELIVERY_LIMIT = '16kb';
+
+const perApp = new WeakMap<AppDeps, TargetConnections>();
+
+/** One connection service (and one pooled portal dispatcher) per app, shared by both routers. */
+function connectionsOf(deps: AppDeps): TargetConnections {
+  let connections = perApp.get(deps);
+  if (!connections) {
+    connections = createTargetConnections(deps.db, deps.config, createPortalClient(deps.config));
+    perApp.set(deps, connections);
+  }
+  return connections;
+}
 
 /**
  * GET /api/v1/targets, POST /api/v1/targets/{id}/connect and DELETE /api/v1/targets/{id}/connection:
  * which portals an organisation publishes to.
  */
 export function targetsRouter(deps: AppDeps): Router {
-  const connections = createTargetConnections(deps.db, deps.config, createPortalClient(deps.config));
+  const connections = connectionsOf(deps);
   const router = Router();
   router.use(requireSecretKey);
 
@@ -41,7 +53,7 @@ export function targetsRouter(deps: AppDeps): Router {
  * outside /api/v1 and its API keys; the credential is the portal's signature over the raw body.
  */
 export function partnerHooksRouter(deps: AppDeps): Router {
-  const connections = createTargetConnections(deps.db, deps.config, createPortalClient(deps.config));
+  const connections = connectionsOf(deps);
   const router = Router();
   router.post('/partner-hooks/:targetId', express.text({ type: () => true, limit: KEY_DELIVERY_LIMIT }), async (req, res) => {
     const rawBody = typeof req.body === 'string' ? req.body : '';
