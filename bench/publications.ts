@@ -18,6 +18,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { taskQueues } from '../src/temporal/taskQueues';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
+import { completeListing } from '../test/support/listings';
 import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
@@ -54,22 +55,7 @@ const CLK_TCK = (() => {
 let houseNumber = 0;
 
 function listingBody(prefix: string) {
-  const i = (houseNumber += 1);
-  return {
-    external_ref: `${prefix}-${randomUUID()}`,
-    title: `Bench apartment ${i}`,
-    description: 'Quiet courtyard flat with balcony.',
-    street: 'Benchstraße',
-    house_number: String(i),
-    zip_code: '10115',
-    city: 'Berlin',
-    property_type: 'apartment',
-    living_area: 58,
-    rooms: 2,
-    rent_cold: 980,
-    energy_certificate: { type: 'consumption', energy_value: 110, main_energy_source: 'gas', year_of_construction: 1998, efficiency_class: 'D' },
-    status: 'active',
-  };
+  return completeListing({ external_ref: `${prefix}-${randomUUID()}`, house_number: String((houseNumber += 1)), status: 'active' });
 }
 
 /** Thrown by a probe when waiting longer cannot help. */
