@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { freePort } from '../../scripts/stack/processes';
+import { TestApi, TestContext, createTestContext, startTestApi } from './context';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -39,6 +41,39 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+    },
+  };
+}
+
+export interface CrashTestStack {
+  ctx: TestContext;
+  api: TestApi;
+  /** A new worker process on the stack's task queue (its own metrics port); killed at close. */
+  startWorker(): Promise<WorkerProcess>;
+  close(): Promise<void>;
+}
+
+/**
+ * The API in this process and workers as OS processes, for tests that SIGKILL a worker: `overrides`
+ * configure both, so the workers see what the API sees.
+ */
+export async function startCrashTestStack(overrides: Record<string, string> = {}): Promise<CrashTestStack> {
+  const ctx = await createTestContext(overrides);
+  const api = await startTestApi(ctx.deps);
+  const env = { ...overrides, TEMPORAL_TASK_QUEUE: ctx.deps.config.TEMPORAL_TASK_QUEUE };
+  const workers: WorkerProcess[] = [];
+  return {
+    ctx,
+    api,
+    async startWorker() {
+      const worker = await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) });
+      workers.push(worker);
+      return worker;
+    },
+    async close() {
+      for (const worker of workers) await worker.kill('SIGKILL');
+      await api.close();
+      await ctx.close();
     },
   };
 }

@@ -1,8 +1,7 @@
-import { freePort } from '../../../scripts/stack/processes';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { eventually, seedOrganization } from '../../support/context';
 import { FakeNominatim, startFakeNominatim } from '../../support/fakeNominatim';
 import { completeListing, eventsOf } from '../../support/listings';
-import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
+import { CrashTestStack, startCrashTestStack } from '../../support/workerProcess';
 
 /**
  * A worker killed with SIGKILL in the middle of the pipeline (its geocoding activity in flight):
@@ -11,33 +10,22 @@ import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
 jest.setTimeout(180_000);
 
 let geocoder: FakeNominatim;
-let ctx: TestContext;
-let api: TestApi;
-let env: Record<string, string>;
-const workers: WorkerProcess[] = [];
+let stack: CrashTestStack;
 
 beforeAll(async () => {
   geocoder = await startFakeNominatim();
-  ctx = await createTestContext({ GEOCODER_URL: geocoder.url });
-  api = await startTestApi(ctx.deps);
-  env = {
-    TEMPORAL_TASK_QUEUE: ctx.deps.config.TEMPORAL_TASK_QUEUE,
-    GEOCODER_URL: geocoder.url,
-    WORKER_METRICS_PORT: String(await freePort()),
-  };
+  stack = await startCrashTestStack({ GEOCODER_URL: geocoder.url });
 });
 
 afterAll(async () => {
-  for (const worker of workers) await worker.kill('SIGKILL');
-  await api.close();
-  await ctx.close();
+  await stack.close();
   await geocoder.close();
 });
 
 it('resumes after SIGKILL and publishes with exactly one listing.published event', async () => {
+  const { ctx, api } = stack;
   const org = await seedOrganization(ctx.deps);
-  const first = await startWorkerProcess(env);
-  workers.push(first);
+  const first = await stack.startWorker();
 
   geocoder.hold();
   const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ status: 'active' }) });
@@ -50,7 +38,7 @@ it('resumes after SIGKILL and publishes with exactly one listing.published event
   geocoder.release();
   expect((await ctx.deps.db('listings').where({ id }).first()).publication_state).toBe('pending');
 
-  workers.push(await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+  await stack.startWorker();
   const listing = await eventually(async () => {
     const row = await ctx.deps.db('listings').where({ id }).first();
     return row.publication_state === 'published' ? row : undefined;

@@ -1,10 +1,9 @@
-import { freePort } from '../../../scripts/stack/processes';
 import { createWebAccounts } from '../../../src/identity/webAccounts';
 import { createConsentService } from '../../../src/partners/consent';
-import { TestApi, TestContext, createTestContext, eventually, startTestApi } from '../../support/context';
+import { eventually } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { integrate, oauth, seedPartner } from '../../support/partners';
-import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
+import { CrashTestStack, startCrashTestStack } from '../../support/workerProcess';
 
 /**
  * The wait for consent is a durable timer and a signal in Temporal, not worker memory: a worker
@@ -13,34 +12,27 @@ import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
 jest.setTimeout(180_000);
 
 let partnerServer: FakeSubscriber;
-let ctx: TestContext;
-let api: TestApi;
-let env: Record<string, string>;
-const workers: WorkerProcess[] = [];
+let stack: CrashTestStack;
 
 beforeAll(async () => {
   partnerServer = await startFakeSubscriber();
-  const overrides = { WEBHOOK_ALLOW_TARGETS: partnerServer.hostPort, PARTNER_KEY_RETRY_SCHEDULE: '0s,500ms,500ms,500ms' };
-  ctx = await createTestContext(overrides);
-  api = await startTestApi(ctx.deps);
-  env = { ...overrides, TEMPORAL_TASK_QUEUE: ctx.deps.config.TEMPORAL_TASK_QUEUE };
+  stack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: partnerServer.hostPort, PARTNER_KEY_RETRY_SCHEDULE: '0s,500ms,500ms,500ms' });
 });
 
 afterAll(async () => {
-  for (const worker of workers) await worker.kill('SIGKILL');
-  await api.close();
-  await ctx.close();
+  await stack.close();
   await partnerServer.close();
 });
 
 it('delivers the key after a worker SIGKILLed during the wait for consent is restarted', async () => {
+  const { ctx, api } = stack;
   const webhookUrl = partnerServer.endpoint();
   const { partner, clientId, clientSecret } = await seedPartner(ctx.deps, webhookUrl);
   const token = (await oauth(api, clientId, clientSecret, { 'X-Forwarded-For': '192.0.2.200' })).body['x-crm-token'];
   const link = await integrate(api, token, { agencyId: 'crash-agency' });
   expect(link.status).toBe(201);
 
-  workers.push(await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+  const first = await stack.startWorker();
   const client = await ctx.deps.temporal.get();
   const handle = client.workflow.getHandle(`partner-onboarding:${partner.id}:crash-agency`);
   // The worker's relay started the workflow, and it is waiting on its consent timer.
@@ -48,7 +40,7 @@ it('delivers the key after a worker SIGKILLed during the wait for consent is res
     const history = await handle.fetchHistory().catch(() => undefined);
     return history?.events?.some((event) => event.timerStartedEventAttributes) ?? false;
   }, 60_000);
-  await workers[0].kill('SIGKILL');
+  await first.kill('SIGKILL');
 
   const { orgId, userId } = await createWebAccounts(ctx.deps.db, { sessionTtlMs: 60_000 }).register({
     organizationName: 'Makler Absturz',
@@ -62,7 +54,7 @@ it('delivers the key after a worker SIGKILLed during the wait for consent is res
   await new Promise((resolve) => setTimeout(resolve, 1000));
   expect(partnerServer.received.filter((request) => request.path === new URL(webhookUrl).pathname)).toHaveLength(0);
 
-  workers.push(await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+  await stack.startWorker();
   const delivered = await eventually(async () => partnerServer.received.find((request) => request.path === new URL(webhookUrl).pathname), 90_000);
   expect(delivered.body).toEqual({ 'x-api-key': expect.stringMatching(/^sk_test_/), agencyId: 'crash-agency' });
   expect((await api.request('GET', '/api/v1/me', { key: delivered.body['x-api-key'] })).status).toBe(200);

@@ -1,8 +1,7 @@
-import { freePort } from '../../../scripts/stack/processes';
-import { TestApi, TestContext, createTestContext, eventually, seedOrganization, startTestApi } from '../../support/context';
+import { eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
-import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
+import { CrashTestStack, startCrashTestStack } from '../../support/workerProcess';
 
 /**
  * While the subscriber is down, the worker is killed with SIGKILL and restarted; every event still
@@ -11,27 +10,20 @@ import { WorkerProcess, startWorkerProcess } from '../../support/workerProcess';
 jest.setTimeout(180_000);
 
 let subscriber: FakeSubscriber;
-let ctx: TestContext;
-let api: TestApi;
-let env: Record<string, string>;
-const workers: WorkerProcess[] = [];
+let stack: CrashTestStack;
 
 beforeAll(async () => {
   subscriber = await startFakeSubscriber();
-  const overrides = { WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, WEBHOOK_RETRY_SCHEDULE: '0s,1s,2s,2s,2s,2s,2s,2s,2s,2s' };
-  ctx = await createTestContext(overrides);
-  api = await startTestApi(ctx.deps);
-  env = { ...overrides, TEMPORAL_TASK_QUEUE: ctx.deps.config.TEMPORAL_TASK_QUEUE };
+  stack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, WEBHOOK_RETRY_SCHEDULE: '0s,1s,2s,2s,2s,2s,2s,2s,2s,2s' });
 });
 
 afterAll(async () => {
-  for (const worker of workers) await worker.kill('SIGKILL');
-  await api.close();
-  await ctx.close();
+  await stack.close();
   await subscriber.close();
 });
 
 it('loses no event across a SIGKILL of the worker while the subscriber is down', async () => {
+  const { ctx, api } = stack;
   const org = await seedOrganization(ctx.deps);
   const url = subscriber.endpoint();
   subscriber.script(url, [], 503);
@@ -39,7 +31,7 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   expect(created.status).toBe(201);
   const path = new URL(url).pathname;
 
-  workers.push(await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+  const first = await stack.startWorker();
   const listingIds: string[] = [];
   for (let i = 0; i < 5; i += 1) {
     const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
@@ -48,9 +40,9 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   // Every event has been tried at least once against the dead subscriber…
   await eventually(async () => new Set(subscriber.received.filter((r) => r.path === path).map((r) => r.body.eventId)).size === 5, 60_000);
   // …then the worker dies hard, and the subscriber comes back while no worker runs.
-  await workers[0].kill('SIGKILL');
+  await first.kill('SIGKILL');
   subscriber.script(url, [], 200);
-  workers.push(await startWorkerProcess({ ...env, WORKER_METRICS_PORT: String(await freePort()) }));
+  await stack.startWorker();
 
   const delivered = await eventually(async () => {
     const deliveries = await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id });
