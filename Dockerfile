@@ -1,6 +1,7 @@
-# One image for every Immoflow process (docker-compose.yml uses it three times):
+# One image for every Immoflow process (docker-compose.yml uses it four times):
 #   API (default):   node dist/src/server.js
 #   worker:          node dist/src/worker.js
+#   inbound SMTP:    node dist/src/smtp.js
 #   migrations:      node dist/scripts/migrate.js   (one-shot, before api and worker)
 #   operator CLI:    node bin/immoflow --help
 # Every process is configured through the environment variables of src/config.ts.

@@ -6,6 +6,7 @@ import { createImageActivities } from './images';
 import { createListingActivities } from './listings';
 import { createPartnerActivities } from './partners';
 import { createPublicationActivities } from './publications';
+import { createRequestActivities } from './requests';
 import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImageActivities(deps),
     ...createPartnerActivities(deps),
     ...createPublicationActivities(deps),
+    ...createRequestActivities(deps),
   };
 }
 

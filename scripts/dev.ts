@@ -12,7 +12,7 @@ import { Stack, startStack } from './stack/stack';
  */
 const root = path.resolve(__dirname, '..');
 const dataDir = path.join(root, '.data');
-const PORTS = { api: 3000, temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001 };
+const PORTS = { api: 3000, smtp: 2525, temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001 };
 
 async function main(): Promise<void> {
   await refuseBusyPorts();
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    console.log('\n[dev] stopping api, worker and engines…');
+    console.log('\n[dev] stopping api, worker, smtp and engines…');
     await Promise.all(children.map((child) => child.stop()));
     await stack.stop();
     console.log('[dev] stopped.');
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => void stopAll(0));
 
   try {
-    const env = { ...process.env, ...stack.env, PORT: String(PORTS.api) };
+    const env = { ...process.env, ...stack.env, PORT: String(PORTS.api), SMTP_PORT: String(PORTS.smtp) };
     const config = loadConfig(env);
     const db = createDb(config);
     const applied = await migrateToLatest(db);
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     for (const [name, entry] of [
       ['api', 'src/server.ts'],
       ['worker', 'src/worker.ts'],
+      ['smtp', 'src/smtp.ts'],
     ] as const) {
       const child = startProcess(name, process.execPath, ['-r', '@swc-node/register', entry], { cwd: root, env, stdio: 'inherit' });
       child.child.once('exit', (code) => {
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
 }
 
 async function refuseBusyPorts(): Promise<void> {
-  const wanted: [string, number][] = [['api', PORTS.api]];
+  const wanted: [string, number][] = [['api', PORTS.api], ['smtp', PORTS.smtp]];
   if (!process.env.TEMPORAL_ADDRESS) wanted.push(['temporal', PORTS.temporal], ['temporal ui', PORTS.temporalUi]);
   if (!process.env.S3_ENDPOINT) wanted.push(['minio', PORTS.minio], ['minio console', PORTS.minioConsole]);
   const busy = [];
@@ -85,6 +86,7 @@ ${line}
  Immoflow is running${created ? '' : ' (reusing .data/)'}
 ${line}
  API              http://localhost:${PORTS.api}        (GET /readyz, /metrics)
+ Inbound SMTP     smtp://localhost:${PORTS.smtp}        (contact requests; inbox address in GET /api/v1/me)
  Temporal UI      ${stack.temporal.uiUrl ?? '(external server)'}   (schedule:resync under Schedules)
  MinIO console    ${stack.minio.consoleUrl ?? '(external S3)'}   (user ${stack.minio.accessKey} / ${stack.minio.secretKey})
  Postgres         ${stack.postgres.source}

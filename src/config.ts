@@ -92,6 +92,17 @@ export const configSchema = z.object({
   TARGET_DRIFT_SWEEP_INTERVAL: duration.prefault('1h'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().default('Immoflow <no-reply@immoflow.local>'),
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  SMTP_TLS_KEY_FILE: z.string().optional(),
+  SMTP_TLS_CERT_FILE: z.string().optional(),
+  INBOUND_MAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a mail domain such as inbound.example.com')
+    .transform((domain) => domain.toLowerCase())
+    .default('inbound.immoflow.local'),
+  INBOUND_MAIL_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  REQUEST_DEDUP_WINDOW: duration.prefault('24h'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -6,11 +6,12 @@ import { listingsRouter } from './listings/routes';
 import { connectRouter } from './partners/connectRoutes';
 import { partnerConnectionsRouter } from './partners/connectionRoutes';
 import { crmRouter } from './partners/crmRoutes';
+import { requestsRouter } from './requests/routes';
 import { partnerHooksRouter, targetsRouter } from './targets/routes';
 import { webhooksRouter } from './webhooks/routes';
 
 /** Feature routers mounted under /api/v1, in order. Each feature folder contributes one. */
-export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter, targetsRouter];
+export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter, targetsRouter, requestsRouter];
 
 /**
  * Routers outside /api/v1 and API-key auth, each with its own credential: storage notifications

@@ -11,6 +11,8 @@ export const workflowIds = {
   webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
   publication: (listingId: string, targetId: string) => `publication:${listingId}:${targetId}`,
+  /** `messageHash`: the SHA-256 of the organisation and the mail's Message-ID (src/requests/ingress.ts). */
+  contactRequest: (messageHash: string) => `contact-request:${messageHash}`,
 } as const;
 
 export const DEFAULT_TASK_QUEUE = 'immoflow';

@@ -8,6 +8,7 @@ import { identityRouter } from '../identity/routes';
 import type { IdentityService } from '../identity/service';
 import { httpMetrics, metricsHandler } from '../observability/metrics';
 import { openApiRouter } from '../openapi/routes';
+import { createInboxService, toInboxDto } from '../requests/inboxes';
 import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './errors';
@@ -70,7 +71,8 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   api.use(rateLimitPerKey(deps.relaxedDb, config.RATE_LIMIT_PER_HOUR));
   // Bodies are parsed only for authenticated, in-budget callers.
   api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
-  api.use(identityRouter(deps.identity));
+  const inboxes = createInboxService(deps.db, config);
+  api.use(identityRouter(deps.identity, async (orgId) => toInboxDto(await inboxes.current(orgId))));
   for (const factory of featureRouters) api.use(factory(deps));
   app.use('/api/v1', api);
 

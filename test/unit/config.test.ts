@@ -73,6 +73,11 @@ describe('loadConfig defaults', () => {
       TARGET_DRIFT_SWEEP_INTERVAL: 3_600_000,
       SMTP_URL: 'smtp://127.0.0.1:1025',
       MAIL_FROM: 'Immoflow <no-reply@immoflow.local>',
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: 2525,
+      INBOUND_MAIL_DOMAIN: 'inbound.immoflow.local',
+      INBOUND_MAIL_MAX_BYTES: 10_485_760,
+      REQUEST_DEDUP_WINDOW: 86_400_000,
     });
   });
 
@@ -284,7 +289,7 @@ describe('configVariableNames', () => {
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
       ]),
     );
-    expect(configVariableNames).toHaveLength(61);
+    expect(configVariableNames).toHaveLength(68);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

@@ -9,7 +9,7 @@ import { configVariableNames, loadConfig } from '../../src/config';
  * `make dev` default), and every service the README's Docker section names exists.
  */
 const root = path.resolve(__dirname, '../..');
-const APP_SERVICES = ['api', 'worker', 'migrate'] as const;
+const APP_SERVICES = ['api', 'worker', 'smtp', 'migrate'] as const;
 
 interface ComposeService {
   environment?: Record<string, unknown> | string[];
