@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { Context } from '@temporalio/activity';
 import { BODY_EXCERPT_CHARS, ContactRequestInput, ContactRequestResult, MailSummary, MailVerdict, parsingFailedPayload } from '../src/domain/contactRequests';
 import { normaliseEmail, parseOpenImmoFeedback } from '../src/domain/openimmoFeedback';
 import { appendEvent } from '../src/events/service';
@@ -11,6 +12,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+const HEARTBEAT_EVERY_MS = 2000;
 
 interface InboundMailRow {
   id: string;
@@ -32,32 +35,43 @@ interface InboundMailRow {
 export function createRequestActivities(deps: ActivityDeps) {
   const { db, storage, config } = deps;
 
+  async function readVerdict(input: ContactRequestInput): Promise<MailVerdict> {
+    const mail: InboundMailRow | undefined = await db('inbound_mails').where({ id: input.mailId, org_id: input.orgId }).first();
+    if (!mail?.object_key) return { kind: 'erased' };
+    const parsed = await readInboundMail(await readAll(await storage.getObject(config.S3_BUCKET_MAIL, mail.object_key)));
+    const summary: MailSummary = {
+      sender: parsed.sender ?? mail.sender,
+      recipient: mail.recipient,
+      subject: parsed.subject,
+      body: parsed.text.slice(0, BODY_EXCERPT_CHARS),
+    };
+    if (!parsed.feedbackXml) {
+      return {
+        kind: 'failed',
+        failureCode: 'no_xml_attachment',
+        failureMessage: 'The e-mail carries no OpenImmo-Feedback XML, neither attached nor inline. Forward only the enquiries that portals send.',
+        mail: summary,
+      };
+    }
+    const feedback = parseOpenImmoFeedback(parsed.feedbackXml);
+    if (!feedback.ok) return { kind: 'failed', failureCode: feedback.code, failureMessage: feedback.message, mail: summary };
+    const { objectId } = feedback.request;
+    const listing = objectId
+      ? await db('listings').where({ org_id: input.orgId, external_ref: objectId }).whereNull('deleted_at').first('id')
+      : undefined;
+    return { kind: 'request', request: feedback.request, listingId: listing?.id ?? null, mail: summary };
+  }
+
   return {
     async readContactMail(input: ContactRequestInput): Promise<MailVerdict> {
-      const mail: InboundMailRow | undefined = await db('inbound_mails').where({ id: input.mailId, org_id: input.orgId }).first();
-      if (!mail?.object_key) return { kind: 'erased' };
-      const parsed = await readInboundMail(await readAll(await storage.getObject(config.S3_BUCKET_MAIL, mail.object_key)));
-      const summary: MailSummary = {
-        sender: parsed.sender ?? mail.sender,
-        recipient: mail.recipient,
-        subject: parsed.subject,
-        body: parsed.text.slice(0, BODY_EXCERPT_CHARS),
-      };
-      if (!parsed.feedbackXml) {
-        return {
-          kind: 'failed',
-          failureCode: 'no_xml_attachment',
-          failureMessage: 'The e-mail carries no OpenImmo-Feedback XML, neither attached nor inline. Forward only the enquiries that portals send.',
-          mail: summary,
-        };
+      // A 10 MB mail takes a while to decode; the heartbeat lets a lost worker's read restart
+      // elsewhere within seconds instead of after the whole timeout.
+      const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
+      try {
+        return await readVerdict(input);
+      } finally {
+        clearInterval(heartbeat);
       }
-      const feedback = parseOpenImmoFeedback(parsed.feedbackXml);
-      if (!feedback.ok) return { kind: 'failed', failureCode: feedback.code, failureMessage: feedback.message, mail: summary };
-      const { objectId } = feedback.request;
-      const listing = objectId
-        ? await db('listings').where({ org_id: input.orgId, external_ref: objectId }).whereNull('deleted_at').first('id')
-        : undefined;
-      return { kind: 'request', request: feedback.request, listingId: listing?.id ?? null, mail: summary };
     },
 
     async recordContactRequest(input: ContactRequestInput, verdict: MailVerdict): Promise<ContactRequestResult> {

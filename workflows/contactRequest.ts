@@ -6,9 +6,10 @@ import type { ContactRequestInput, ContactRequestResult } from '../src/domain/co
 const ListingIdKey = defineSearchAttributeKey('ListingId', SearchAttributeType.KEYWORD);
 
 // Reading a 10 MB mail from MinIO and parsing it takes seconds; a lost worker is found by the
-// timeout and the step runs again elsewhere (it only reads).
+// missed heartbeat and the step runs again elsewhere (it only reads).
 const mail = proxyActivities<RequestActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 

@@ -7,6 +7,7 @@ import { listingPublicDtoSchema } from '../listings/dto';
 import { listListingsQuerySchema, patchListingSchema, upsertListingSchema } from '../listings/schema';
 import { completeUploadSchema, createImageSchema, deleteImageQuerySchema, imageUploadTicketSchema, listingImageDtoSchema, patchImageSchema } from '../images/schema';
 import { connectionDtoSchema, integrateResponseSchema, integrateSchema, oauthResponseSchema } from '../partners/schema';
+import { registerRequestPaths } from '../requests/openapi';
 import { agencyKeyDeliverySchema, connectTargetResultSchema, targetDtoSchema } from '../targets/schema';
 import { createWebhookSchema, listDeliveriesQuerySchema, patchWebhookSchema } from '../webhooks/schema';
 
@@ -355,10 +356,12 @@ A new connect supersedes the previous link; on a connected target it only issues
     },
   });
 
+  registerRequestPaths(registry, { errors, dataOf, cursorPagination: cursorPaginationSchema });
+
   registry.registerPath({
     method: 'get',
     path: '/api/v1/me',
-    summary: 'The organization, mode and scopes of the calling key',
+    summary: 'The organization, mode and scopes of the calling key, and (secret keys only) the inbox address for contact requests',
     tags: ['Identity'],
     responses: { 200: { description: 'Key context' }, ...errors(401, 429) },
   });
