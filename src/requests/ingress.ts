@@ -74,6 +74,11 @@ function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** The hash in `contact-request:<hash>`: one workflow per organisation and message key. */
+export function contactRequestHash(orgId: string, key: string): string {
+  return sha256Hex(`${orgId}\n${key}`).slice(0, 40);
+}
+
 /**
  * Where accepted mail enters (DESIGN §5): the raw bytes go to MinIO first, then the mail row and
  * its owed contactRequest start commit together. Only then does the caller answer 250 (SMTP) or
@@ -85,7 +90,7 @@ export function createMailIngress(deps: { db: Db; storage: StorageClient; config
 
   async function keyOf(orgId: string, raw: Buffer, headers: MailHeaders) {
     const key = messageKey(headers.messageId, sha256Hex(raw));
-    return { key, hash: sha256Hex(`${orgId}\n${key}`).slice(0, 40) };
+    return { key, hash: contactRequestHash(orgId, key) };
   }
 
   async function known(orgId: string, key: string): Promise<string | undefined> {
