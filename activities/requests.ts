@@ -79,8 +79,16 @@ export function createRequestActivities(deps: ActivityDeps) {
         const mail: InboundMailRow | undefined = await trx('inbound_mails').where({ id: input.mailId, org_id: input.orgId }).forUpdate().first();
         if (!mail) return { outcome: 'erased', requestId: null };
         if (mail.processed_at) return { outcome: mail.outcome ?? 'erased', requestId: mail.request_id };
+        // The ingress stored only what it needed to answer; the parse knows who sent what.
         const settle = (outcome: ContactRequestResult['outcome'], requestId: string | null) =>
-          trx('inbound_mails').where({ id: mail.id }).update({ outcome: outcome === 'erased' ? null : outcome, request_id: requestId, processed_at: trx.fn.now() });
+          trx('inbound_mails')
+            .where({ id: mail.id })
+            .update({
+              outcome: outcome === 'erased' ? null : outcome,
+              request_id: requestId,
+              processed_at: trx.fn.now(),
+              ...(verdict.kind === 'erased' ? {} : { sender: verdict.mail.sender, subject: verdict.mail.subject?.slice(0, 1000) ?? null }),
+            });
 
         if (verdict.kind === 'erased') {
           await settle('erased', null);

@@ -67,7 +67,7 @@ export async function pool(count: number, concurrency: number, job: (index: numb
 }
 
 /**
- * The environment of a production-mode process on the bench stack (with a fresh webhook key), the
+ * The environment of a production-mode process on the bench stack (with fresh keys), the
  * database migrated, and the operator CLI bound to it.
  */
 export function prepareBenchEnv(stackEnv: Record<string, string>, extra: Record<string, string> = {}) {
@@ -77,6 +77,7 @@ export function prepareBenchEnv(stackEnv: Record<string, string>, extra: Record<
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PARTNER_LINK_SIGNING_KEY: randomBytes(32).toString('base64'),
     ...extra,
   };
   execFileSync(process.execPath, ['-r', '@swc-node/register', 'scripts/migrate.ts'], { cwd: root, env, stdio: 'inherit' });

@@ -89,3 +89,17 @@ export function parsingFailedPayload(inboxId: string, failureCode: RequestFailur
     body: mail.body.slice(0, BODY_EXCERPT_CHARS),
   };
 }
+
+/**
+ * The Message-ID from a raw header block (unfolded first, RFC 5322 §2.2.3), without brackets.
+ * The ingress needs nothing else before it answers, so it does not decode the whole header.
+ */
+export function messageIdFromHeaders(headerBlock: string): string | null {
+  const unfolded = headerBlock.replace(/\r?\n[ \t]+/g, ' ');
+  const match = /^message-id:[ \t]*(.*)$/im.exec(unfolded);
+  if (!match) return null;
+  const value = match[1].trim();
+  const bracketed = /<([^<>]+)>/.exec(value);
+  const id = (bracketed ? bracketed[1] : value).replace(/^<|>$/g, '').trim();
+  return id || null;
+}

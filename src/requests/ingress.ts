@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AddressObject, simpleParser } from 'mailparser';
 import type { Client as StorageClient } from 'minio';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { ContactRequestInput, bareAddress, messageKey, parsingFailedPayload } from '../domain/contactRequests';
+import { ContactRequestInput, bareAddress, messageIdFromHeaders, messageKey, parsingFailedPayload } from '../domain/contactRequests';
 import { workflowIds } from '../domain/workflowIds';
 import { appendEvent } from '../events/service';
-import { enqueueWorkflowStart } from '../outbox/service';
+import { workflowStartsInsert } from '../outbox/service';
 import type { InboxRow } from './inboxes';
 
 export type MailChannel = 'smtp' | 'http';
@@ -57,18 +57,7 @@ export async function readMailHeaders(raw: Buffer): Promise<MailHeaders> {
   };
 }
 
-function mailRow(inbox: InboxRow, key: string, recipient: string, headers: MailHeaders, via: MailChannel, size: number) {
-  return {
-    org_id: inbox.org_id,
-    inbox_id: inbox.id,
-    message_key: key,
-    recipient: recipient.toLowerCase(),
-    sender: headers.sender,
-    subject: headers.subject?.slice(0, 1000) ?? null,
-    via,
-    size,
-  };
-}
+const SUBJECT_LIMIT = 1000;
 
 function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -81,55 +70,51 @@ export function contactRequestHash(orgId: string, key: string): string {
 
 /**
  * Where accepted mail enters (DESIGN §5): the raw bytes go to MinIO first, then the mail row and
- * its owed contactRequest start commit together. Only then does the caller answer 250 (SMTP) or
+ * its owed contactRequest start commit together, in one statement. Only then does the caller answer 250 (SMTP) or
  * 202 (HTTP), so an acknowledged mail is never lost; a crash before that leaves the sender to
  * retry, and the Message-ID makes the retry a no-op once one attempt has committed.
  */
 export function createMailIngress(deps: { db: Db; storage: StorageClient; config: Config; logger: Logger }) {
   const { db, storage, config } = deps;
 
-  async function keyOf(orgId: string, raw: Buffer, headers: MailHeaders) {
-    const key = messageKey(headers.messageId, sha256Hex(raw));
-    return { key, hash: contactRequestHash(orgId, key) };
-  }
-
-  async function known(orgId: string, key: string): Promise<string | undefined> {
-    const row = await db('inbound_mails').where({ org_id: orgId, message_key: key }).first('id');
-    return row?.id;
-  }
 
   return {
+    /**
+     * One MinIO put and one statement: the mail row and its owed start are inserted together,
+     * both only when this Message-ID is new. Sender and subject are filled in by the workflow,
+     * which decodes the whole message anyway. The object key carries the content's hash, so a
+     * redelivery with other bytes never overwrites the mail being parsed; its object is removed.
+     */
     async accept(input: { inbox: InboxRow; recipient: string; raw: Buffer; via: MailChannel }): Promise<AcceptedMail> {
       const { inbox, raw } = input;
-      const headers = await readMailHeaders(raw);
-      const { key, hash } = await keyOf(inbox.org_id, raw, headers);
-      const existing = await known(inbox.org_id, key);
-      if (existing) return { mailId: existing, status: 'duplicate' };
-
-      const objectKey = `${inbox.org_id}/${hash}.eml`;
+      const contentHash = sha256Hex(raw);
+      const key = messageKey(messageIdFromHeaders(headerBlock(raw).toString('latin1')), contentHash);
+      const hash = contactRequestHash(inbox.org_id, key);
+      const objectKey = `${inbox.org_id}/${hash}/${contentHash.slice(0, 16)}.eml`;
       await storage.putObject(config.S3_BUCKET_MAIL, objectKey, raw, raw.length, { 'Content-Type': 'message/rfc822' });
-      return db.transaction(async (trx) => {
-        const [row] = await trx('inbound_mails')
-          .insert({ ...mailRow(inbox, key, input.recipient, headers, input.via, raw.length), object_key: objectKey })
-          .onConflict(['org_id', 'message_key'])
-          .ignore()
-          .returning('id');
-        // The same message arrived twice at once: the other delivery committed first.
-        if (!row) return { mailId: (await trx('inbound_mails').where({ org_id: inbox.org_id, message_key: key }).first('id')).id, status: 'duplicate' as const };
-        const args: ContactRequestInput = { orgId: inbox.org_id, mailId: row.id };
-        await enqueueWorkflowStart(
-          trx,
-          {
-            workflowType: 'contactRequest',
-            workflowId: workflowIds.contactRequest(hash),
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            args: [args],
-            searchAttributes: { OrgId: [inbox.org_id] },
-          },
-          inbox.org_id,
-        );
-        return { mailId: row.id, status: 'accepted' as const };
-      });
+
+      const mailId = randomUUID();
+      const args: ContactRequestInput = { orgId: inbox.org_id, mailId };
+      const owed = workflowStartsInsert(
+        [{ workflowType: 'contactRequest', workflowId: workflowIds.contactRequest(hash), taskQueue: config.TEMPORAL_TASK_QUEUE, args: [args], searchAttributes: { OrgId: [inbox.org_id] } }],
+        inbox.org_id,
+        'exists (select 1 from inserted_mail)',
+      );
+      const { rows } = await db.raw<{ rows: { id: string }[] }>(
+        `with inserted_mail as (
+           insert into inbound_mails (id, org_id, inbox_id, message_key, recipient, via, size, object_key)
+           values (?, ?, ?, ?, ?, ?, ?, ?)
+           on conflict (org_id, message_key) do nothing
+           returning id
+         ), owed_start as (${owed.sql})
+         select id from inserted_mail`,
+        [mailId, inbox.org_id, inbox.id, key, input.recipient.toLowerCase(), input.via, raw.length, objectKey, ...owed.bindings],
+      );
+      if (rows.length) return { mailId, status: 'accepted' };
+
+      const first = await db('inbound_mails').where({ org_id: inbox.org_id, message_key: key }).first('id', 'object_key');
+      if (first.object_key !== objectKey) await storage.removeObject(config.S3_BUCKET_MAIL, objectKey);
+      return { mailId: first.id, status: 'duplicate' };
     },
 
     /**
@@ -141,12 +126,18 @@ export function createMailIngress(deps: { db: Db; storage: StorageClient; config
     async refuse(input: { inbox: InboxRow; recipient: string; head: Buffer; size: number; via: MailChannel; failureCode: 'too_large' | 'unknown_organisation'; failureMessage: string }): Promise<void> {
       const { inbox } = input;
       const headers = await readMailHeaders(input.head);
-      const { key } = await keyOf(inbox.org_id, input.head, headers);
-      if (await known(inbox.org_id, key)) return;
+      const key = messageKey(headers.messageId, sha256Hex(input.head));
       await db.transaction(async (trx) => {
         const [row] = await trx('inbound_mails')
           .insert({
-            ...mailRow(inbox, key, input.recipient, headers, input.via, input.size),
+            org_id: inbox.org_id,
+            inbox_id: inbox.id,
+            message_key: key,
+            recipient: input.recipient.toLowerCase(),
+            sender: headers.sender,
+            subject: headers.subject?.slice(0, SUBJECT_LIMIT) ?? null,
+            via: input.via,
+            size: input.size,
             object_key: null,
             outcome: 'failed',
             processed_at: trx.fn.now(),

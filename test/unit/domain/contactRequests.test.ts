@@ -1,4 +1,4 @@
-import { bareAddress, inboxAddress, messageKey, organisationSlug, parsingFailedPayload } from '../../../src/domain/contactRequests';
+import { bareAddress, inboxAddress, messageIdFromHeaders, messageKey, organisationSlug, parsingFailedPayload } from '../../../src/domain/contactRequests';
 
 describe('organisationSlug', () => {
   it.each([
@@ -58,5 +58,18 @@ describe('parsingFailedPayload', () => {
     expect(Object.keys(payload)).toEqual(['targetId', 'createdAt', 'failureCode', 'failureMessage', 'sender', 'recipient', 'subject', 'body']);
     expect(payload).toMatchObject({ targetId: 'inbox-1', createdAt: '2026-12-01T10:00:00.000Z', failureCode: 'no_xml_attachment', sender: 'a@b.example' });
     expect(payload.body).toHaveLength(10_000);
+  });
+});
+
+describe('messageIdFromHeaders', () => {
+  it.each([
+    ['From: a@b.example\r\nMessage-ID: <abc.123@portal.example>\r\nSubject: x\r\n\r\n', 'abc.123@portal.example'],
+    ['message-id:\r\n <folded@portal.example>\r\n\r\n', 'folded@portal.example'],
+    ['MESSAGE-ID: bare@portal.example\n\n', 'bare@portal.example'],
+    ['X-Original-Message-ID: <not-this@x>\r\nSubject: none\r\n\r\n', null],
+    ['Subject: no id\r\n\r\n', null],
+    ['Message-ID: <>\r\n\r\n', null],
+  ])('%j → %s', (header, id) => {
+    expect(messageIdFromHeaders(header)).toBe(id);
   });
 });
