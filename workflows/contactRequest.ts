@@ -16,11 +16,11 @@ const mail = proxyActivities<RequestActivities>({
 /**
  * `contact-request:<message hash>`: the raw mail in MinIO → MIME → OpenImmo-Feedback XML → the
  * listing by `oobj_id` → `request.created`, or `request.parsing_failed` with a failure code. The
- * mail was stored and this workflow owed in one commit (src/requests/ingress.ts); the record step
- * is idempotent per mail, so a crash anywhere ends with exactly one event.
+ * mail was stored and this workflow owed in one commit (src/requests/ingress.ts); the step records
+ * idempotently per mail, so a crash anywhere ends with exactly one event.
  */
 export async function contactRequest(input: ContactRequestInput): Promise<ContactRequestResult> {
-  const verdict = await mail.readContactMail(input);
-  if (verdict.kind === 'request' && verdict.listingId) upsertSearchAttributes([{ key: ListingIdKey, value: verdict.listingId }]);
-  return mail.recordContactRequest(input, verdict);
+  const result = await mail.processContactMail(input);
+  if (result.listingId) upsertSearchAttributes([{ key: ListingIdKey, value: result.listingId }]);
+  return result;
 }

@@ -30,6 +30,8 @@ export type ContactRequestOutcome = 'created' | 'duplicate' | 'failed' | 'erased
 export interface ContactRequestResult {
   outcome: ContactRequestOutcome;
   requestId: string | null;
+  /** The matched listing (for the ListingId search attribute). */
+  listingId: string | null;
 }
 
 /** reference 003: request.parsing_failed carries the body of the e-mail; ours is bounded. */

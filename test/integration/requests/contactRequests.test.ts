@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createInboxService } from '../../../src/requests/inboxes';
@@ -107,6 +111,33 @@ describe('inbox', () => {
     const event = await sendAndReceive({ ...org, inbox: rotated.body.data.address }, 'is24-utf8-base64');
     expect(event.eventName).toBe('request.created');
     expect(event.eventPayload.inbox_id).toBe(rotated.body.data.id);
+  });
+});
+
+describe('STARTTLS', () => {
+  it('is offered when SMTP_TLS_KEY_FILE and SMTP_TLS_CERT_FILE are set, and a mail sent over it becomes a request', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-smtp-tls-'));
+    const keyFile = path.join(dir, 'key.pem');
+    const certFile = path.join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', `/CN=${DOMAIN}`], { stdio: 'ignore' });
+    const { db, storage } = stack.ctx.deps;
+    const config = { ...stack.ctx.deps.config, SMTP_TLS_KEY_FILE: keyFile, SMTP_TLS_CERT_FILE: certFile };
+    const logger = pino({ level: 'silent' });
+    const tlsIngress = await startSmtpIngress({ config, inboxes: createInboxService(db, config), ingress: createMailIngress({ db, storage, config, logger }), logger }, 0);
+    try {
+      const org = await agency();
+      const before = received(org).length;
+      const secure = nodemailer.createTransport({ host: '127.0.0.1', port: tlsIngress.port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+      const info = await secure.sendMail({ envelope: { from: 'noreply@portal.example', to: [org.inbox] }, raw: loadMailFixture('is24-utf8-base64') });
+      expect(info.response).toMatch(/^250/);
+      expect((await nextEvent(org, before)).eventName).toBe('request.created');
+      // Without a certificate the server does not offer STARTTLS, so a client that insists fails.
+      const insisting = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, requireTLS: true });
+      await expect(insisting.sendMail({ envelope: { from: 'noreply@portal.example', to: [org.inbox] }, raw: loadMailFixture('no-xml') })).rejects.toThrow(/STARTTLS/i);
+    } finally {
+      await tlsIngress.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -46,13 +46,13 @@ it('ends with one request.created after the worker parsing the mail is SIGKILLed
   const handle = client.workflow.getHandle(workflowIds.contactRequest(contactRequestHash(org.organization.id, `id:${messageId}`)));
   await eventually(async () => {
     const description = await handle.describe().catch(() => undefined);
-    return description?.raw.pendingActivities?.some((activity) => activity.activityType?.name === 'readContactMail' && activity.lastStartedTime) ?? false;
+    return description?.raw.pendingActivities?.some((activity) => activity.activityType?.name === 'processContactMail' && activity.lastStartedTime) ?? false;
   }, 60_000, 20);
   await first.kill('SIGKILL');
   await stack.startWorker();
 
   const result = await handle.result();
-  expect(result).toEqual({ outcome: 'created', requestId: expect.any(String) });
+  expect(result).toEqual({ outcome: 'created', requestId: expect.any(String), listingId: null });
   // The parse ran twice: the killed attempt, then the retry after the missed heartbeat.
   const history = await handle.fetchHistory();
   const attempts = history.events?.flatMap((event) => (event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt] : [])) ?? [];
