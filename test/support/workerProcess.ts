@@ -10,9 +10,15 @@ export interface WorkerProcess {
 }
 
 /** `src/worker.ts` as its own OS process, exactly as production runs it, so it can be SIGKILLed. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+export function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  return startServiceProcess('src/worker.ts', 'worker started', env);
+}
+
+/** An Immoflow process (`entry`) on its own, resolved once it logs `readyMessage`. */
+export async function startServiceProcess(entry: string, readyMessage: string, env: Record<string, string>): Promise<WorkerProcess> {
   const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/worker.ts'], {
+  const name = path.basename(entry, '.ts');
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -22,9 +28,9 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   child.stderr?.on('data', (chunk) => (output += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${output}`)), 60_000);
     const check = () => {
-      if (output.includes('"msg":"worker started"')) {
+      if (output.includes(`"msg":"${readyMessage}"`)) {
         clearTimeout(timer);
         resolve();
       }
@@ -32,7 +38,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
     child.stdout?.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before starting:\n${output}`));
+      reject(new Error(`${name} exited with ${code} before starting:\n${output}`));
     });
   });
   return {
