@@ -295,7 +295,7 @@ describe('configVariableNames', () => {
 
   it('contains exactly the keys of a loaded config, plus the optional ones', () => {
     const loadedKeys = Object.keys(loadConfig({}));
-    expect([...configVariableNames].sort()).toEqual([...loadedKeys, 'GEOCODER_URL', 'TEMPORAL_WORKFLOW_BUNDLE'].sort());
+    expect([...configVariableNames].sort()).toEqual([...loadedKeys, 'GEOCODER_URL', 'TEMPORAL_WORKFLOW_BUNDLE', 'SMTP_TLS_KEY_FILE', 'SMTP_TLS_CERT_FILE'].sort());
   });
 
   it('does not list unknown names', () => {

@@ -42,7 +42,8 @@ it('ends with one request.created after the worker parsing the mail is SIGKILLed
     .sendMail({ envelope: { from: 'noreply@immobilienscout24.de', to: [inbox] }, raw: largeMail(10 * 1024 * 1024 - 4096, messageId) });
   expect(sent.response).toMatch(/^250/);
 
-  const client = await ctx.deps.temporal.get();
+  // The client connects with a short timeout; on a loaded machine the first try may miss it.
+  const client = await eventually(() => ctx.deps.temporal.get(), 30_000);
   const handle = client.workflow.getHandle(workflowIds.contactRequest(contactRequestHash(org.organization.id, `id:${messageId}`)));
   await eventually(async () => {
     const description = await handle.describe().catch(() => undefined);
