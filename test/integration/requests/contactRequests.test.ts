@@ -5,7 +5,8 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createInboxService } from '../../../src/requests/inboxes';
-import { createMailIngress } from '../../../src/requests/ingress';
+import { workflowIds } from '../../../src/domain/workflowIds';
+import { contactRequestHash, createMailIngress } from '../../../src/requests/ingress';
 import { SmtpIngress, startSmtpIngress } from '../../../src/requests/smtpServer';
 import { eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
@@ -164,6 +165,13 @@ describe('request.created', () => {
     expect(mail).toMatchObject({ via: 'smtp', outcome: 'created', recipient: org.inbox });
     const stored = await stack.ctx.deps.storage.statObject(stack.ctx.deps.config.S3_BUCKET_MAIL, mail.object_key);
     expect(stored.size).toBe(loadMailFixture('is24-utf8-base64').length);
+
+    // Operators find the run by organisation and, once matched, by listing.
+    const client = await stack.ctx.deps.temporal.get();
+    const run = client.workflow.getHandle(workflowIds.contactRequest(contactRequestHash(org.organization.id, mail.message_key)));
+    expect(await run.result()).toEqual({ outcome: 'created', requestId: request.id, listingId: org.listings['IMMO-4711'] });
+    const { searchAttributes } = await run.describe();
+    expect(searchAttributes).toMatchObject({ OrgId: [org.organization.id], ListingId: [org.listings['IMMO-4711']] });
   });
 
   it('reads ISO-8859-1 quoted-printable mail with a Latin-1 XML attachment, inline XML, namespaced upper-case XML and 8bit parts', async () => {
