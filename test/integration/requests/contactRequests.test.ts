@@ -3,15 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import pino from 'pino';
-import { createInboxService } from '../../../src/requests/inboxes';
 import { workflowIds } from '../../../src/domain/workflowIds';
-import { contactRequestHash, createMailIngress } from '../../../src/requests/ingress';
-import { SmtpIngress, startSmtpIngress } from '../../../src/requests/smtpServer';
+import { contactRequestHash } from '../../../src/requests/ingress';
+import type { SmtpIngress } from '../../../src/requests/smtpServer';
 import { eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
 import { largeMail, loadMailFixture, withMessageId } from '../../support/mailFixtures';
+import { startTestSmtpIngress } from '../../support/smtpIngress';
 import { TestStack, startTestStack } from '../../support/workers';
 
 /**
@@ -29,9 +28,7 @@ let smtp: SmtpIngress;
 beforeAll(async () => {
   subscriber = await startFakeSubscriber();
   stack = await startTestStack({ WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, INBOUND_MAIL_DOMAIN: DOMAIN, RATE_LIMIT_PER_HOUR: '100000' });
-  const { db, storage, config } = stack.ctx.deps;
-  const logger = pino({ level: 'silent' });
-  smtp = await startSmtpIngress({ config, inboxes: createInboxService(db, config), ingress: createMailIngress({ db, storage, config, logger }), logger }, 0);
+  smtp = await startTestSmtpIngress(stack.ctx.deps);
 });
 
 afterAll(async () => {
@@ -121,10 +118,7 @@ describe('STARTTLS', () => {
     const keyFile = path.join(dir, 'key.pem');
     const certFile = path.join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', `/CN=${DOMAIN}`], { stdio: 'ignore' });
-    const { db, storage } = stack.ctx.deps;
-    const config = { ...stack.ctx.deps.config, SMTP_TLS_KEY_FILE: keyFile, SMTP_TLS_CERT_FILE: certFile };
-    const logger = pino({ level: 'silent' });
-    const tlsIngress = await startSmtpIngress({ config, inboxes: createInboxService(db, config), ingress: createMailIngress({ db, storage, config, logger }), logger }, 0);
+    const tlsIngress = await startTestSmtpIngress(stack.ctx.deps, { ...stack.ctx.deps.config, SMTP_TLS_KEY_FILE: keyFile, SMTP_TLS_CERT_FILE: certFile });
     try {
       const org = await agency();
       const before = received(org).length;

@@ -1,11 +1,10 @@
 import nodemailer from 'nodemailer';
-import pino from 'pino';
 import { workflowIds } from '../../../src/domain/workflowIds';
-import { createInboxService } from '../../../src/requests/inboxes';
-import { contactRequestHash, createMailIngress } from '../../../src/requests/ingress';
-import { SmtpIngress, startSmtpIngress } from '../../../src/requests/smtpServer';
+import { contactRequestHash } from '../../../src/requests/ingress';
+import type { SmtpIngress } from '../../../src/requests/smtpServer';
 import { eventually, seedOrganization } from '../../support/context';
 import { LARGE_MAIL_FEEDBACK, largeMail } from '../../support/mailFixtures';
+import { startTestSmtpIngress } from '../../support/smtpIngress';
 import { CrashTestStack, startCrashTestStack } from '../../support/workerProcess';
 
 /**
@@ -19,9 +18,7 @@ let smtp: SmtpIngress;
 
 beforeAll(async () => {
   stack = await startCrashTestStack({ INBOUND_MAIL_DOMAIN: 'inbound.immoflow.test' });
-  const { db, storage, config } = stack.ctx.deps;
-  const logger = pino({ level: 'silent' });
-  smtp = await startSmtpIngress({ config, inboxes: createInboxService(db, config), ingress: createMailIngress({ db, storage, config, logger }), logger }, 0);
+  smtp = await startTestSmtpIngress(stack.ctx.deps);
 });
 
 afterAll(async () => {
