@@ -70,9 +70,9 @@ export function contactRequestHash(orgId: string, key: string): string {
 
 /**
  * Where accepted mail enters (DESIGN §5): the raw bytes go to MinIO first, then the mail row and
- * its owed contactRequest start commit together, in one statement. Only then does the caller answer 250 (SMTP) or
- * 202 (HTTP), so an acknowledged mail is never lost; a crash before that leaves the sender to
- * retry, and the Message-ID makes the retry a no-op once one attempt has committed.
+ * its owed contactRequest start commit together, in one statement. Only then does the caller
+ * answer 250 (SMTP) or 202 (HTTP), so an acknowledged mail is never lost; a crash before that
+ * leaves the sender to retry, and the Message-ID makes the retry a no-op once one has committed.
  */
 export function createMailIngress(deps: { db: Db; storage: StorageClient; config: Config; logger: Logger }) {
   const { db, storage, config } = deps;
