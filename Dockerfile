@@ -6,8 +6,10 @@
 #   operator CLI:    node bin/immoflow --help
 # Every process is configured through the environment variables of src/config.ts.
 
+# Node 22 LTS: Node 20 reached end of life in April 2026. package.json keeps `engines: >=20`, so
+# `make dev` and `make test` still run on a machine with Node 20.
 # ---- build: compile TypeScript and prebuild the workflow bundle -------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 
 # `npm install`, not `npm ci`: see the Makefile for why the lockfile cannot satisfy `npm ci`.
@@ -28,7 +30,7 @@ COPY scripts ./scripts
 RUN npm run build
 
 # ---- runtime: production dependencies, compiled output, nothing else ----------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 

@@ -100,3 +100,16 @@ export async function stopBenchRun(run: {
   await run.stack.stop();
   fs.rmSync(run.dataDir, { recursive: true, force: true });
 }
+
+/**
+ * Progress through a benchmark's phases, one line each with the time since the first, so a run
+ * of several minutes shows where it is: `[bench] listings 2/7 +12 s: starting the API`.
+ */
+export function benchPhases(bench: string, total: number): (what: string) => void {
+  const started = Date.now();
+  let current = 0;
+  return (what) => {
+    current += 1;
+    console.log(`[bench] ${bench} ${current}/${total} +${Math.round((Date.now() - started) / 1000)} s: ${what}`);
+  };
+}

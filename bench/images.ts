@@ -10,7 +10,7 @@ import { deriveVariants } from '../src/images/derive';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { makeJpeg } from '../test/support/images';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:images` (issue 5): images ingested per second (1 MB JPEGs, 8 in flight) and the
@@ -29,10 +29,13 @@ async function main(): Promise<void> {
   const database = `immoflow_bench_images_${Date.now()}`;
   const apiPort = await freePort();
   process.env.STORAGE_NOTIFICATION_TOKEN = randomBytes(24).toString('hex');
+  const phase = benchPhases('images', 5);
+  phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database, storageEventsUrl: `http://127.0.0.1:${apiPort}${STORAGE_EVENTS_PATH}` });
   const children: ChildProcess[] = [];
   try {
     const { env, cli } = prepareBenchEnv(stack.env, { RATE_LIMIT_PER_HOUR: '100000000' });
+    phase('starting the API and the worker, preparing listings and JPEGs');
     children.push(await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), LOG_LEVEL: 'info' }, 'api listening'));
     children.push(await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started'));
     const db = createDb(loadConfig(env));
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
       if (state !== 'ready') throw new Error(`image ${ticket.image_id} ended ${state}`);
       return ticket.image_id as string;
     };
+    phase(`warming up: ${WARMUP} images through the pipeline and the baseline`);
     await pool(WARMUP, CONCURRENCY, async (index) => void (await ingestOne(ROUNDS * Math.ceil(IMAGES / ROUNDS) + index)));
 
     await pool(WARMUP, CONCURRENCY, async (index) => void (await deriveVariants(files[index % files.length])));
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
     let pipelineSeconds = 0;
     let baselineSeconds = 0;
     const perRound = Math.ceil(IMAGES / ROUNDS);
+    phase(`measuring ${ROUNDS} alternating rounds of ${perRound} images, pipeline then baseline`);
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex += 1) {
       const offset = roundIndex * perRound;
       const roundIds: string[] = [];
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
     await poller;
     const latencies = measured.map((id) => (settled.get(id)?.readyAt as number) - (putDoneAt.get(id) as number)).sort((a, b) => a - b);
 
+    phase('writing bench/results/images.json and docs/BENCHMARKS.md');
     const pipelineRate = measured.length / pipelineSeconds;
     const baselineRate = measured.length / baselineSeconds;
     const result = {

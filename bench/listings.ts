@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
@@ -90,6 +90,8 @@ function peakRssMiB(pid: number | undefined): number | null {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-'));
+  const phase = benchPhases('listings', 7);
+  phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
   const children: ChildProcess[] = [];
   try {
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
     const key = cli('key', 'create', '--org', org.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'events:read');
     const baselineOrg = cli('org', 'create', '--name', 'Baseline', '--plan', 'enterprise', '--owner-email', 'baseline@example.com');
 
+    phase('starting the API and the baseline server');
     const apiPort = await freePort();
     const baselinePort = await freePort();
     // The limit of 1000/h per key would throttle the benchmark itself.
@@ -110,9 +113,11 @@ async function main(): Promise<void> {
     // Warm up both (JIT, pool connections and their prepared statements) at the first level's
     // concurrency, so the first level is not penalised: 2 s at 8 connections left the API's first
     // level 10-20 % below its second run in side-by-side probes.
+    phase('warming up both servers');
     await load(apiUrl, { 'X-API-Key': key.key }, CONCURRENCY[0], 5000);
     await load(baselineUrl, {}, CONCURRENCY[0], 5000);
 
+    phase(`measuring upsert throughput at concurrency ${CONCURRENCY.join(', ')}, ${DURATION_MS / 1000} s per level and side`);
     const throughput: Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }> = {};
     for (const concurrency of CONCURRENCY) {
       // Alternate the order per level so neither side always runs on a warmer machine.
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
     );
     const sampledIds = sampled.map((row: { id: string }) => row.id);
     await db.query("delete from outbox where org_id = $1 and status = 'pending' and not (args->0->>'listingId' = any($2))", [org.id, sampledIds]);
+    phase(`draining a backlog of ${sampledIds.length} publishes with the worker`);
     const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
     children.push(worker);
     const drainStart = Date.now();
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
 
     const sent = new Map<string, number>();
     const total = PIPELINE_RATE * PIPELINE_SECONDS;
+    phase(`pipeline: ${total} writes at ${PIPELINE_RATE}/s, then waiting for each listing.published`);
     const writes: Promise<void>[] = [];
     for (let i = 0; i < total; i += 1) {
       writes.push(
@@ -181,6 +188,7 @@ async function main(): Promise<void> {
     await db.end();
     const pipelineLatencies = published.map((row) => new Date(row.at).getTime() - (sent.get(row.id) ?? 0)).sort((a, b) => a - b);
 
+    phase('writing bench/results/listings.json and docs/BENCHMARKS.md');
     const result = {
       measured_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },

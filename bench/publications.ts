@@ -19,7 +19,7 @@ import { taskQueues } from '../src/temporal/taskQueues';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { completeListing } from '../test/support/listings';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:publications`: publications/s hub → portal, on one deployment that is both (the
@@ -113,6 +113,8 @@ type Db = ReturnType<typeof createDb>;
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-publications-'));
   const database = `immoflow_bench_publications_${Date.now()}`;
+  const phase = benchPhases('publications', 8);
+  phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database });
   const children: ChildProcess[] = [];
   let cleaned = false;
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_HOUR: '1000000',
     });
     const config = loadConfig(env);
+    phase('starting the API and the worker');
     const api = await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), LOG_LEVEL: 'info' }, 'api listening');
     children.push(api);
     const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
@@ -307,6 +310,7 @@ async function main(): Promise<void> {
 
     // ── Set-up and warm-up: H connected to P, a few listings pushed end to end, and a second hub
     // with its 200 listings already published (its target is connected only in the burst phase).
+    phase(`set-up and warm-up: connecting the hub, ${WARMUP} warm-up listings, ${LISTINGS} on the burst hub`);
     await connect(hub, hubSecret, portal);
     console.log(`[bench] hub connected to target ${target.id}`);
     const warmupBodies = Array.from({ length: WARMUP }, () => listingBody('PUB-WARMUP'));
@@ -326,6 +330,7 @@ async function main(): Promise<void> {
 
     // ── Baseline: the very upserts the publisher will send for the burst hub's listings (same
     // bodies, fresh external_refs), POSTed to P's API over one connection, one after the other.
+    phase(`baseline: ${LISTINGS} upserts straight to the portal`);
     const burstRows: ListingRow[] = await db('listings').whereIn('id', burstIds).select('*');
     const baselineBodies = burstRows.map((row) => ({ ...pushedListingBody(row), external_ref: `PUB-BASE-${randomUUID()}` }));
     const http = new HttpClient(apiBase, { pipelining: 1, headersTimeout: 30_000, bodyTimeout: 30_000 });
@@ -356,6 +361,7 @@ async function main(): Promise<void> {
     await settle('the baseline');
 
     // ── Connect burst: the connect owes all 200 at once; the publication workflow alone.
+    phase(`connect burst: ${LISTINGS} publications owed at once`);
     const burstCpuStart = await cpuSnapshot();
     const connectedAt = await connect(burstHub, burstHubSecret, burstPortal);
     await waitFor(`${LISTINGS} publications of the connect burst`, async () => (await countEvents(burstHub.id, 'publication.succeeded', burstIds)) >= LISTINGS);
@@ -373,6 +379,7 @@ async function main(): Promise<void> {
     const burstPortalPipeline = await portalPipelineOverlap(burstPortal.id, burstBodies.map((body) => body.external_ref), connectedAt, burstLast);
 
     // ── Hub → portal: 200 active listings POSTed to the connected hub, published, then pushed.
+    phase(`hub → portal: ${LISTINGS} listings POSTed, published, then pushed`);
     const liveBodies = Array.from({ length: LISTINGS }, () => listingBody('PUB-LIVE'));
     const liveIds: string[] = [];
     const liveCpuStart = await cpuSnapshot();
@@ -397,6 +404,7 @@ async function main(): Promise<void> {
     const livePortalPipeline = await portalPipelineOverlap(portal.id, liveBodies.map((body) => body.external_ref), firstPublished, liveLast);
 
     // ── Verification: exactly one `set` success per listing on the hub, exactly one copy on P.
+    phase('verifying exactly one push per listing, then writing the results');
     const verify = async (label: string, hubOrgId: string, ids: string[], portalOrgId: string, refs: string[]) => {
       const rows: { id: string; n: string }[] = await db('events')
         .where({ org_id: hubOrgId, name: 'publication.succeeded' })

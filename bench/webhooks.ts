@@ -12,7 +12,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
+import { benchPhases, percentile, pool, prepareBenchEnv, root, round, startChild, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:webhooks` (issue 4): deliveries/s and event-committed → subscriber-received
@@ -35,6 +35,8 @@ async function waitUntil(what: string, probe: () => boolean, timeoutMs: number):
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-webhooks-'));
   const database = `immoflow_bench_webhooks_${Date.now()}`;
+  const phase = benchPhases('webhooks', 3 + SCENARIOS.length);
+  phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database });
   const children: ChildProcess[] = [];
   // The subscriber: records when each (path, eventId) arrived.
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   try {
     const { env, cli } = prepareBenchEnv(stack.env, { WEBHOOK_ALLOW_TARGETS: `127.0.0.1:${subscriberPort}`, RATE_LIMIT_PER_HOUR: '100000000' });
 
+    phase('starting the API, the worker and the no-op worker');
     const apiPort = await freePort();
     const noopQueue = `bench-noop-${randomUUID()}`;
     children.push(await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), LOG_LEVEL: 'info' }, 'api listening'));
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
 
       // Delivery path: events committed with their deliveries and owed starts, as a write does; the worker's outbox relay starts them.
       const events = Math.ceil(TOTAL_DELIVERIES / subscriptions);
+      phase(`${subscriptions} subscription(s): ${events} events fanned out, then the engine and network baselines`);
       const committedAt = new Map<string, number>();
       const started = Date.now();
       await pool(events, CONCURRENCY, async (index) => {
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(scenario));
     }
 
+    phase('writing bench/results/webhooks.json and docs/BENCHMARKS.md');
     const result = {
       measured_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { STORAGE_EVENTS_PATH } from '../src/images/storageEvents';
 import { createDb, migrateToLatest } from '../src/db/knex';
+import { scriptLog } from './stack/log';
 import { ManagedProcess, isPortOpen, startProcess } from './stack/processes';
 import { seedDemo } from './seedDemo';
 import { Stack, startStack } from './stack/stack';
@@ -12,6 +13,7 @@ import { Stack, startStack } from './stack/stack';
  */
 const root = path.resolve(__dirname, '..');
 const dataDir = path.join(root, '.data');
+const log = scriptLog('dev');
 const PORTS = { api: 3000, smtp: 2525, temporal: 7233, temporalUi: 8233, minio: 9000, minioConsole: 9001 };
 
 async function main(): Promise<void> {
@@ -28,10 +30,10 @@ async function main(): Promise<void> {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    console.log('\n[dev] stopping api, worker, smtp and engines…');
+    log.info('stopping api, worker, smtp and engines…');
     await Promise.all(children.map((child) => child.stop()));
     await stack.stop();
-    console.log('[dev] stopped.');
+    log.info('stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     const config = loadConfig(env);
     const db = createDb(config);
     const applied = await migrateToLatest(db);
-    console.log(`[dev] migrations: ${applied.length ? applied.join(', ') : 'up to date'}`);
+    log.info(`migrations: ${applied.length ? applied.join(', ') : 'up to date'}`);
     const { credentials, created } = await seedDemo(db, path.join(dataDir, 'demo-credentials.json'));
     await db.destroy();
 
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
       const child = startProcess(name, process.execPath, ['-r', '@swc-node/register', entry], { cwd: root, env, stdio: 'inherit' });
       child.child.once('exit', (code) => {
         if (!stopping) {
-          console.error(`[dev] ${name} exited with code ${code}; stopping the stack.`);
+          log.error(`${name} exited with code ${code}; stopping the stack.`);
           void stopAll(1);
         }
       });
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     }
     printBanner(stack, credentials, created);
   } catch (error) {
-    console.error(error);
+    log.error((error as Error).stack ?? String(error));
     await stopAll(1);
   }
 }
@@ -103,6 +105,6 @@ ${line}
 }
 
 main().catch((error) => {
-  console.error(`[dev] ${(error as Error).message}`);
+  log.error((error as Error).message);
   process.exit(1);
 });

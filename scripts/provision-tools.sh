@@ -19,6 +19,41 @@ mkdir -p "$TOOLS_DIR"
 
 say() { printf '[provision] %s\n' "$*"; }
 
+# How many packages building $1 (pkg@version) involves, from `go list -deps` inside the module's
+# downloaded source; prints nothing when that cannot be worked out (the count then has no total).
+# The package may sit below its module's root (temporal's is .../cli/cmd/temporal), so the module
+# is found by trimming path elements until `go mod download` knows it.
+package_total() {
+  local pkg="${1%@*}" version="${1##*@}" mod dir
+  mod="$pkg"
+  while [ -n "$mod" ]; do
+    dir="$(go mod download -json "$mod@$version" 2>/dev/null | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+    if [ -n "$dir" ]; then
+      (cd "$dir" && go list -deps "$pkg" 2>/dev/null | wc -l | tr -d ' ') || true
+      return 0
+    fi
+    case "$mod" in */*) mod="${mod%/*}" ;; *) mod="" ;; esac
+  done
+}
+
+# Reads `go install -v` output: counts the package lines (one per package compiled), reports every
+# 50th, keeps the count in $1 for the heartbeat, and passes everything else (errors) through.
+count_packages() {
+  local state="$1" total="$2" count=0 line
+  while IFS= read -r line; do
+    case "$line" in
+      "go: downloading "*) printf '%s\n' "$count ${line#go: downloading }" >"$state" ;;
+      *" "* | "#"* | "") printf '%s\n' "$line" >&2 ;;
+      *)
+        count=$((count + 1))
+        printf '%s\n' "$count $line" >"$state"
+        if [ $((count % 50)) -eq 0 ]; then say "  built $count${total:+ of ~$total} packages (now $line)"; fi
+        ;;
+    esac
+  done
+  say "  built $count${total:+ of ~$total} packages"
+}
+
 go_install() {
   local module="$1"
   if ! command -v go >/dev/null 2>&1; then
@@ -26,7 +61,28 @@ go_install() {
     return 1
   fi
   say "building $module into $TOOLS_DIR (first run only; takes several minutes)"
-  GOBIN="$TOOLS_DIR" GOFLAGS="${GOFLAGS:--buildvcs=false}" go install "$module"
+  local state started heartbeat total status=0
+  state="$(mktemp)"
+  started="$(date +%s)"
+  printf '0 resolving modules\n' >"$state"
+  # A line at least every 10 s, so a long build never looks hung.
+  (
+    while sleep 10; do
+      read -r done_count current <"$state" || true
+      say "  … $module: ${done_count:-0} packages built after $(($(date +%s) - started)) s (${current:-working})"
+    done
+  ) &
+  heartbeat=$!
+  export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+  say "  downloading the module graph to count its packages"
+  total="$(package_total "$module")"
+  [ -n "$total" ] && say "  $total packages to build (fewer if some are in Go's build cache)"
+  GOBIN="$TOOLS_DIR" go install -v "$module" 2>&1 | count_packages "$state" "$total" || status=$?
+  kill "$heartbeat" 2>/dev/null || true
+  wait "$heartbeat" 2>/dev/null || true
+  rm -f "$state"
+  say "  $module: $([ "$status" -eq 0 ] && echo done || echo "failed (exit $status)") after $(($(date +%s) - started)) s"
+  return "$status"
 }
 
 provision_temporal() {

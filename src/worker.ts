@@ -11,11 +11,13 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { createGeocodingWorker, createMainWorker } from './temporal/workerFactory';
+import { createGeocodingWorker, createMainWorker, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
+  // Before the first NativeConnection: the SDK's logs go through pino from here on.
+  installTemporalRuntime(logger);
   const db = createDb(config);
   const storage = createStorageClient(config);
   const temporal = createTemporalClientProvider(config);

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { scriptLog } from './log';
 
 export interface ManagedProcess {
   name: string;
@@ -93,7 +94,7 @@ export async function retryOnPortRace<T>(name: string, logFile: string, start: (
     } catch (error) {
       const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(logOffset) : '';
       if (attempt >= 3 || !PORT_TAKEN.test(log)) throw error;
-      console.warn(`[stack] ${name}: a port was taken before the server bound it; retrying on fresh ports (attempt ${attempt + 1} of 3)`);
+      scriptLog('stack').warn(`${name}: a port was taken before the server bound it; retrying on fresh ports (attempt ${attempt + 1} of 3)`);
     }
   }
 }

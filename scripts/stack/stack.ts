@@ -4,6 +4,7 @@ import { DEV_STORAGE_NOTIFICATION_TOKEN } from '../../src/config';
 import { MinioHandle, startMinio } from './minio';
 import { PostgresHandle, startPostgres } from './postgres';
 import { TemporalHandle, startTemporal } from './temporal';
+import { scriptLog } from './log';
 
 export interface Stack {
   postgres: PostgresHandle;
@@ -22,6 +23,7 @@ export interface StackOptions {
   ports?: { temporal?: number; temporalUi?: number; minio?: number; minioConsole?: number };
   /** The API's storage-event endpoint, for MinIO's bucket notifications (image uploads). */
   storageEventsUrl?: string;
+  /** Receives each report line (without a prefix); default: scriptLog('stack'). */
   log?: (line: string) => void;
 }
 
@@ -30,7 +32,7 @@ export interface StackOptions {
  * Dev keeps Temporal's SQLite and MinIO's data under dataDir; tests run Temporal in memory.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log = options.log ?? scriptLog('stack').info;
   const logsDir = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logsDir, { recursive: true });
   const accessKey = process.env.S3_ACCESS_KEY ?? 'immoflow';
@@ -73,9 +75,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   ];
   await postgres.createDatabase(options.database);
 
-  log(`[stack] postgres: ${postgres.source}, database ${options.database}`);
-  log(`[stack] temporal: ${temporal.source} at ${temporal.address}${temporal.uiUrl ? `, UI ${temporal.uiUrl}` : ''}`);
-  log(`[stack] minio:    ${minio.source} at ${minio.endpoint}${minio.consoleUrl ? `, console ${minio.consoleUrl}` : ''}`);
+  log(`postgres: ${postgres.source}, database ${options.database}`);
+  log(`temporal: ${temporal.source} at ${temporal.address}${temporal.uiUrl ? `, UI ${temporal.uiUrl}` : ''}`);
+  log(`minio:    ${minio.source} at ${minio.endpoint}${minio.consoleUrl ? `, console ${minio.consoleUrl}` : ''}`);
 
   return {
     postgres,

@@ -7,7 +7,7 @@ import { MEMBERSHIP_ROLES } from '../domain/roles';
 import { ALL_SCOPES, Scope, isValidScope } from '../domain/scopes';
 import { toApiKeyDto } from '../identity/dto';
 import type { IdentityService } from '../identity/service';
-import { CliOutput, UsageError, emit, oneOf, requireOption } from './io';
+import { CliFailure, CliOutput, UsageError, emit, oneOf, requireOption } from './io';
 
 const uuid = z.uuid();
 
@@ -102,7 +102,7 @@ export async function keyCreate(args: string[], identity: IdentityService, out: 
 export async function keyRevoke(args: string[], identity: IdentityService, out: CliOutput): Promise<void> {
   const keyId = requireId(args[0], 'KEY_ID');
   const record = await identity.revokeApiKey(keyId);
-  if (!record) throw new UsageError(`no API key ${keyId}`);
+  if (!record) throw new CliFailure(`no API key ${keyId} (not found)`);
   emit(out, toApiKeyDto(record), `Revoked key ${record.id} (${record.key_hint}) at ${record.revoked_at?.toISOString()}`);
 }
 

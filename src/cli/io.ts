@@ -16,7 +16,11 @@ export interface CliOutput {
   error(text: string): void;
 }
 
+/** The invocation is wrong (unknown option, missing or ill-formed argument): exit code 2. */
 export class UsageError extends Error {}
+
+/** The invocation was well-formed but the thing is not there or the action failed: exit code 1. */
+export class CliFailure extends Error {}
 
 export function emit(out: CliOutput, data: unknown, human: string): void {
   out.write(out.json ? JSON.stringify(data, null, 2) : human);

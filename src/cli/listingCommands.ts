@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/knex';
 import type { ListingPublishResult, ReviewDecision } from '../domain/listingPipeline';
 import type { TemporalClientProvider } from '../temporal/client';
-import { CliOutput, UsageError, emit } from './io';
+import { CliFailure, CliOutput, UsageError, emit } from './io';
 
 /**
  * `immoflow listing review ID --approve|--reject --reason R`: sends the operator's decision to the
@@ -23,9 +23,9 @@ export async function listingReview(args: string[], deps: { db: Db; temporal: Te
   if (!reason) throw new UsageError('--reason is required: it is recorded with the moderation decision');
 
   const listing = await deps.db('listings').where({ id: listingId }).whereNull('deleted_at').first('id', 'review_workflow_id', 'moderation_state', 'revision');
-  if (!listing) throw new UsageError(`no listing ${listingId}`);
+  if (!listing) throw new CliFailure(`no listing ${listingId} (not found)`);
   if (listing.moderation_state !== 'needs_review' || !listing.review_workflow_id) {
-    throw new UsageError(`listing ${listingId} is not waiting for a review (moderation state: ${listing.moderation_state})`);
+    throw new CliFailure(`listing ${listingId} is not waiting for a review (moderation state: ${listing.moderation_state})`);
   }
   const decision: ReviewDecision = { approve: values.approve === true, reason, reviewer: values.reviewer ?? process.env.USER };
   const client = await deps.temporal.get();
@@ -33,7 +33,7 @@ export async function listingReview(args: string[], deps: { db: Db; temporal: Te
   try {
     result = await client.workflow.getHandle(listing.review_workflow_id).executeUpdate<ListingPublishResult, [ReviewDecision]>('review', { args: [decision] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new UsageError(`the workflow refused the decision: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError) throw new CliFailure(`the workflow refused the decision: ${error.cause?.message ?? error.message}`);
     throw error;
   }
   emit(

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createConnectionService } from '../partners/connections';
-import { PARTNER_PUBLIC_COLUMNS, PartnerError, PartnerRow, createPartnerService } from '../partners/service';
+import { PARTNER_PUBLIC_COLUMNS, PartnerRow, createPartnerService } from '../partners/service';
 import { CliDeps, CliOutput, UsageError, emit, requireOption } from './io';
 
 const uuid = z.uuid();
@@ -40,7 +40,9 @@ export async function partnerCreate(args: string[], deps: CliDeps, out: CliOutpu
   );
 }
 
-export async function partnerList(_args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
+export async function partnerList(args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
+  // No arguments: a stray option or id is a usage error (exit 2), not silently ignored.
+  parseArgs({ args, options: {} });
   const partners = await createPartnerService(deps.db, deps.config).list();
   const lines = partners.map((p) => `${p.id}  ${p.client_id}  ${p.disabled_at ? 'disabled' : 'active  '}  ${p.name}  ${p.webhook_url}  ${p.developer_email}`);
   emit(out, partners, lines.length ? lines.join('\n') : 'No partners yet: immoflow partner create --name N --webhook-url URL --developer-email E');
@@ -65,8 +67,8 @@ export async function partnerDisable(args: string[], deps: CliDeps, out: CliOutp
 export async function partnerSetWebhookUrl(args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'webhook-url': { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('usage: immoflow partner set-webhook-url PARTNER_ID --webhook-url URL');
-  // An ill-formed id is refused here, so Postgres never sees it (exit 1, like an unknown id).
-  if (!uuid.safeParse(positionals[0]).success) throw new PartnerError(`PARTNER_ID must be a UUID (got ${JSON.stringify(positionals[0])})`, 'invalid_input');
+  // An ill-formed id is a usage error (exit 2), refused before Postgres sees it.
+  if (!uuid.safeParse(positionals[0]).success) throw new UsageError(`PARTNER_ID must be a UUID (got ${JSON.stringify(positionals[0])})`);
   const webhookUrl = requireOption(values, 'webhook-url');
   const partner = await createPartnerService(deps.db, deps.config).updateWebhookUrl(positionals[0], webhookUrl);
   emit(

@@ -3,7 +3,7 @@ import { PartnerError } from '../partners/service';
 import { TargetInputError } from '../targets/service';
 import { TargetError } from '../targets/targetRows';
 import { keyCreate, keyRevoke, orgCreate, orgFlagsSet, userAdd } from './identityCommands';
-import { CliDeps, CliOutput, UsageError } from './io';
+import { CliDeps, CliFailure, CliOutput, UsageError } from './io';
 import { listingReview } from './listingCommands';
 import { partnerCreate, partnerDisable, partnerList, partnerRedeliver, partnerRotateSecret, partnerSetWebhookUrl } from './partnerCommands';
 import { targetCreate, targetDisable, targetList } from './targetCommands';
@@ -29,8 +29,9 @@ export const USAGE = `immoflow — operator CLI
   immoflow target list
   immoflow target disable TARGET_ID
 
-Global: --json prints machine-readable JSON. Configuration comes from the environment
-(DATABASE_URL, …) exactly as for the API and the worker.`;
+Global: --json prints machine-readable JSON; --help after any command shows its usage.
+Exit codes: 0 ok, 1 not found or failed, 2 usage error. Configuration comes from the
+environment (DATABASE_URL, …) exactly as for the API and the worker.`;
 
 type Command = (args: string[], deps: CliDeps, out: CliOutput) => Promise<void>;
 
@@ -53,20 +54,56 @@ const COMMANDS: Record<string, Command> = {
   'target disable': targetDisable,
 };
 
-/** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage). */
+/** Every command's name, e.g. `key create`. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Each command's lines of USAGE (a continuation line stays with its command). */
+function usageOf(name: string): string[] {
+  const lines: string[] = [];
+  let inCommand = false;
+  for (const line of USAGE.split('\n')) {
+    if (line.startsWith('  immoflow ')) inCommand = line === `  immoflow ${name}` || line.startsWith(`  immoflow ${name} `);
+    else if (!line.startsWith('    ')) inCommand = false;
+    if (inCommand) lines.push(line);
+  }
+  return lines;
+}
+
+/** The commands whose name starts with these words: `key` names `key create` and `key revoke`. */
+function commandsUnder(words: string[]): string[] {
+  return Object.keys(COMMANDS).filter((name) => words.length > 0 && words.every((word, index) => name.split(' ')[index] === word));
+}
+
+const HELP = new Set(['--help', '-h']);
+const FOOTER = 'Exit codes: 0 ok, 1 not found or failed, 2 usage error. --json prints machine-readable JSON.';
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 not found or failure, 2 usage). */
 export async function runCli(argv: string[], deps: CliDeps, out: CliOutput): Promise<number> {
   const json = argv.includes('--json');
   const args = argv.filter((arg) => arg !== '--json');
   const output: CliOutput = { ...out, json };
-  if (args.length === 0 || args[0] === '--help' || args[0] === 'help') {
+  if (args.length === 0 || HELP.has(args[0]) || args[0] === 'help') {
     out.write(USAGE);
     return args.length === 0 ? 2 : 0;
   }
   const name = Object.keys(COMMANDS)
     .sort((a, b) => b.split(' ').length - a.split(' ').length)
     .find((candidate) => candidate.split(' ').every((word, index) => args[index] === word));
+  const firstOption = args.findIndex((arg) => arg.startsWith('-'));
+  const words = firstOption === -1 ? args : args.slice(0, firstOption);
+  if (args.some((arg) => HELP.has(arg))) {
+    // `immoflow key create --help` or `immoflow key --help`: that command's usage, nothing runs.
+    const matching = name ? [name] : commandsUnder(words);
+    if (matching.length === 0) {
+      out.error(`unknown command: ${words.join(' ')}\n\n${USAGE}`);
+      return 2;
+    }
+    out.write(['usage:', ...matching.flatMap(usageOf), '', FOOTER].join('\n'));
+    return 0;
+  }
   if (!name) {
-    out.error(`unknown command: ${args.join(' ')}\n\n${USAGE}`);
+    const group = commandsUnder(words.slice(0, 1));
+    out.error(group.length ? `${words.join(' ')}: which command?\n\nusage:\n${group.flatMap(usageOf).join('\n')}` : `unknown command: ${args.join(' ')}\n\n${USAGE}`);
     return 2;
   }
   try {
@@ -74,10 +111,11 @@ export async function runCli(argv: string[], deps: CliDeps, out: CliOutput): Pro
     return 0;
   } catch (error) {
     const message = (error as Error).message;
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (json) out.error(JSON.stringify({ error: { message } }));
-    else out.error(`error: ${message}`);
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return 2;
-    if (error instanceof IdentityError || error instanceof PartnerError || error instanceof TargetInputError || error instanceof TargetError) return 1;
+    else out.error(`error: ${message}${usage ? `\n\nusage:\n${usageOf(name).join('\n')}` : ''}`);
+    if (usage) return 2;
+    if (error instanceof CliFailure || error instanceof IdentityError || error instanceof PartnerError || error instanceof TargetInputError || error instanceof TargetError) return 1;
     throw error;
   }
 }

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { TargetInputError, TargetSummary, createTargetService } from '../targets/service';
+import { TargetSummary, createTargetService } from '../targets/service';
 import { CliDeps, CliOutput, UsageError, emit, requireOption } from './io';
 
 const uuid = z.uuid();
 
-/** A missing id is a usage error; an ill-formed one is refused before Postgres sees it (exit 1). */
+/** A missing or ill-formed id is a usage error (exit 2), refused before Postgres sees it. */
 function requireTargetId(value: string | undefined): string {
   if (!value) throw new UsageError('TARGET_ID is required');
-  if (!uuid.safeParse(value).success) throw new TargetInputError(`TARGET_ID must be a UUID (got ${JSON.stringify(value)})`);
+  if (!uuid.safeParse(value).success) throw new UsageError(`TARGET_ID must be a UUID (got ${JSON.stringify(value)})`);
   return value;
 }
 
@@ -50,7 +50,9 @@ export async function targetCreate(args: string[], deps: CliDeps, out: CliOutput
   );
 }
 
-export async function targetList(_args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
+export async function targetList(args: string[], deps: CliDeps, out: CliOutput): Promise<void> {
+  // No arguments: a stray option or id is a usage error (exit 2), not silently ignored.
+  parseArgs({ args, options: {} });
   const targets = await createTargetService(deps.db, deps.config).list();
   const lines = targets.map((t) => `${t.id}  ${t.disabled_at ? `disabled ${iso(t.disabled_at)}` : 'active'}  ${t.name}  ${t.base_url}  ${tokenState(t)}`);
   emit(out, targets, lines.length ? lines.join('\n') : 'No targets yet: immoflow target create --name N --base-url URL --client-id ID --client-secret S --webhook-secret WHSEC');

@@ -45,3 +45,13 @@ export function normalizeScopes(scopes: readonly Scope[]): Scope[] {
     .filter((scope) => !unique.some((other) => other !== scope && scopeGrants([other], scope)))
     .sort();
 }
+
+/**
+ * Every concrete scope a key holds once `delete ⊃ write ⊃ read` and `*` are applied, e.g.
+ * `listings:delete` → `listings:delete`, `listings:read`, `listings:write`: what a key may do,
+ * where normalizeScopes keeps only what was granted.
+ */
+export function effectiveScopes(granted: readonly string[]): Scope[] {
+  const all = SCOPE_RESOURCES.flatMap((resource) => SCOPE_ACTIONS.map((action) => `${resource}:${action}` as Scope));
+  return all.filter((scope) => scopeGrants(granted, scope)).sort();
+}

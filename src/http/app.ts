@@ -1,4 +1,4 @@
-import express, { Express, Router } from 'express';
+import express, { Express, Request, RequestHandler, Router } from 'express';
 import type { Client as StorageClient } from 'minio';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -11,7 +11,7 @@ import { openApiRouter } from '../openapi/routes';
 import { createInboxService, toInboxDto } from '../requests/inboxes';
 import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
-import { errorHandler, notFoundHandler } from './errors';
+import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { rateLimitPerKey } from './rateLimit';
 import { requestContext } from './requestContext';
@@ -33,6 +33,34 @@ export interface AppDeps {
  * authentication and the rate limit have already run.
  */
 export type FeatureRouterFactory = (deps: AppDeps) => Router;
+
+/**
+ * Routes under /api/v1 that take another body type and parse it themselves (paths relative to
+ * /api/v1, method included). Every other route reads JSON only.
+ */
+const OWN_BODY_TYPES = new Set(['POST /inbound/mail']);
+
+/**
+ * A body that is not declared JSON is refused with 415 instead of being silently ignored by
+ * express.json (which would then read as an empty body: a confusing 400 about every required field,
+ * or worse, a PATCH that changes nothing). Requests without a body are not concerned.
+ */
+function requireJsonBody(): RequestHandler {
+  // An empty body (Content-Length: 0, as fetch sends on a bare POST) is no body.
+  const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return (req, _res, next) => {
+    if (!hasBody(req) || OWN_BODY_TYPES.has(`${req.method} ${req.path}`) || req.is('application/json')) return next();
+    const got = req.get('content-type');
+    throw new ApiError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      got
+        ? `This endpoint reads JSON only; send the body with Content-Type: application/json (got ${got}).`
+        : 'The request has a body but no Content-Type; send it as JSON with Content-Type: application/json.',
+      { content_type: got ?? null, expected: 'application/json' },
+    );
+  };
+}
 
 /**
  * Internal routers are mounted outside /api/v1, before API-key authentication: endpoints for our
@@ -70,6 +98,7 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   api.use(authenticate(deps.identity));
   api.use(rateLimitPerKey(deps.relaxedDb, config.RATE_LIMIT_PER_HOUR));
   // Bodies are parsed only for authenticated, in-budget callers.
+  api.use(requireJsonBody());
   api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
   const inboxes = createInboxService(deps.db, config);
   api.use(identityRouter(deps.identity, async (orgId) => toInboxDto(await inboxes.current(orgId))));

@@ -5,13 +5,33 @@ import type { AuthContext } from '../identity/authContext';
 import type { IdentityService } from '../identity/service';
 import { ApiError } from './errors';
 
-/** Reads `X-API-Key` (header names are case-insensitive) and resolves the caller. */
+const MISSING_KEY = 'Missing API key. Send it in the X-API-Key header or as Authorization: Bearer <key>.';
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/**
+ * The key a request presents: `X-API-Key`, else `Authorization: Bearer <key>` (as Stripe takes it).
+ * X-API-Key wins when both are sent, so a proxy or gateway that puts its own credential in
+ * Authorization cannot change which key is used. An Authorization of another scheme is a mistake
+ * worth naming rather than an anonymous 401.
+ */
+export function presentedKey(headers: { get(name: string): string | undefined }): string {
+  const header = headers.get('x-api-key')?.trim();
+  if (header) return header;
+  const authorization = headers.get('authorization')?.trim();
+  if (!authorization) throw new ApiError(401, 'UNAUTHENTICATED', MISSING_KEY);
+  const bearer = BEARER.exec(authorization);
+  if (!bearer) {
+    const scheme = authorization.split(/\s/)[0].slice(0, 20);
+    const problem = scheme.toLowerCase() === 'bearer' ? 'The Bearer token is empty.' : `Unsupported Authorization scheme "${scheme}".`;
+    throw new ApiError(401, 'UNAUTHENTICATED', `${problem} Send the key as Authorization: Bearer <key>, or in the X-API-Key header.`);
+  }
+  return bearer[1];
+}
+
+/** Reads the API key (X-API-Key or a Bearer token) and resolves the caller. */
 export function authenticate(identity: IdentityService): RequestHandler {
   return async (req, _res, next) => {
-    const presented = req.get('x-api-key')?.trim();
-    if (!presented) {
-      throw new ApiError(401, 'UNAUTHENTICATED', 'Missing API key. Send it in the X-API-Key header.');
-    }
+    const presented = presentedKey({ get: (name) => req.get(name) });
     const auth = await identity.authenticate(presented);
     if (!auth) throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is unknown or has been revoked.');
     req.auth = auth;
@@ -20,7 +40,7 @@ export function authenticate(identity: IdentityService): RequestHandler {
 }
 
 export function authOf(req: { auth?: AuthContext }): AuthContext {
-  if (!req.auth) throw new ApiError(401, 'UNAUTHENTICATED', 'Missing API key. Send it in the X-API-Key header.');
+  if (!req.auth) throw new ApiError(401, 'UNAUTHENTICATED', MISSING_KEY);
   return req.auth;
 }
 

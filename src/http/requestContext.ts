@@ -6,7 +6,8 @@ const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
  * Gives every request an id (the caller's `X-Request-Id` when it is sane, else a new one),
- * echoes it on the response, and binds a child logger to it; one log line per request.
+ * echoes it on the response, and binds a child logger to it; one log line per request, at warn
+ * for a 4xx (the caller's mistake, worth seeing) and at error for a 5xx (ours).
  */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -17,7 +18,8 @@ export function requestContext(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.info(
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      req.log[level](
         {
           method: req.method,
           path: req.originalUrl.split('?')[0],

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { effectiveActiveListingCap } from '../domain/plans';
+import { effectiveScopes } from '../domain/scopes';
 import { authOf, requireScope, requireSecretKey } from '../http/auth';
 import { sendData } from '../http/envelope';
 import { toApiKeyDto, toOrganizationDto } from './dto';
@@ -21,7 +22,8 @@ export function identityRouter(identity: IdentityService, inboxOf?: InboxOf): Ro
         ...auth.org,
         activeListingCap: effectiveActiveListingCap(auth.org.plan, auth.org.activeListingCapOverride),
       }),
-      api_key: { id: auth.keyId, kind: auth.kind, mode: auth.mode, scopes: auth.scopes },
+      // `scopes` is what was granted (minimal); `effective_scopes` what the key may do.
+      api_key: { id: auth.keyId, kind: auth.kind, mode: auth.mode, scopes: auth.scopes, effective_scopes: effectiveScopes(auth.scopes) },
       inbox,
     });
   });

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { ActivityDeps, createActivities, createGeocodingQueueActivities } from '../../activities';
 import type { GeocodingProvider } from '../geocoding/types';
+import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
 import { taskQueues } from './taskQueues';
 
@@ -15,6 +17,19 @@ export function workflowSource(config: Pick<Config, 'TEMPORAL_WORKFLOW_BUNDLE'>)
   if (bundlePath) return { workflowBundle: { codePath: bundlePath } };
   // Development: bundle from source at start-up (slower start, no build step).
   return { workflowsPath: require.resolve('../../workflows') };
+}
+
+/**
+ * Installs the SDK runtime with our logger; call it before the first NativeConnection or Worker
+ * (the runtime is a process-wide singleton created on first use). Core's native logs are
+ * forwarded too, at WARN and above unless LOG_LEVEL is debug or trace.
+ */
+export function installTemporalRuntime(logger: Logger): Runtime {
+  const verbose = logger.isLevelEnabled('debug');
+  return Runtime.install({
+    logger: temporalLogger(logger),
+    telemetryOptions: { logging: { forward: {}, filter: { core: verbose ? 'DEBUG' : 'WARN', other: verbose ? 'WARN' : 'ERROR' } } },
+  });
 }
 
 /** Counts and times every activity so the worker's /metrics shows where pipeline time goes. */

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { COMMAND_NAMES } from '../../src/cli/run';
 import { runCliCaptured } from '../support/cli';
 import { TestApi, TestContext, createTestContext, startTestApi } from '../support/context';
 
@@ -83,4 +84,55 @@ it('works as the immoflow bin with --json output', async () => {
   const { stdout } = await exec(bin, ['org', 'create', '--name', 'Bin KG', '--plan', 'enterprise', '--owner-email', 'bin@example.com', '--json'], { env: process.env });
   const parsed = JSON.parse(stdout);
   expect(parsed).toMatchObject({ name: 'Bin KG', plan: 'enterprise', active_listing_cap: null });
+});
+
+describe('--help and exit codes', () => {
+  it.each(COMMAND_NAMES)('prints the usage of `%s` for --help and -h (exit 0), running nothing', async (name) => {
+    const before = await ctx.deps.db('organizations').count<{ count: string }[]>('* as count');
+    for (const flag of ['--help', '-h']) {
+      const help = await cli(...name.split(' '), flag);
+      expect(help.code).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toMatch(new RegExp(`^usage:\\n  immoflow ${name}( |\\n)`));
+      expect(help.stdout).toContain('Exit codes: 0 ok, 1 not found or failed, 2 usage error.');
+    }
+    // Also after other arguments: help wins over running the command.
+    const late = await cli(...name.split(' '), '--name', 'Should Not Exist', '--help');
+    expect(late.code).toBe(0);
+    expect(await ctx.deps.db('organizations').count<{ count: string }[]>('* as count')).toEqual(before);
+  });
+
+  it('prints every command of a group for `key --help`, and asks which for a bare `key` (exit 2)', async () => {
+    const help = await cli('key', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('immoflow key create');
+    expect(help.stdout).toContain('immoflow key revoke');
+    expect(help.stdout).not.toContain('immoflow org create');
+    const bare = await cli('key');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('immoflow key revoke KEY_ID');
+    expect((await cli('frobnicate', '--help')).code).toBe(2);
+  });
+
+  it('answers a usage error with 2 and the command usage, a missing thing with 1', async () => {
+    const usage = await cli('key', 'revoke', 'not-a-uuid');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('usage:\n  immoflow key revoke KEY_ID');
+    const unknownOption = await cli('partner', 'list', '--frobnicate');
+    expect(unknownOption.code).toBe(2);
+    const missingKey = await cli('key', 'revoke', '00000000-0000-4000-8000-000000000000');
+    expect(missingKey.code).toBe(1);
+    expect(missingKey.stderr).toContain('not found');
+    const missingListing = await cli('listing', 'review', '00000000-0000-4000-8000-000000000000', '--approve', '--reason', 'ok');
+    expect(missingListing.code).toBe(1);
+    expect(missingListing.stderr).toContain('not found');
+  });
+
+  it('exits with those codes as the immoflow bin', async () => {
+    const bin = path.resolve(__dirname, '../../bin/immoflow');
+    const help = await exec(bin, ['target', 'create', '--help'], { env: process.env });
+    expect(help.stdout).toContain('immoflow target create --name N');
+    await expect(exec(bin, ['target', 'disable', 'not-a-uuid'], { env: process.env })).rejects.toMatchObject({ code: 2 });
+    await expect(exec(bin, ['target', 'disable', '00000000-0000-4000-8000-000000000000'], { env: process.env })).rejects.toMatchObject({ code: 1 });
+  });
 });

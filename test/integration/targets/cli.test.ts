@@ -161,9 +161,9 @@ describe('immoflow target disable', () => {
     expect(result.stderr).toBe(`error: target ${unknown} not found\n`);
   });
 
-  it.each(['not-a-uuid', '123', "x' or '1'='1"])('refuses the ill-formed id %j with exit code 1 before Postgres sees it', async (id) => {
+  it.each(['not-a-uuid', '123', "x' or '1'='1"])('refuses the ill-formed id %j as a usage error (exit code 2) before Postgres sees it', async (id) => {
     const result = await cli('target', 'disable', id, '--json');
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(JSON.parse(result.stderr)).toEqual({ error: { message: `TARGET_ID must be a UUID (got ${JSON.stringify(id)})` } });
   });
 
@@ -204,15 +204,15 @@ describe('immoflow partner set-webhook-url', () => {
     expect((await ctx.deps.db('partners').where({ id: partner.id }).first()).webhook_url).toBe(PARTNER_WEBHOOK);
   });
 
-  it('answers an unknown or ill-formed id with exit code 1, and a missing URL with 2', async () => {
+  it('answers an unknown id with exit code 1, an ill-formed id and a missing URL with 2', async () => {
     const unknown = randomUUID();
     const missing = await cli('partner', 'set-webhook-url', unknown, '--webhook-url', NEW_WEBHOOK);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`error: partner ${unknown} not found\n`);
 
     const illFormed = await cli('partner', 'set-webhook-url', 'not-a-uuid', '--webhook-url', NEW_WEBHOOK);
-    expect(illFormed.code).toBe(1);
-    expect(illFormed.stderr).toBe('error: PARTNER_ID must be a UUID (got "not-a-uuid")\n');
+    expect(illFormed.code).toBe(2);
+    expect(illFormed.stderr).toMatch(/^error: PARTNER_ID must be a UUID \(got "not-a-uuid"\)\n\nusage:\n  immoflow partner set-webhook-url PARTNER_ID --webhook-url URL\n$/);
 
     const noUrl = await cli('partner', 'set-webhook-url', unknown);
     expect(noUrl.code).toBe(2);

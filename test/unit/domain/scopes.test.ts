@@ -1,5 +1,6 @@
 import {
   ALL_SCOPES,
+  effectiveScopes,
   SCOPE_ACTIONS,
   SCOPE_RESOURCES,
   isValidScope,
@@ -228,5 +229,22 @@ describe('normalizeScopes', () => {
   it('reduces ALL_SCOPES to itself, sorted', () => {
     expect(normalizeScopes(ALL_SCOPES)).toEqual([...ALL_SCOPES].sort());
     expect(normalizeScopes(ALL_SCOPES)).toHaveLength(SCOPE_RESOURCES.length);
+  });
+});
+
+describe('effectiveScopes', () => {
+  it('expands each granted scope to the actions it implies', () => {
+    expect(effectiveScopes(['listings:delete'])).toEqual(['listings:delete', 'listings:read', 'listings:write']);
+    expect(effectiveScopes(['webhooks:write', 'events:read'])).toEqual(['events:read', 'webhooks:read', 'webhooks:write']);
+  });
+
+  it('expands * to every resource', () => {
+    expect(effectiveScopes(['*:read'])).toEqual([...SCOPE_RESOURCES].map((resource) => `${resource}:read`).sort());
+    expect(effectiveScopes(['*:delete'])).toHaveLength(SCOPE_RESOURCES.length * 3);
+  });
+
+  it('ignores what is not a scope and lists nothing twice', () => {
+    expect(effectiveScopes(['listings:read', 'listings:write', 'bogus', 'nope:read'])).toEqual(['listings:read', 'listings:write']);
+    expect(effectiveScopes([])).toEqual([]);
   });
 });
