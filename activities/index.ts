@@ -1,4 +1,5 @@
 import type { GeocodingProvider } from '../src/geocoding/types';
+import { createAttachmentActivities } from './attachments';
 import type { ActivityDeps } from './deps';
 import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImageActivities(deps),
     ...createPartnerActivities(deps),
     ...createPublicationActivities(deps),
+    ...createAttachmentActivities(deps),
   };
 }
 

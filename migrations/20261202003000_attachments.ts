@@ -38,12 +38,16 @@ export async function up(knex: Knex): Promise<void> {
   // supersede it, a later change of attachments does).
   await knex.schema.alterTable('listings', (t) => {
     t.integer('attachments_revision').nullable();
+    // The attachments_revision whose run committed its result and event: a retried completion
+    // (a worker died after the commit) finds it here and emits nothing twice.
+    t.integer('attachments_processed_revision').nullable();
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('listings', (t) => {
     t.dropColumn('attachments_revision');
+    t.dropColumn('attachments_processed_revision');
   });
   await knex.schema.dropTableIfExists('attachments');
 }

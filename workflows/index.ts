@@ -6,3 +6,4 @@ export { imageIngest, imageRemoval } from './imageIngest';
 export { partnerOnboarding } from './partnerOnboarding';
 export { publication } from './publication';
 export { tokenRefresh } from './tokenRefresh';
+export { propertyProcessing } from './propertyProcessing';
