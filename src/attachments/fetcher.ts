@@ -61,6 +61,12 @@ export interface FetchOptions {
 
 class TooLargeError extends Error {}
 
+/** Drops a body we will not read; its abort error has nobody to tell. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function tooLarge(maxBytes: number): AttachmentFailure {
   return { code: 'too_large', message: `The file is larger than the limit of ${maxBytes} bytes.` };
 }
@@ -125,7 +131,7 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     }
     if (!isRedirect(response.statusCode)) break;
     const location = response.headers.location;
-    response.body.destroy();
+    discard(response.body);
     if (typeof location !== 'string' || location === '') {
       return { ok: false, failure: { code: 'url_unreachable', message: `A ${response.statusCode} redirect without a Location header.` } };
     }
@@ -142,13 +148,13 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
   const body = response.body;
   const statusFailure = failureForStatus(response.statusCode);
   if (statusFailure) {
-    body.destroy();
+    discard(body);
     if (statusFailure.code === 'http_5xx') throw new TransientFetchError(statusFailure);
     return { ok: false, failure: statusFailure };
   }
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    body.destroy();
+    discard(body);
     return { ok: false, failure: tooLarge(maxBytes) };
   }
 
@@ -186,6 +192,8 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     } else {
       // Longer than one part: stream the rest through a multipart upload, a part at a time.
       const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+      // The failure is the pump's to report; the store client does not listen on its source.
+      stream.on('error', () => undefined);
       stream.write(head);
       const pump = (async () => {
         for (;;) {
@@ -217,7 +225,7 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
       },
     };
   } catch (error) {
-    body.destroy();
+    discard(body);
     if (uploadStarted) await removeStored(options).catch(() => undefined);
     if (overLimit || error instanceof TooLargeError) return { ok: false, failure: tooLarge(maxBytes) };
     const failure = classify(error, signal);
