@@ -189,7 +189,7 @@ export async function checkUrl(url: string, opts: SsrfPolicy): Promise<CheckUrlR
     return { ok: false, reason: `plain http is only allowed for allow-listed targets; ${targetKey(parsed.hostname, port)} is not one (use https)` };
   }
   const verdict = await judgeHost(host, opts.resolve ?? defaultResolve);
-  if (!verdict.ok) return verdict;
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
   return { ok: true, url: parsed, addresses: verdict.addresses, allowListed: false };
 }
 

@@ -288,9 +288,11 @@ describe('configVariableNames', () => {
         'OUTBOX_RELAY_INTERVAL',
         'OUTBOX_RESYNC_INTERVAL',
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
+        'ATTACHMENT_ALLOW_TARGETS',
+        'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(61);
+    expect(configVariableNames).toHaveLength(67);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
@@ -312,5 +314,16 @@ describe('environment hygiene', () => {
 
   it('rejects a URL without an http(s) scheme', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+  });
+});
+
+describe('attachment settings', () => {
+  it('reads the attachment allow list like the webhook one, and the limits as numbers', () => {
+    const config = loadConfig({ ATTACHMENT_ALLOW_TARGETS: ' 127.0.0.1:4000 , Files.Local:8080,', ATTACHMENT_MAX_BYTES: '1048576', ATTACHMENT_TIMEOUT: '5s', ATTACHMENT_CONCURRENCY_PER_HOST: '1' });
+    expect(config.ATTACHMENT_ALLOW_TARGETS).toEqual(['127.0.0.1:4000', 'files.local:8080']);
+    expect(config.ATTACHMENT_MAX_BYTES).toBe(1_048_576);
+    expect(config.ATTACHMENT_TIMEOUT).toBe(5000);
+    expect(config.ATTACHMENT_CONCURRENCY_PER_HOST).toBe(1);
+    expect(() => loadConfig({ ATTACHMENT_CONCURRENCY_PER_LISTING: '0' })).toThrow(/ATTACHMENT_CONCURRENCY_PER_LISTING/);
   });
 });
