@@ -1,6 +1,7 @@
 import type { Db } from '../src/db/knex';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
+import { AttachmentKind, AttachmentState, titleImageIndex } from '../src/domain/attachments';
 import { appendEvent } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
 import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
@@ -53,6 +54,11 @@ export function createListingActivities(deps: ActivityDeps) {
         .whereNotNull('street')
         .select('id', 'external_ref', db.raw('living_area::float as living_area'));
       const dto = toListingDto(row);
+      const attachments: { kind: AttachmentKind; is_title: boolean; state: AttachmentState }[] = await db('attachments')
+        .where({ listing_id: row.id })
+        .orderBy('position')
+        .select('kind', 'is_title', 'state');
+      const title = titleImageIndex(attachments);
       return {
         status: row.status,
         listing: {
@@ -70,6 +76,7 @@ export function createListingActivities(deps: ActivityDeps) {
           rent_cold: dto.rent_cold,
           purchase_price: dto.purchase_price,
           energy_certificate: dto.energy_certificate,
+          title_image_state: title >= 0 ? attachments[title].state : null,
         },
         duplicates,
         policy: {
