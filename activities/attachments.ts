@@ -68,7 +68,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   const dispatcher = createGuardedDispatcher({
     allowTargets: config.ATTACHMENT_ALLOW_TARGETS,
     resolve: deps.resolve,
-    agentOptions: { connections: 16, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT },
+    agentOptions: { connections: 64, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT },
   });
   // Streams bodies of unknown length in 5 MB parts instead of buffering them whole.
   const streamingStorage: StorageClient = createStorageClient(config, { partSize: STREAM_PART_BYTES });

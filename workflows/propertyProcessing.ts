@@ -62,8 +62,9 @@ export async function propertyProcessing(input: PropertyProcessingInput): Promis
 
   const fetching = proxyActivities<AttachmentActivities>({
     startToCloseTimeout: plan.limits.timeoutMs + 60_000,
-    // A killed worker's fetch is retried elsewhere within seconds.
-    heartbeatTimeout: '5 seconds',
+    // A killed worker's fetch is retried elsewhere within seconds (the fetch beats every second;
+    // 5 s proved too tight for a loaded 2-core machine, where the bench saw beats arrive late).
+    heartbeatTimeout: '10 seconds',
     retry: {
       initialInterval: plan.limits.retryInitialIntervalMs,
       backoffCoefficient: 2,

@@ -310,6 +310,9 @@ export function createListingService(db: Db, config: ListingServiceConfig) {
           .returning('*');
         deleted.owner_email = current.owner_email;
         await appendEvent(trx, auth.orgId, 'listing.deleted', listingEventPayload(await fullDto(trx, deleted)), config);
+        // Its attachments go too: the owed run deletes their stored objects (and, the listing
+        // being deleted, fetches nothing).
+        await replaceAttachments(trx, config, { orgId: auth.orgId, listingId: deleted.id, externalRef: deleted.external_ref, revision: deleted.revision }, []);
         await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',

@@ -282,3 +282,31 @@ describe('validation', () => {
     expect(settled.attachments[0].content_type).toBe('application/pdf');
   });
 });
+
+describe('removing attachments', () => {
+  it('deletes the stored objects of a removed attachment, and of every attachment when the listing is deleted', async () => {
+    const photo = files.route('/removal/photo.jpg', serve(await makeJpeg(300, 200), 'image/jpeg'));
+    const plan = files.route('/removal/plan.pdf', serve(makePdf(), 'application/pdf'));
+    const created = await createListing([
+      { url: photo, kind: 'image' },
+      { url: plan, kind: 'floor_plan' },
+    ]);
+    const ready = await untilSettled(created.id);
+    expect(ready.attachments.map((attachment: { state: string }) => attachment.state)).toEqual(['ready', 'ready']);
+    const [photoId, planId] = ready.attachments.map((attachment: { id: string }) => attachment.id);
+    const prefix = `${org.organization.id}/${created.id}/`;
+    expect((await storedKeys(prefix)).length).toBe(2);
+    expect(await storedKeys(`variants/${photoId}/`, ctx.deps.config.S3_BUCKET_IMAGES)).toHaveLength(2);
+
+    const patched = await api.request('PATCH', `/api/v1/listings/${created.id}`, { key: org.secretKey, body: { attachments: [{ url: plan, kind: 'floor_plan' }] } });
+    expect(patched.body.data.attachments.map((attachment: { id: string }) => attachment.id)).toEqual([planId]);
+    await eventually(async () => (await storedKeys(`variants/${photoId}/`, ctx.deps.config.S3_BUCKET_IMAGES)).length === 0);
+    expect(await storedKeys(prefix)).toEqual([attachmentObjectKey(org.organization.id, created.id, planId)]);
+
+    const removed = await api.request('DELETE', `/api/v1/listings/${created.id}`, { key: org.secretKey });
+    expect(removed.status).toBe(200);
+    await eventually(async () => (await storedKeys(prefix)).length === 0);
+    const deletedEvent = (await eventsOf(api, org.secretKey, created.id)).find((event) => event.eventName === 'listing.deleted');
+    expect(deletedEvent?.eventPayload.attachments.map((attachment: { id: string }) => attachment.id)).toEqual([planId]);
+  });
+});
