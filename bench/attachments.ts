@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     if (!body) return void res.writeHead(404).end();
     res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': body.length }).end(body);
   });
+  // Longer than any pause in the run, so that neither side reuses a connection the server is closing.
+  server.keepAliveTimeout = 120_000;
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const filePort = (server.address() as AddressInfo).port;
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
       if (response.status !== 201) throw new Error(`POST: ${response.status} ${await response.text()}`);
     });
     const total = LISTINGS * PER_LISTING;
+    console.log('[bench] pipeline: listings posted, waiting for every attachment');
     for (;;) {
       const [{ ready, failed }] = await db('attachments').select(db.raw("count(*) filter (where state = 'ready')::int as ready"), db.raw("count(*) filter (where state = 'failed')::int as failed"));
       if (failed > 0) throw new Error(`${failed} attachment(s) failed`);
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
     const pipelineSeconds = (new Date(last).getTime() - started) / 1000;
     clearInterval(sampler);
 
+    console.log(`[bench] pipeline done in ${pipelineSeconds} s; baseline`);
     // The baseline: undici GET → MinIO putObject, the same number in flight, no Temporal.
     const agent = new Agent({ connections: IN_FLIGHT });
     const baselineStarted = Date.now();
