@@ -310,3 +310,34 @@ describe('removing attachments', () => {
     expect(deletedEvent?.eventPayload.attachments.map((attachment: { id: string }) => attachment.id)).toEqual([planId]);
   });
 });
+
+describe('a superseded revision', () => {
+  it('writes nothing: only the run of the newest attachments reports', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = files.route('/superseded/slow.pdf', async (_req, res) => {
+      await held;
+      serve(makePdf(), 'application/pdf')(_req, res, res.socket as never);
+    });
+    const fresh = files.route('/superseded/fresh.pdf', serve(makePdf(), 'application/pdf'));
+    const created = await createListing([{ url: slow, kind: 'document' }]);
+    await eventually(async () => (files.hits.get('/superseded/slow.pdf') ?? 0) > 0);
+
+    // A newer write replaces the attachments while r1's fetch is still held.
+    const patched = await api.request('PATCH', `/api/v1/listings/${created.id}`, { key: org.secretKey, body: { attachments: [{ url: fresh, kind: 'document' }] } });
+    expect(patched.status).toBe(200);
+    const client = await ctx.deps.temporal.get();
+    // The outbox relay starts it moments after the commit.
+    await eventually(async () => client.workflow.getHandle(workflowIds.propertyProcessing(created.id, 2)).describe());
+    expect(await client.workflow.getHandle(workflowIds.propertyProcessing(created.id, 2)).result()).toEqual({ outcome: 'succeeded', ready: 1, failed: 0 });
+    release();
+    expect(await client.workflow.getHandle(workflowIds.propertyProcessing(created.id, 1)).result()).toEqual({ outcome: 'superseded', ready: 0, failed: 0 });
+
+    const listing = await listingOf(created.id);
+    expect(listing.attachments).toEqual([expect.objectContaining({ url: fresh, state: 'ready' })]);
+    const events = (await eventsOf(api, org.secretKey, created.id)).filter((event) => event.eventName.startsWith('property.'));
+    expect(events.map((event) => [event.eventName, event.eventPayload.revision])).toEqual([['property.processing_succeeded', 2]]);
+    // What r1 stored for the attachment r2 removed is gone again.
+    expect(await storedKeys(`${org.organization.id}/${created.id}/`)).toEqual([attachmentObjectKey(org.organization.id, created.id, listing.attachments[0].id)]);
+  });
+});
