@@ -1,5 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { attachmentDtoSchema } from '../attachments/schema';
+import { ATTACHMENT_FAILURE_CODES } from '../domain/attachments';
 import { EVENT_NAMES } from '../domain/events';
 import { PUBLICATION_FAILURE_CODES } from '../domain/publications';
 import { listEventsQuerySchema } from '../events/schema';
@@ -169,6 +171,18 @@ Then \`PUT\` the bytes to \`upload_url\` before \`expires_at\` (no API key; the 
     responses: {
       200: { description: 'Deleted', content: dataOf(z.object({ image_id: z.string(), deleted: z.literal(true) })) },
       ...errors(400, 401, 403, 404, 429, 503),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/listings/{id}/attachments',
+    summary: "A listing's URL attachments, in the order sent, with their fetch state",
+    description: `Attachments are sent as \`attachments: [{url, kind, title?, sort_order?, is_title?}]\` on POST and PATCH /listings (at most 150; the list replaces the previous one; an unchanged URL is not fetched again). Each is fetched in the background (\`propertyProcessing\` workflow): \`pending\` → \`fetching\` → \`ready\` or \`failed\` with one of ${ATTACHMENT_FAILURE_CODES.join(', ')}. When all are settled, \`property.processing_succeeded\` or \`property.processing_failed\` (with failureCode and failureMessage of the first failure) carries the listing as GET returns it. See docs/ATTACHMENTS.md.`,
+    tags: ['Attachments'],
+    request: { params: listingId },
+    responses: {
+      200: { description: 'Every attachment (one page)', content: { 'application/json': { schema: z.object({ data: z.array(attachmentDtoSchema), pagination: cursorPaginationSchema }) } } },
+      ...common,
     },
   });
   registry.registerPath({
