@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
+import type { Resolver } from '../src/http/ssrfGuard';
 import type { OutboxStarter } from '../src/outbox/service';
 
 /** Everything an activity may touch, injected once by the worker (and by tests). */
@@ -14,4 +15,9 @@ export interface ActivityDeps {
   outbox: OutboxStarter;
   /** The worker's registry, for activities that keep counters of their own. */
   metrics?: Registry;
+  /**
+   * Host name → addresses for outbound fetches of attachments; DNS when absent. Tests pass a fake
+   * resolver (DNS is a third party) to make a name resolve to a private address.
+   */
+  resolve?: Resolver;
 }

@@ -1,4 +1,5 @@
 import type { GeocodingProvider } from '../src/geocoding/types';
+import { createAttachmentActivities } from './attachments';
 import type { ActivityDeps } from './deps';
 import { createGeocodingActivities } from './geocoding';
 import { createHousekeepingActivities } from './housekeeping';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPartnerActivities(deps),
     ...createPublicationActivities(deps),
     ...createRequestActivities(deps),
+    ...createAttachmentActivities(deps),
   };
 }
 

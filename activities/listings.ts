@@ -1,9 +1,11 @@
 import type { Db } from '../src/db/knex';
 import type { FinalModeration, ListingPublishInput } from '../src/domain/listingPipeline';
 import type { DuplicateCandidate, ModerationListing, ModerationPolicy } from '../src/domain/moderation';
+import { AttachmentKind, AttachmentState, titleImageIndex } from '../src/domain/attachments';
 import { appendEvent } from '../src/events/service';
 import type { GeocodeResult } from '../src/geocoding/types';
-import { ListingRow, toListingDto } from '../src/listings/dto';
+import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
+import { withRelations } from '../src/listings/relations';
 import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import type { ActivityDeps } from './deps';
 
@@ -29,6 +31,13 @@ async function lockAtRevision(trx: Db, input: ListingPublishInput): Promise<List
 export function createListingActivities(deps: ActivityDeps) {
   const { db, config } = deps;
 
+  /** The listing as GET returns it, read inside `trx` after its update: the events' payload. */
+  async function currentDto(trx: Db, listingId: string): Promise<ListingPublicDto> {
+    const row: ListingRow = await trx('listings as l').leftJoin('users as u', 'u.id', 'l.owner_user_id').where('l.id', listingId).first('l.*', 'u.email as owner_email');
+    const [dto] = await withRelations(trx, config, [toListingDto(row)]);
+    return dto;
+  }
+
   return {
     async loadListingForModeration(input: ListingPublishInput): Promise<ModerationSnapshot | null> {
       const row: ListingRow | undefined = await db('listings')
@@ -45,6 +54,11 @@ export function createListingActivities(deps: ActivityDeps) {
         .whereNotNull('street')
         .select('id', 'external_ref', db.raw('living_area::float as living_area'));
       const dto = toListingDto(row);
+      const attachments: { kind: AttachmentKind; is_title: boolean; state: AttachmentState }[] = await db('attachments')
+        .where({ listing_id: row.id })
+        .orderBy('position')
+        .select('kind', 'is_title', 'state');
+      const title = titleImageIndex(attachments);
       return {
         status: row.status,
         listing: {
@@ -62,6 +76,7 @@ export function createListingActivities(deps: ActivityDeps) {
           rent_cold: dto.rent_cold,
           purchase_price: dto.purchase_price,
           energy_certificate: dto.energy_certificate,
+          title_image_state: title >= 0 ? attachments[title].state : null,
         },
         duplicates,
         policy: {
@@ -90,13 +105,7 @@ export function createListingActivities(deps: ActivityDeps) {
           review_workflow_id: workflowId,
           publication_state: row.status === 'active' ? 'needs_review' : row.publication_state,
         });
-        await appendEvent(trx, input.orgId, 'listing.moderated', {
-          listingId: row.id,
-          externalRef: row.external_ref,
-          revision: input.revision,
-          outcome: 'needs_review',
-          reasons: moderation.reasons,
-        }, config);
+        await appendEvent(trx, input.orgId, 'listing.moderated', listingEventPayload(await currentDto(trx, row.id), { outcome: 'needs_review', reasons: moderation.reasons }), config);
         return true;
       });
     },
@@ -138,9 +147,9 @@ export function createListingActivities(deps: ActivityDeps) {
             published_at: publicationState === 'published' ? (wasPublished ? row.published_at : trx.fn.now()) : null,
           });
 
-        const base = { listingId: row.id, externalRef: row.external_ref, revision: input.revision };
-        await appendEvent(trx, input.orgId, 'listing.moderated', { ...base, outcome: moderation.outcome, reasons: moderation.reasons }, config);
-        if (publicationState === 'published' && !wasPublished) await appendEvent(trx, input.orgId, 'listing.published', { ...base, status: row.status }, config);
+        const listing = await currentDto(trx, row.id);
+        await appendEvent(trx, input.orgId, 'listing.moderated', listingEventPayload(listing, { outcome: moderation.outcome, reasons: moderation.reasons }), config);
+        if (publicationState === 'published' && !wasPublished) await appendEvent(trx, input.orgId, 'listing.published', listingEventPayload(listing), config);
         // Every target follows: a published revision is pushed, anything else is taken down there.
         await oweSyncsForListings(trx, config, input.orgId, [row.id]);
         return { applied: true, publicationState };

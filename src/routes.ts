@@ -1,3 +1,4 @@
+import { attachmentsRouter } from './attachments/routes';
 import { eventsRouter } from './events/routes';
 import type { FeatureRouterFactory } from './http/app';
 import { imagesRouter } from './images/routes';
@@ -11,7 +12,7 @@ import { partnerHooksRouter, targetsRouter } from './targets/routes';
 import { webhooksRouter } from './webhooks/routes';
 
 /** Feature routers mounted under /api/v1, in order. Each feature folder contributes one. */
-export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter, targetsRouter, requestsRouter];
+export const featureRouters: FeatureRouterFactory[] = [listingsRouter, imagesRouter, attachmentsRouter, eventsRouter, webhooksRouter, partnerConnectionsRouter, targetsRouter, requestsRouter];
 
 /**
  * Routers outside /api/v1 and API-key auth, each with its own credential: storage notifications

@@ -7,3 +7,4 @@ export { partnerOnboarding } from './partnerOnboarding';
 export { publication } from './publication';
 export { tokenRefresh } from './tokenRefresh';
 export { contactRequest } from './contactRequest';
+export { propertyProcessing } from './propertyProcessing';

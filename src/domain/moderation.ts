@@ -39,6 +39,11 @@ export interface ModerationListing {
   rent_cold: number | null;
   purchase_price: number | null;
   energy_certificate: EnergyCertificate | null;
+  /**
+   * The state of the title image among the listing's URL attachments (docs/ATTACHMENTS.md);
+   * absent or null when it has none. Documents are never waited for.
+   */
+  title_image_state?: 'pending' | 'fetching' | 'ready' | 'failed' | null;
 }
 
 export interface ModerationPolicy {
@@ -64,7 +69,8 @@ export type ModerationReasonCode =
   | 'CONTACT_DATA_IN_TEXT'
   | 'PROHIBITED_WORD'
   | 'IMPLAUSIBLE_RENT'
-  | 'POSSIBLE_DUPLICATE';
+  | 'POSSIBLE_DUPLICATE'
+  | 'TITLE_IMAGE_NOT_READY';
 
 export interface ModerationReason {
   code: ModerationReasonCode;
@@ -436,6 +442,26 @@ function duplicateReasons(listing: ModerationListing, duplicates: readonly Dupli
   }));
 }
 
+/**
+ * Publication does not wait for attachments, but the portal's first picture must exist: an
+ * activation whose title image is not fetched yet (or failed) goes to an operator.
+ */
+function titleImageReasons(listing: ModerationListing): ModerationReason[] {
+  const state = listing.title_image_state;
+  if (!state || state === 'ready') return [];
+  return [
+    {
+      code: 'TITLE_IMAGE_NOT_READY',
+      field: 'attachments',
+      message:
+        state === 'failed'
+          ? 'The title image could not be fetched; send a working URL (see its failure_code).'
+          : 'The title image is still being fetched; activate the listing after property.processing_succeeded.',
+      severity: 'review',
+    },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------------------------
@@ -448,6 +474,7 @@ export function moderateListing(
   const reasons: ModerationReason[] = [
     ...(activating ? requiredFieldReasons(listing) : []),
     ...(activating ? energyCertificateReasons(listing) : []),
+    ...(activating ? titleImageReasons(listing) : []),
     ...contactDataReasons(listing),
     ...prohibitedWordReasons(listing, policy.prohibitedWords ?? []),
     ...rentReasons(listing, policy),

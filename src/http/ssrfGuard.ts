@@ -42,12 +42,18 @@ export interface SsrfPolicy {
 
 export type CheckUrlResult =
   | { ok: true; url: URL; addresses: string[]; allowListed: boolean }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; kind?: SsrfBlockKind };
+
+/** Why the guard refused: a blocked address or name, a host that does not resolve, or the URL policy. */
+export type SsrfBlockKind = 'blocked_address' | 'unresolvable' | 'policy';
 
 /** Raised (or given as the `cause`) when the guard refuses a URL or a connection. */
 export class SsrfBlockedError extends Error {
   readonly code = 'ERR_SSRF_BLOCKED';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly kind: SsrfBlockKind = 'policy',
+  ) {
     super(`outbound request blocked: ${reason}`);
     this.name = 'SsrfBlockedError';
   }
@@ -95,31 +101,68 @@ export function normalizeAllowTargets(entries: string[]): Set<string> {
   return keys;
 }
 
-type HostVerdict = { ok: true; addresses: string[] } | { ok: false; reason: string };
+type HostVerdict = { ok: true; addresses: string[] } | { ok: false; reason: string; kind: SsrfBlockKind };
 
 /** Resolves `hostname` (no brackets) and judges every address; IP literals are judged as they are. */
 async function judgeHost(hostname: string, resolve: Resolver): Promise<HostVerdict> {
   if (isIpLiteral(hostname)) {
     const verdict = classifyIp(hostname);
-    return verdict.blocked ? { ok: false, reason: `${hostname} is a blocked address: ${verdict.reason}` } : { ok: true, addresses: [hostname] };
+    return verdict.blocked ? { ok: false, reason: `${hostname} is a blocked address: ${verdict.reason}`, kind: 'blocked_address' } : { ok: true, addresses: [hostname] };
   }
   const name = hostname.toLowerCase().replace(/\.$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) {
-    return { ok: false, reason: `${hostname} is a loopback host name` };
+    return { ok: false, reason: `${hostname} is a loopback host name`, kind: 'blocked_address' };
   }
   let addresses: string[];
   try {
     addresses = await resolve(hostname);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return { ok: false, reason: `${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}` };
+    return { ok: false, reason: `${hostname} could not be resolved${typeof code === 'string' ? ` (${code})` : ''}`, kind: 'unresolvable' };
   }
-  if (addresses.length === 0) return { ok: false, reason: `${hostname} resolves to no address` };
+  if (addresses.length === 0) return { ok: false, reason: `${hostname} resolves to no address`, kind: 'unresolvable' };
   for (const address of addresses) {
     const verdict = classifyIp(address);
-    if (verdict.blocked) return { ok: false, reason: `${hostname} resolves to the blocked address ${address}: ${verdict.reason}` };
+    if (verdict.blocked) return { ok: false, reason: `${hostname} resolves to the blocked address ${address}: ${verdict.reason}`, kind: 'blocked_address' };
   }
   return { ok: true, addresses };
+}
+
+/**
+ * The checks that need no DNS: scheme, credentials, allow list, and IP literals and `localhost`
+ * names judged as they are. A host name that passes still has to pass resolution (`checkUrl`,
+ * and the connect-time guard). For writes that must not wait on DNS (attachment URLs).
+ */
+export function checkUrlStatic(url: string, opts: Pick<SsrfPolicy, 'allowTargets'>): CheckUrlResult {
+  const allowed = normalizeAllowTargets(opts.allowTargets);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, reason: 'not a valid absolute URL' };
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return { ok: false, reason: `scheme ${parsed.protocol.replace(/:$/, '')} is not allowed (https only)` };
+  }
+  if (parsed.username || parsed.password) {
+    return { ok: false, reason: 'URLs with credentials (user:password@) are not allowed' };
+  }
+  const host = unbracket(parsed.hostname);
+  const port = parsed.port || defaultPort(parsed.protocol);
+  if (allowed.has(targetKey(parsed.hostname, port))) {
+    return { ok: true, url: parsed, addresses: isIpLiteral(host) ? [host] : [], allowListed: true };
+  }
+  if (parsed.protocol !== 'https:') {
+    return { ok: false, reason: `plain http is only allowed for allow-listed targets; ${targetKey(parsed.hostname, port)} is not one (use https)` };
+  }
+  if (isIpLiteral(host)) {
+    const verdict = classifyIp(host);
+    if (verdict.blocked) return { ok: false, reason: `${host} is a blocked address: ${verdict.reason}`, kind: 'blocked_address' };
+    return { ok: true, url: parsed, addresses: [host], allowListed: false };
+  }
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return { ok: false, reason: `${host} is a loopback host name`, kind: 'blocked_address' };
+  return { ok: true, url: parsed, addresses: [], allowListed: false };
 }
 
 /** Validation when a URL is accepted (e.g. POST of a webhook endpoint). Resolves the host once. */
@@ -146,7 +189,7 @@ export async function checkUrl(url: string, opts: SsrfPolicy): Promise<CheckUrlR
     return { ok: false, reason: `plain http is only allowed for allow-listed targets; ${targetKey(parsed.hostname, port)} is not one (use https)` };
   }
   const verdict = await judgeHost(host, opts.resolve ?? defaultResolve);
-  if (!verdict.ok) return verdict;
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
   return { ok: true, url: parsed, addresses: verdict.addresses, allowListed: false };
 }
 
@@ -190,7 +233,7 @@ export function createGuardedConnector(
     withTimeout(judgeHost(hostname, resolve), timeoutMs, `resolving ${hostname}`).then(
       (verdict) => {
         if (!verdict.ok) {
-          callback(new SsrfBlockedError(verdict.reason), null);
+          callback(new SsrfBlockedError(verdict.reason, verdict.kind), null);
           return;
         }
         const servername = options.servername || (isIpLiteral(hostname) ? undefined : hostname);
@@ -228,7 +271,7 @@ export interface GuardedFetchOptions extends GuardedDispatcherOptions {
  */
 export async function guardedFetch(url: string | URL, init: RequestInit = {}, opts: GuardedFetchOptions): Promise<Response> {
   const checked = await checkUrl(String(url), opts);
-  if (!checked.ok) throw new SsrfBlockedError(checked.reason);
+  if (!checked.ok) throw new SsrfBlockedError(checked.reason, checked.kind);
   const dispatcher = opts.dispatcher ?? createGuardedDispatcher(opts);
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AttachmentDto, attachmentDtoSchema } from '../attachments/schema';
 import { LISTING_STATUSES } from '../domain/listingLifecycle';
 import { PUBLICATION_FAILURE_CODES } from '../domain/publications';
 import { ListingImageDto, listingImageDtoSchema } from '../images/schema';
@@ -73,6 +74,7 @@ export const listingPublicDtoSchema = z
     owner: z.object({ id: z.uuid(), email: z.string() }).nullable(),
     images: z.array(listingImageDtoSchema).meta({ description: 'The gallery in sort_order, with each image\'s state and variant URLs.' }),
     publications: z.array(listingPublicationDtoSchema).meta({ description: 'The listing on each target (portal) your organisation publishes to.' }),
+    attachments: z.array(attachmentDtoSchema).meta({ description: 'Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md).' }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })
@@ -123,11 +125,18 @@ export interface ListingRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  /** The revision whose write last changed the attachments (null: never had any). */
+  attachments_revision?: number | null;
 }
 
 const num = (value: string | null): number | null => (value === null ? null : Number(value));
 
-export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: ListingImageDto[] = [], publications: ListingPublicationDto[] = []): ListingPublicDto {
+export function toListingDto(
+  row: Omit<ListingRow, 'change_seq'>,
+  images: ListingImageDto[] = [],
+  publications: ListingPublicationDto[] = [],
+  attachments: AttachmentDto[] = [],
+): ListingPublicDto {
   return {
     id: row.id,
     external_ref: row.external_ref,
@@ -166,7 +175,27 @@ export function toListingDto(row: Omit<ListingRow, 'change_seq'>, images: Listin
     owner: row.owner_user_id ? { id: row.owner_user_id, email: row.owner_email ?? '' } : null,
     images,
     publications,
+    attachments,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+}
+
+/**
+ * The payload of every `listing.*` and `property.*` event: the listing as GET returns it, plus
+ * the ids older subscribers key on (`listingId`, `externalRef`) and the event's own fields.
+ */
+export function listingEventPayload(listing: ListingPublicDto, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { listingId: listing.id, externalRef: listing.external_ref, ...listing, ...extra };
+}
+
+/** The fields a client can set (and status and attachments) whose value changed, Stripe-style. */
+export function listingChanges(before: ListingPublicDto, after: ListingPublicDto, fields: readonly string[]): { changed_fields: string[]; previous_attributes: Record<string, unknown> } {
+  const previous: Record<string, unknown> = {};
+  for (const field of fields) {
+    const from = (before as unknown as Record<string, unknown>)[field];
+    const to = (after as unknown as Record<string, unknown>)[field];
+    if (JSON.stringify(from) !== JSON.stringify(to)) previous[field] = from;
+  }
+  return { changed_fields: Object.keys(previous), previous_attributes: previous };
 }

@@ -1,3 +1,4 @@
+import { withAttachments } from '../attachments/service';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { withImages } from '../images/service';
@@ -19,7 +20,7 @@ async function withPublications<T extends Pick<ListingPublicDto, 'id' | 'publica
   return listings.map((listing) => ({ ...listing, publications: byListing.get(listing.id) ?? [] }));
 }
 
-/** A listing DTO as every read answers it: with its gallery and its publications. */
+/** A listing DTO as every read answers it: with its gallery, its publications and its attachments. */
 export async function withRelations<T extends ListingPublicDto>(executor: Db, config: Pick<Config, 'S3_ENDPOINT' | 'S3_PUBLIC_ENDPOINT' | 'S3_BUCKET_IMAGES'>, listings: T[]): Promise<T[]> {
-  return withPublications(executor, await withImages(executor, config, listings));
+  return withAttachments(executor, config, await withPublications(executor, await withImages(executor, config, listings)));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attachmentsInputSchema } from '../attachments/schema';
 import { LISTING_STATUSES } from '../domain/listingLifecycle';
 
 export const PROPERTY_TYPES = ['apartment', 'house', 'room', 'commercial', 'office', 'retail', 'land', 'parking', 'other'] as const;
@@ -73,6 +74,7 @@ export const upsertListingSchema = z
       .meta({ description: 'Your CRM’s stable id; the upsert key within your organisation.' }),
     status: z.enum(['draft', 'active']).optional().meta({ description: 'draft (default on create) or active; only draft → active publishes.' }),
     owner_email: z.email().optional().meta({ description: 'Honoured on create only: an owner, admin or member of your organisation.' }),
+    attachments: attachmentsInputSchema.optional(),
     ...optionalNullableFields,
   })
   .strict()
@@ -82,6 +84,7 @@ export const patchListingSchema = z
   .object({
     status: z.enum(LISTING_STATUSES).optional(),
     external_ref: z.unknown().optional(),
+    attachments: attachmentsInputSchema.optional(),
     ...optionalNullableFields,
   })
   .strict()

@@ -1,3 +1,5 @@
+import { replaceAttachments, validateAttachmentUrls } from '../attachments/service';
+import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { abortStatementWhen, isStatementAbort, preparedQuery } from '../db/sql';
 import { normalizeAddress } from '../domain/address';
@@ -15,9 +17,12 @@ import type { ListingPublishInput } from '../domain/listingPipeline';
 import type { WorkflowStart } from '../domain/outbox';
 import { taskQueues } from '../temporal/taskQueues';
 import type { DeliveryConfig } from '../webhooks/deliveries';
-import { ListingPublicDto, ListingRow, toListingDto } from './dto';
+import { ListingPublicDto, ListingRow, listingChanges, listingEventPayload, toListingDto } from './dto';
+import { withRelations } from './relations';
 import { ListingOwner, NewListingRow, defaultOwner, listingInsertColumns, newListingRow } from './newListing';
 import { LISTING_FIELD_NAMES, ListingFieldValues, PatchListingInput, UpsertListingInput } from './schema';
+
+type AttachmentsInput = NonNullable<UpsertListingInput['attachments']>;
 
 export interface ListingWriteResult {
   listing: ListingPublicDto;
@@ -66,8 +71,13 @@ function pendingReview(row: ListingRow): { supersedes?: string } {
   return row.moderation_state === 'needs_review' && row.review_workflow_id ? { supersedes: row.review_workflow_id } : {};
 }
 
+export type ListingServiceConfig = DeliveryConfig & Pick<Config, 'S3_ENDPOINT' | 'S3_PUBLIC_ENDPOINT' | 'S3_BUCKET_IMAGES' | 'ATTACHMENT_ALLOW_TARGETS'>;
+
+/** What `listing.updated` compares for `changed_fields` / `previous_attributes`. */
+const COMPARED_FIELDS = [...LISTING_FIELD_NAMES, 'status', 'attachments'] as const;
+
 /** Listings: the transactional half of every write (DESIGN §5); the pipeline runs in Temporal. */
-export function createListingService(db: Db, config: DeliveryConfig) {
+export function createListingService(db: Db, config: ListingServiceConfig) {
   const taskQueue = taskQueues(config).main;
   async function resolveOwner(trx: Db, auth: AuthContext, ownerEmail: string | undefined): Promise<ListingOwner | null> {
     if (!ownerEmail) return defaultOwner(auth);
@@ -123,8 +133,10 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     return enqueueWorkflowStart(trx, publishStart(auth, row, options), auth.orgId);
   }
 
-  function eventPayload(row: NewListingRow, extra: Record<string, unknown> = {}) {
-    return { listingId: row.id, externalRef: row.external_ref, revision: row.revision, status: row.status, ...extra };
+  /** The listing as GET returns it (gallery, publications, attachments), read inside `trx`. */
+  async function fullDto(trx: Db, row: Omit<ListingRow, 'change_seq'>): Promise<ListingPublicDto> {
+    const [dto] = await withRelations(trx, config, [toListingDto(row)]);
+    return dto;
   }
 
   /** Applies a change to an existing, locked row: lifecycle, quota, revision, event, outbox. */
@@ -134,8 +146,10 @@ export function createListingService(db: Db, config: DeliveryConfig) {
     current: ListingRow,
     fields: ListingFieldValues,
     status: ListingStatus | undefined,
-  ): Promise<ListingRow> {
+    attachments: AttachmentsInput | undefined,
+  ): Promise<{ row: ListingRow; listing: ListingPublicDto }> {
     const nextStatus = status ?? current.status;
+    const before = await fullDto(trx, current);
     checkTransition(current.status, nextStatus);
     if (isActivation(current.status, nextStatus)) await enforceActiveCap(trx, auth);
     const merged = { ...current, ...fields };
@@ -155,8 +169,12 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       })
       .returning('*');
     updated.owner_email = current.owner_email;
-    const changed = Object.keys(fields).filter((name) => JSON.stringify((current as never)[name]) !== JSON.stringify((fields as never)[name]));
-    await appendEvent(trx, auth.orgId, 'listing.updated', eventPayload(updated, { previousStatus: current.status, changedFields: changed }), config);
+    if (attachments) {
+      await replaceAttachments(trx, config, { orgId: auth.orgId, listingId: updated.id, externalRef: updated.external_ref, revision: updated.revision }, attachments);
+    }
+    const listing = await fullDto(trx, updated);
+    const changes = listingChanges(before, listing, COMPARED_FIELDS);
+    await appendEvent(trx, auth.orgId, 'listing.updated', listingEventPayload(listing, { previousStatus: current.status, changedFields: changes.changed_fields, ...changes }), config);
     await owePublish(trx, auth, updated, {
       activating: isActivation(current.status, nextStatus),
       wasPublished: current.publication_state === 'published',
@@ -164,7 +182,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       action: 'set',
       ...pendingReview(current),
     });
-    return updated;
+    return { row: updated, listing };
   }
 
   /**
@@ -174,9 +192,18 @@ export function createListingService(db: Db, config: DeliveryConfig) {
    * fixed here, so the response is known before the insert. Null when the external_ref exists,
    * or the key belongs to another request: then nothing was written.
    */
-  async function createIfNew(executor: Db, auth: AuthContext, input: UpsertListingInput, fields: ListingFieldValues, owner: ListingOwner | null, claimKey?: ClaimInStatement): Promise<{ result: ListingWriteResult; committed(): void } | null> {
+  async function createIfNew(
+    executor: Db,
+    auth: AuthContext,
+    input: UpsertListingInput,
+    fields: ListingFieldValues,
+    owner: ListingOwner | null,
+    claimKey?: ClaimInStatement,
+  ): Promise<{ result: ListingWriteResult; row: NewListingRow; committed(): void } | null> {
     const row = newListingRow(auth.orgId, input.external_ref, input.status ?? 'draft', fields, owner, new Date());
     const result: ListingWriteResult = { listing: toListingDto(row), created: true };
+    // With attachments, listing.created is appended after them, so that it carries them.
+    const withEvent = !input.attachments?.length;
     const created = 'exists (select 1 from created_listing)';
     // Plain SQL rather than knex's insert builder: this runs on every create, and the columns are ours.
     const columns = listingInsertColumns(row);
@@ -186,20 +213,20 @@ export function createListingService(db: Db, config: DeliveryConfig) {
         on conflict (org_id, external_ref) where deleted_at is null do nothing returning id`,
       bindings: Object.values(columns),
     };
-    const event = eventAppendCtes(newEvent(auth.orgId, 'listing.created', eventPayload(row), row.created_at), config, created);
+    const event = withEvent ? eventAppendCtes(newEvent(auth.orgId, 'listing.created', listingEventPayload(result.listing), row.created_at), config, created) : null;
     const publish = workflowStartsInsert(
       [publishStart(auth, row, { activating: row.status === 'active', wasPublished: false, addressChanged: true, action: 'set' })],
       auth.orgId,
       created,
     );
     const claim = claimKey?.(result, created) ?? null;
-    const ctes = [`created_listing as (${insert.sql})`, event.sql, `publish_start as (${publish.sql})`, ...(claim ? [`claimed_key as (${claim.sql})`] : [])];
+    const ctes = [`created_listing as (${insert.sql})`, ...(event ? [event.sql] : []), `publish_start as (${publish.sql})`, ...(claim ? [`claimed_key as (${claim.sql})`] : [])];
     // Created without the key: the key is another request's, so none of this may commit.
     const keyCheck = claim ? `, ${abortStatementWhen(`${created} and not exists (select 1 from claimed_key)`, KEY_TAKEN)} as key_check` : '';
     try {
       const { rows } = await preparedQuery<{ created: number }>(executor, `with ${ctes.join(', ')} select (select count(*)::int from created_listing) as created${keyCheck}`, [
         ...insert.bindings,
-        ...event.bindings,
+        ...(event?.bindings ?? []),
         ...publish.bindings,
         ...(claim?.bindings ?? []),
       ]);
@@ -208,7 +235,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
       if (isStatementAbort(error, KEY_TAKEN)) return null;
       throw error;
     }
-    return { result, committed: () => claim?.committed() };
+    return { result, row, committed: () => claim?.committed() };
   }
 
   return {
@@ -219,7 +246,8 @@ export function createListingService(db: Db, config: DeliveryConfig) {
      */
     async tryCreate(auth: AuthContext, input: UpsertListingInput, claimKey: ClaimInStatement): Promise<ListingWriteResult | null> {
       const cappedActivation = input.status === 'active' && effectiveActiveListingCap(auth.org.plan, auth.org.activeListingCapOverride) !== null;
-      if (input.owner_email || cappedActivation) return null;
+      // Attachments take the transactional path: their rows and the owed fetch commit with the listing.
+      if (input.owner_email || cappedActivation || input.attachments?.length) return null;
       const created = await createIfNew(db, auth, input, pickFields(input), defaultOwner(auth), claimKey);
       created?.committed();
       return created?.result ?? null;
@@ -232,6 +260,7 @@ export function createListingService(db: Db, config: DeliveryConfig) {
      */
     async upsert(auth: AuthContext, input: UpsertListingInput, beforeCommit: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
       const fields = pickFields(input);
+      if (input.attachments) validateAttachmentUrls(input.attachments, config);
       return db.transaction(async (trx) => {
         let current = await selectListing(trx, auth.orgId, { external_ref: input.external_ref }, true);
         if (!current) {
@@ -239,6 +268,11 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           if ((input.status ?? 'draft') === 'active') await enforceActiveCap(trx, auth);
           const created = await createIfNew(trx, auth, input, fields, owner);
           if (created) {
+            if (input.attachments?.length) {
+              await replaceAttachments(trx, config, { orgId: auth.orgId, listingId: created.row.id, externalRef: created.row.external_ref, revision: created.row.revision }, input.attachments);
+              created.result.listing = await fullDto(trx, created.row);
+              await appendEvent(trx, auth.orgId, 'listing.created', listingEventPayload(created.result.listing), config);
+            }
             await beforeCommit(trx, created.result);
             return created.result;
           }
@@ -247,19 +281,20 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           if (!current) throw new Error('listing vanished during upsert');
         }
         // owner_email is honoured on create only: an upsert never re-homes a listing.
-        const row = await updateLocked(trx, auth, current, fields, input.status);
-        const outcome = { listing: toListingDto(row), created: false };
+        const { listing } = await updateLocked(trx, auth, current, fields, input.status, input.attachments);
+        const outcome = { listing, created: false };
         await beforeCommit(trx, outcome);
         return outcome;
       });
     },
 
     async patch(auth: AuthContext, listingId: string, input: PatchListingInput, beforeCommit?: BeforeCommit<ListingWriteResult>): Promise<ListingWriteResult> {
+      if (input.attachments) validateAttachmentUrls(input.attachments, config);
       return db.transaction(async (trx) => {
         const current = await selectListing(trx, auth.orgId, { id: listingId }, true);
         if (!current) throw ApiError.notFound('No listing with this id in your organization.');
-        const row = await updateLocked(trx, auth, current, pickFields(input), input.status);
-        const outcome = { listing: toListingDto(row), created: false };
+        const { listing } = await updateLocked(trx, auth, current, pickFields(input), input.status, input.attachments);
+        const outcome = { listing, created: false };
         await beforeCommit?.(trx, outcome);
         return outcome;
       });
@@ -273,7 +308,11 @@ export function createListingService(db: Db, config: DeliveryConfig) {
           .where({ id: current.id })
           .update({ deleted_at: trx.fn.now(), revision: current.revision + 1, change_seq: trx.raw("nextval('listing_change_seq')"), updated_at: trx.fn.now() })
           .returning('*');
-        await appendEvent(trx, auth.orgId, 'listing.deleted', eventPayload(deleted), config);
+        deleted.owner_email = current.owner_email;
+        await appendEvent(trx, auth.orgId, 'listing.deleted', listingEventPayload(await fullDto(trx, deleted)), config);
+        // Its attachments go too: the owed run deletes their stored objects (and, the listing
+        // being deleted, fetches nothing).
+        await replaceAttachments(trx, config, { orgId: auth.orgId, listingId: deleted.id, externalRef: deleted.external_ref, revision: deleted.revision }, []);
         await owePublish(trx, auth, deleted, {
           activating: false,
           wasPublished: current.publication_state === 'published',

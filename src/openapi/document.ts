@@ -1,4 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { registerAttachmentPaths } from './paths/attachments';
 import { registerEventPaths } from './paths/events';
 import { registerIdentityPaths } from './paths/identity';
 import { registerImagePaths } from './paths/images';
@@ -15,6 +16,7 @@ const TAGS = [
   { name: 'Identity', description: 'Check which organisation, mode and scopes a key carries.' },
   { name: 'Listings', description: `Listings keyed by your CRM's \`external_ref\`: create, update, move through the lifecycle, delete. ${RECOMMENDED_ORDER}` },
   { name: 'Images', description: 'Upload images straight to storage with a presigned URL; they are processed into webp variants in the background.' },
+  { name: 'Attachments', description: 'Files your CRM sends by URL (images, floor plans, PDFs), fetched into storage in the background (docs/ATTACHMENTS.md).' },
   { name: 'Events', description: 'The event log, for clients that poll instead of (or besides) receiving webhooks.' },
   { name: 'Webhooks', description: 'Subscriptions that receive signed event deliveries, their secrets and their delivery log (docs/WEBHOOKS.md).' },
   { name: 'Webhook events', description: 'What Immoflow POSTs to your subscription URL, one entry per event name, with the signature headers.' },
@@ -54,6 +56,7 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerIdentityPaths(registry);
   registerListingPaths(registry);
   registerImagePaths(registry);
+  registerAttachmentPaths(registry);
   registerEventPaths(registry);
   registerWebhookPaths(registry);
   registerTargetPaths(registry);

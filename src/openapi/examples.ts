@@ -62,6 +62,28 @@ const imageReady = {
   ready_at: T1,
 } as const;
 
+const ATTACHMENT_ID = 'att_5f4e3d2c1b0a99887766aabb';
+
+/** A floor plan fetched from the CRM's URL (docs/ATTACHMENTS.md). */
+export const attachmentExample = {
+  id: ATTACHMENT_ID,
+  url: 'https://crm.example.com/files/CRM-48217/floor-plan.pdf',
+  kind: 'floor_plan',
+  title: 'Grundriss',
+  sort_order: 0,
+  is_title: false,
+  state: 'ready',
+  failure_code: null,
+  failure_message: null,
+  content_type: 'application/pdf',
+  size: 482113,
+  sha256: '9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e',
+  width: null,
+  height: null,
+  variants: [],
+  fetched_at: T1,
+} as const;
+
 /** The upsert example as the API answers it, once moderated, published and pushed to one target. */
 export const listingExample = {
   id: LISTING_ID,
@@ -81,6 +103,7 @@ export const listingExample = {
   publication: { state: 'published', published_at: T1 },
   owner: { id: OWNER_ID, email: 'owner@makler-west.example' },
   images: [imageReady],
+  attachments: [attachmentExample],
   publications: [{ target_id: TARGET_ID, state: 'published', remote_id: 'PB-99120', published_at: T1, failure_code: null }],
   created_at: T0,
   updated_at: T1,
@@ -100,17 +123,45 @@ export const imageExample = imageReady;
 
 const listingRef = { listingId: LISTING_ID, externalRef: upsertListingExample.external_ref } as const;
 
+/** The listing example at another revision and status, as an event of that moment carries it. */
+function listingAt(revision: number, status: 'draft' | 'active') {
+  const unpublished = status === 'draft';
+  return {
+    ...listingExample,
+    revision,
+    status,
+    moderation: unpublished ? { state: 'pending', reasons: [], revision: null, decided_at: null } : listingExample.moderation,
+    publication: unpublished ? { state: 'unpublished', published_at: null } : listingExample.publication,
+    publications: unpublished ? [] : listingExample.publications,
+  };
+}
+
 /** One eventPayload per event name Immoflow emits, as the code that appends each builds it. */
 export const eventPayloadExamples = {
-  'listing.created': { ...listingRef, revision: 1, status: 'draft' },
-  'listing.updated': { ...listingRef, revision: 2, status: 'active', previousStatus: 'draft', changedFields: ['status'] },
-  'listing.published': { ...listingRef, revision: 2, status: 'active' },
-  'listing.deleted': { ...listingRef, revision: 3, status: 'active' },
+  'listing.created': { ...listingRef, ...listingAt(1, 'draft') },
+  'listing.updated': {
+    ...listingRef,
+    ...listingAt(2, 'active'),
+    previousStatus: 'draft',
+    changedFields: ['status'],
+    changed_fields: ['status'],
+    previous_attributes: { status: 'draft' },
+  },
+  'listing.published': { ...listingRef, ...listingExample },
+  'listing.deleted': { ...listingRef, ...listingAt(3, 'active') },
   'listing.moderated': {
     ...listingRef,
-    revision: 2,
+    ...listingAt(2, 'active'),
     outcome: 'rejected',
     reasons: [{ code: 'MISSING_ENERGY_CERTIFICATE', field: 'energy_certificate', message: 'A rental listing needs an energy certificate (GEG §87).', severity: 'reject' }],
+  },
+  'property.processing_succeeded': { ...listingRef, ...listingExample },
+  'property.processing_failed': {
+    ...listingRef,
+    ...listingExample,
+    attachments: [{ ...attachmentExample, state: 'failed', failure_code: 'http_4xx', failure_message: 'The server answered 404.', content_type: null, size: null, sha256: null, fetched_at: null }],
+    failureCode: 'http_4xx',
+    failureMessage: 'The server answered 404.',
   },
   'listing.image.uploaded': {
     ...listingRef,

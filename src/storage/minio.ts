@@ -6,7 +6,11 @@ export type StorageConfig = Pick<
   'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY' | 'S3_SECRET_KEY' | 'S3_BUCKET_IMAGES' | 'S3_BUCKET_ATTACHMENTS' | 'S3_BUCKET_MAIL'
 >;
 
-export function createStorageClient(config: StorageConfig): Client {
+/**
+ * `partSize` (at least 5 MB) bounds what a streamed upload of unknown length holds in memory:
+ * the client buffers one part at a time (the attachment fetcher uses 5 MB).
+ */
+export function createStorageClient(config: StorageConfig, options: { partSize?: number } = {}): Client {
   const url = new URL(config.S3_ENDPOINT);
   return new Client({
     endPoint: url.hostname,
@@ -16,6 +20,7 @@ export function createStorageClient(config: StorageConfig): Client {
     secretKey: config.S3_SECRET_KEY,
     region: config.S3_REGION,
     pathStyle: true,
+    ...(options.partSize ? { partSize: options.partSize } : {}),
   });
 }
 

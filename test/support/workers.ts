@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Registry } from 'prom-client';
+import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelay } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
@@ -14,10 +15,10 @@ export interface TestWorkers {
  * The real workers (main + geocoding queue) in-process, on the test file's task queue, with the
  * outbox relay every worker process runs.
  */
-export async function startTestWorkers(deps: AppDeps): Promise<TestWorkers> {
+export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 'resolve'> = {}): Promise<TestWorkers> {
   const connection = await NativeConnection.connect({ address: deps.config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(deps.db, deps.temporal, deps.logger);
-  const activityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox };
+  const activityDeps: ActivityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox, ...extra };
   const metrics = new Registry();
   const workers: Worker[] = [
     await createMainWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
@@ -43,10 +44,10 @@ export interface TestStack {
 }
 
 /** The whole product for one test file: engines' clients, the API on loopback, and the workers. */
-export async function startTestStack(overrides: Record<string, string> = {}, options: { apiPort?: number } = {}): Promise<TestStack> {
+export async function startTestStack(overrides: Record<string, string> = {}, options: { apiPort?: number; activityDeps?: Pick<ActivityDeps, 'resolve'> } = {}): Promise<TestStack> {
   const ctx = await createTestContext(overrides);
   const api = await startTestApi(ctx.deps, undefined, options.apiPort);
-  const workers = await startTestWorkers(ctx.deps);
+  const workers = await startTestWorkers(ctx.deps, options.activityDeps);
   return {
     ctx,
     api,

@@ -56,6 +56,12 @@ describe('loadConfig defaults', () => {
       WEBHOOK_RETRY_SCHEDULE: '0s,5s,5m,30m,2h,5h,10h,10h,10h',
       WEBHOOK_TIMEOUT: 10_000,
       WEBHOOK_ALLOW_TARGETS: [],
+      ATTACHMENT_ALLOW_TARGETS: [],
+      ATTACHMENT_MAX_BYTES: 16_777_216,
+      ATTACHMENT_TIMEOUT: 60_000,
+      ATTACHMENT_CONCURRENCY_PER_LISTING: 4,
+      ATTACHMENT_CONCURRENCY_PER_HOST: 2,
+      ATTACHMENT_RETRY_INITIAL_INTERVAL: 2000,
       WEBHOOK_SECRET_ROTATION_GRACE: 86_400_000,
       WEBHOOK_FAILURE_THRESHOLD: 5,
       PARTNER_LINK_SIGNING_KEY: expect.any(String),
@@ -287,9 +293,11 @@ describe('configVariableNames', () => {
         'OUTBOX_RELAY_INTERVAL',
         'OUTBOX_RESYNC_INTERVAL',
         'MODERATION_REVIEW_TIMEOUT_OUTCOME',
+        'ATTACHMENT_ALLOW_TARGETS',
+        'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(68);
+    expect(configVariableNames).toHaveLength(74);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
@@ -311,5 +319,16 @@ describe('environment hygiene', () => {
 
   it('rejects a URL without an http(s) scheme', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+  });
+});
+
+describe('attachment settings', () => {
+  it('reads the attachment allow list like the webhook one, and the limits as numbers', () => {
+    const config = loadConfig({ ATTACHMENT_ALLOW_TARGETS: ' 127.0.0.1:4000 , Files.Local:8080,', ATTACHMENT_MAX_BYTES: '1048576', ATTACHMENT_TIMEOUT: '5s', ATTACHMENT_CONCURRENCY_PER_HOST: '1' });
+    expect(config.ATTACHMENT_ALLOW_TARGETS).toEqual(['127.0.0.1:4000', 'files.local:8080']);
+    expect(config.ATTACHMENT_MAX_BYTES).toBe(1_048_576);
+    expect(config.ATTACHMENT_TIMEOUT).toBe(5000);
+    expect(config.ATTACHMENT_CONCURRENCY_PER_HOST).toBe(1);
+    expect(() => loadConfig({ ATTACHMENT_CONCURRENCY_PER_LISTING: '0' })).toThrow(/ATTACHMENT_CONCURRENCY_PER_LISTING/);
   });
 });

@@ -161,6 +161,26 @@ export interface paths {
         patch: operations["updateImage"];
         trace?: never;
     };
+    "/api/v1/listings/{id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A listing's URL attachments, in the order sent, with their fetch state
+         * @description Attachments are sent as `attachments: [{url, kind, title?, sort_order?, is_title?}]` on POST and PATCH /listings (at most 150; the list replaces the previous one; an unchanged URL is not fetched again). Each is fetched in the background (`propertyProcessing` workflow): `pending` → `fetching` → `ready` or `failed` with one of url_unreachable, dns_failed, private_address_blocked, http_4xx, http_5xx, too_large, unsupported_type, timeout, decode_failed, too_many_redirects. When all are settled, `property.processing_succeeded` or `property.processing_failed` (with failureCode and failureMessage of the first failure) carries the listing as GET returns it. See docs/ATTACHMENTS.md.
+         */
+        get: operations["listAttachments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -638,7 +658,7 @@ export interface webhooks {
         put?: never;
         /**
          * A listing was changed
-         * @description Emitted by an upsert of an existing external_ref or a PATCH that changed something. `status` is what your CRM asked for; whether it is live follows in `listing.published` / `listing.moderated`.
+         * @description Emitted by an upsert of an existing external_ref or a PATCH that changed something. `status` is what your CRM asked for; whether it is live follows in `listing.published` / `listing.moderated`. The payload is the listing as GET /api/v1/listings/{id} returns it, plus `listingId` and `externalRef`. `changed_fields` names the fields that changed and `previous_attributes` holds their values before (the Stripe convention); `changedFields` and `previousStatus` are kept for subscribers written before.
          *
          *     POSTed to every active subscription whose `events` match `listing.updated`, signed twice (see the headers). Answer 2xx within 10 s; anything else is retried for about 48 h.
          */
@@ -769,8 +789,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Reserved: property processing succeeded
-         * @description Reserved: subscribable today, not emitted yet. The payload is a JSON object whose shape will be documented when the feature ships; ignore fields you do not know.
+         * Every URL attachment of a listing's revision is fetched
+         * @description Emitted by the propertyProcessing workflow when every attachment of the revision is ready (docs/ATTACHMENTS.md). The payload is the listing as GET /api/v1/listings/{id} returns it, plus `listingId` and `externalRef`.
          *
          *     POSTed to every active subscription whose `events` match `property.processing_succeeded`, signed twice (see the headers). Answer 2xx within 10 s; anything else is retried for about 48 h.
          */
@@ -791,8 +811,8 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * Reserved: property processing failed
-         * @description Reserved: subscribable today, not emitted yet. The payload is a JSON object whose shape will be documented when the feature ships; ignore fields you do not know.
+         * An attachment of a listing could not be fetched
+         * @description Emitted when every attachment is settled and at least one failed; `failureCode` and `failureMessage` are the first failure's, and each attachment carries its own `failure_code`. The payload is the listing as GET /api/v1/listings/{id} returns it, plus `listingId` and `externalRef`.
          *
          *     POSTed to every active subscription whose `events` match `property.processing_failed`, signed twice (see the headers). Answer 2xx within 10 s; anything else is retried for about 48 h.
          */
@@ -990,15 +1010,201 @@ export interface components {
             eventName: "listing.created";
             eventPayload: {
                 /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
                 listingId: string;
                 /** @description Your CRM's external_ref */
                 externalRef: string;
-                revision: number;
-                /** @enum {string} */
-                status: "draft" | "active" | "rented" | "archived";
             };
             /** Format: date-time */
             eventTime: string;
+        };
+        /** @description Energy certificate data required in listings by GEG §87. */
+        EnergyCertificate: {
+            /**
+             * @description Verbrauchsausweis (consumption) or Bedarfsausweis (demand)
+             * @enum {string}
+             */
+            type: "consumption" | "demand";
+            /** @description Energy value in kWh/(m²·a) */
+            energy_value: number;
+            /** @description Main energy source, e.g. "gas", "district heating" */
+            main_energy_source: string;
+            year_of_construction: number;
+            /** @enum {string} */
+            efficiency_class: "A+" | "A" | "B" | "C" | "D" | "E" | "F" | "G" | "H";
+        } | null;
+        ModerationReason: {
+            /** @example MISSING_ENERGY_CERTIFICATE */
+            code: string;
+            field?: string;
+            message: string;
+            /** @enum {string} */
+            severity: "reject" | "review";
+        };
+        ListingImage: {
+            id: string;
+            filename: string;
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "image/webp";
+            /** @description The stored size once processed, else the declared size. */
+            size: number;
+            sort_order: number;
+            /**
+             * @description awaiting_upload → processing → ready, or failed with a failure code.
+             * @enum {string}
+             */
+            state: "awaiting_upload" | "processing" | "ready" | "failed";
+            failure: {
+                /** @enum {string} */
+                code: "UPLOAD_EXPIRED" | "FILE_TOO_LARGE" | "EMPTY_FILE" | "TYPE_MISMATCH" | "UNDECODABLE" | "PROCESSING_FAILED";
+                message: string;
+            } | null;
+            width: number | null;
+            height: number | null;
+            /** @description Empty until the image is ready. */
+            variants: {
+                /** @enum {string} */
+                name: "thumbnail" | "large";
+                /**
+                 * Format: uri
+                 * @description A public, stable URL (public-read prefix of the images bucket).
+                 */
+                url: string;
+                width: number;
+                height: number;
+                /** @enum {string} */
+                content_type: "image/webp";
+            }[];
+            /** Format: date-time */
+            upload_expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            ready_at: string | null;
+        };
+        ListingPublication: {
+            /** Format: uuid */
+            target_id: string;
+            /**
+             * @description published: the target holds the revision last pushed; failed: the last push failed (see failure_code); deleted: taken down there.
+             * @enum {string}
+             */
+            state: "pending" | "published" | "failed" | "deleted";
+            /** @description The listing's id on the target. */
+            remote_id: string | null;
+            /** Format: date-time */
+            published_at: string | null;
+            /** @enum {string|null} */
+            failure_code: "validation_failed" | "quota_exceeded" | "unauthorized" | "target_unavailable" | "rate_limited" | null;
+        };
+        ListingAttachment: {
+            /** @example att_5f4e3d2c1b0a99887766aabb */
+            id: string;
+            url: string;
+            /** @enum {string} */
+            kind: "image" | "floor_plan" | "document" | "energy_certificate";
+            title: string | null;
+            sort_order: number;
+            /** @description The title image (marked, or the first image). */
+            is_title: boolean;
+            /**
+             * @description pending → fetching → ready, or failed with failure_code.
+             * @enum {string}
+             */
+            state: "pending" | "fetching" | "ready" | "failed";
+            /** @enum {string|null} */
+            failure_code: "url_unreachable" | "dns_failed" | "private_address_blocked" | "http_4xx" | "http_5xx" | "too_large" | "unsupported_type" | "timeout" | "decode_failed" | "too_many_redirects" | null;
+            failure_message: string | null;
+            /** @description The type found by magic bytes, once ready. */
+            content_type: string | null;
+            size: number | null;
+            sha256: string | null;
+            width: number | null;
+            height: number | null;
+            /** @description WebP variants of an image attachment once ready (public, stable URLs, as for uploaded images); empty otherwise. */
+            variants: {
+                /** @enum {string} */
+                name: "thumbnail" | "large";
+                /** Format: uri */
+                url: string;
+                width: number;
+                height: number;
+                /** @enum {string} */
+                content_type: "image/webp";
+            }[];
+            /** Format: date-time */
+            fetched_at: string | null;
         };
         /** @description A listing was changed */
         ListingUpdatedEvent: {
@@ -1008,15 +1214,88 @@ export interface components {
             eventName: "listing.updated";
             eventPayload: {
                 /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
                 listingId: string;
                 /** @description Your CRM's external_ref */
                 externalRef: string;
-                revision: number;
-                /** @enum {string} */
-                status: "draft" | "active" | "rented" | "archived";
                 /** @enum {string} */
                 previousStatus: "draft" | "active" | "rented" | "archived";
                 changedFields: string[];
+                changed_fields: string[];
+                previous_attributes: {
+                    [key: string]: unknown;
+                };
             };
             /** Format: date-time */
             eventTime: string;
@@ -1029,12 +1308,81 @@ export interface components {
             eventName: "listing.published";
             eventPayload: {
                 /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
                 listingId: string;
                 /** @description Your CRM's external_ref */
                 externalRef: string;
-                revision: number;
-                /** @enum {string} */
-                status: "draft" | "active" | "rented" | "archived";
             };
             /** Format: date-time */
             eventTime: string;
@@ -1047,12 +1395,81 @@ export interface components {
             eventName: "listing.deleted";
             eventPayload: {
                 /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
                 listingId: string;
                 /** @description Your CRM's external_ref */
                 externalRef: string;
-                revision: number;
-                /** @enum {string} */
-                status: "draft" | "active" | "rented" | "archived";
             };
             /** Format: date-time */
             eventTime: string;
@@ -1065,10 +1482,81 @@ export interface components {
             eventName: "listing.moderated";
             eventPayload: {
                 /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
                 listingId: string;
                 /** @description Your CRM's external_ref */
                 externalRef: string;
-                revision: number;
                 /** @enum {string} */
                 outcome: "approved" | "rejected" | "needs_review";
                 reasons: {
@@ -1128,26 +1616,179 @@ export interface components {
             /** Format: date-time */
             eventTime: string;
         };
-        /** @description Reserved: property processing succeeded */
+        /** @description Every URL attachment of a listing's revision is fetched */
         PropertyProcessingSucceededEvent: {
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
             eventName: "property.processing_succeeded";
             eventPayload: {
-                [key: string]: unknown;
+                /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
+                listingId: string;
+                /** @description Your CRM's external_ref */
+                externalRef: string;
             };
             /** Format: date-time */
             eventTime: string;
         };
-        /** @description Reserved: property processing failed */
+        /** @description An attachment of a listing could not be fetched */
         PropertyProcessingFailedEvent: {
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
             eventName: "property.processing_failed";
             eventPayload: {
-                [key: string]: unknown;
+                /** Format: uuid */
+                id: string;
+                external_ref: string;
+                /**
+                 * @description Lifecycle status as requested by your CRM.
+                 * @enum {string}
+                 */
+                status: "draft" | "active" | "rented" | "archived";
+                /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
+                revision: number;
+                title: string | null;
+                description: string | null;
+                /** @enum {string|null} */
+                property_type: "apartment" | "house" | "room" | "commercial" | "office" | "retail" | "land" | "parking" | "other" | null;
+                /** @enum {string} */
+                marketing_type: "rent" | "sale";
+                street: string | null;
+                house_number: string | null;
+                zip_code: string | null;
+                city: string | null;
+                country: string;
+                living_area: number | null;
+                rooms: number | null;
+                floor: number | null;
+                rent_cold: number | null;
+                rent_warm: number | null;
+                service_charges: number | null;
+                deposit: number | null;
+                purchase_price: number | null;
+                available_from: string | null;
+                energy_certificate: components["schemas"]["EnergyCertificate"];
+                /** @description null until geocoded, or when the address could not be found. */
+                geo: {
+                    lat: number;
+                    lng: number;
+                    /**
+                     * @description How exact the coordinates are.
+                     * @enum {string}
+                     */
+                    precision: "rooftop" | "street" | "postcode" | "city";
+                    provider: string;
+                } | null;
+                moderation: {
+                    /** @enum {string} */
+                    state: "pending" | "approved" | "rejected" | "needs_review";
+                    reasons: components["schemas"]["ModerationReason"][];
+                    /** @description The revision this decision is for. */
+                    revision: number | null;
+                    /** Format: date-time */
+                    decided_at: string | null;
+                };
+                publication: {
+                    /** @enum {string} */
+                    state: "unpublished" | "pending" | "published" | "rejected" | "needs_review";
+                    /** Format: date-time */
+                    published_at: string | null;
+                };
+                owner: {
+                    /** Format: uuid */
+                    id: string;
+                    email: string;
+                } | null;
+                /** @description The gallery in sort_order, with each image's state and variant URLs. */
+                images: components["schemas"]["ListingImage"][];
+                /** @description The listing on each target (portal) your organisation publishes to. */
+                publications: components["schemas"]["ListingPublication"][];
+                /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+                attachments: components["schemas"]["ListingAttachment"][];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: uuid */
+                listingId: string;
+                /** @description Your CRM's external_ref */
+                externalRef: string;
+                /** @enum {string} */
+                failureCode: "url_unreachable" | "dns_failed" | "private_address_blocked" | "http_4xx" | "http_5xx" | "too_large" | "unsupported_type" | "timeout" | "decode_failed" | "too_many_redirects";
+                failureMessage: string;
             };
             /** Format: date-time */
             eventTime: string;
@@ -1483,89 +2124,12 @@ export interface components {
             images: components["schemas"]["ListingImage"][];
             /** @description The listing on each target (portal) your organisation publishes to. */
             publications: components["schemas"]["ListingPublication"][];
+            /** @description Files by URL in the order sent, each with its fetch state (docs/ATTACHMENTS.md). */
+            attachments: components["schemas"]["ListingAttachment"][];
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        /** @description Energy certificate data required in listings by GEG §87. */
-        EnergyCertificate: {
-            /**
-             * @description Verbrauchsausweis (consumption) or Bedarfsausweis (demand)
-             * @enum {string}
-             */
-            type: "consumption" | "demand";
-            /** @description Energy value in kWh/(m²·a) */
-            energy_value: number;
-            /** @description Main energy source, e.g. "gas", "district heating" */
-            main_energy_source: string;
-            year_of_construction: number;
-            /** @enum {string} */
-            efficiency_class: "A+" | "A" | "B" | "C" | "D" | "E" | "F" | "G" | "H";
-        } | null;
-        ModerationReason: {
-            /** @example MISSING_ENERGY_CERTIFICATE */
-            code: string;
-            field?: string;
-            message: string;
-            /** @enum {string} */
-            severity: "reject" | "review";
-        };
-        ListingImage: {
-            id: string;
-            filename: string;
-            /** @enum {string} */
-            content_type: "image/jpeg" | "image/png" | "image/webp";
-            /** @description The stored size once processed, else the declared size. */
-            size: number;
-            sort_order: number;
-            /**
-             * @description awaiting_upload → processing → ready, or failed with a failure code.
-             * @enum {string}
-             */
-            state: "awaiting_upload" | "processing" | "ready" | "failed";
-            failure: {
-                /** @enum {string} */
-                code: "UPLOAD_EXPIRED" | "FILE_TOO_LARGE" | "EMPTY_FILE" | "TYPE_MISMATCH" | "UNDECODABLE" | "PROCESSING_FAILED";
-                message: string;
-            } | null;
-            width: number | null;
-            height: number | null;
-            /** @description Empty until the image is ready. */
-            variants: {
-                /** @enum {string} */
-                name: "thumbnail" | "large";
-                /**
-                 * Format: uri
-                 * @description A public, stable URL (public-read prefix of the images bucket).
-                 */
-                url: string;
-                width: number;
-                height: number;
-                /** @enum {string} */
-                content_type: "image/webp";
-            }[];
-            /** Format: date-time */
-            upload_expires_at: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            ready_at: string | null;
-        };
-        ListingPublication: {
-            /** Format: uuid */
-            target_id: string;
-            /**
-             * @description published: the target holds the revision last pushed; failed: the last push failed (see failure_code); deleted: taken down there.
-             * @enum {string}
-             */
-            state: "pending" | "published" | "failed" | "deleted";
-            /** @description The listing's id on the target. */
-            remote_id: string | null;
-            /** Format: date-time */
-            published_at: string | null;
-            /** @enum {string|null} */
-            failure_code: "validation_failed" | "quota_exceeded" | "unauthorized" | "target_unavailable" | "rate_limited" | null;
         };
         UpsertListingRequest: {
             /** @description Your CRM’s stable id; the upsert key within your organisation. */
@@ -1580,6 +2144,8 @@ export interface components {
              * @description Honoured on create only: an owner, admin or member of your organisation.
              */
             owner_email?: string;
+            /** @description The listing's files by URL, at most 150, in this order. Replaces the whole list; an unchanged URL is not fetched again. */
+            attachments?: components["schemas"]["AttachmentInput"][];
             title?: string | null;
             description?: string | null;
             /** @enum {string|null} */
@@ -1612,6 +2178,19 @@ export interface components {
             available_from?: string | null;
             energy_certificate?: components["schemas"]["EnergyCertificate"];
         };
+        AttachmentInput: {
+            /** @description https URL of the file (at most 2048 characters); the SSRF guard refuses private, loopback and metadata addresses. */
+            url: string;
+            /**
+             * @description image, floor_plan (image or PDF), document (PDF) or energy_certificate (PDF or image).
+             * @enum {string}
+             */
+            kind: "image" | "floor_plan" | "document" | "energy_certificate";
+            title?: string | null;
+            sort_order?: number | null;
+            /** @description Marks the title image; without one, the first image is the title image. */
+            is_title?: boolean;
+        };
         CursorPagination: {
             /** @description Pass as `cursor` for the next page; null on the last one. */
             next_cursor: string | null;
@@ -1622,6 +2201,8 @@ export interface components {
             /** @enum {string} */
             status?: "draft" | "active" | "rented" | "archived";
             external_ref?: unknown;
+            /** @description The listing's files by URL, at most 150, in this order. Replaces the whole list; an unchanged URL is not fetched again. */
+            attachments?: components["schemas"]["AttachmentInput"][];
             title?: string | null;
             description?: string | null;
             /** @enum {string|null} */
@@ -2136,6 +2717,26 @@ export interface operations {
                      *               "ready_at": "2026-03-02T09:15:04.000Z"
                      *             }
                      *           ],
+                     *           "attachments": [
+                     *             {
+                     *               "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *               "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *               "kind": "floor_plan",
+                     *               "title": "Grundriss",
+                     *               "sort_order": 0,
+                     *               "is_title": false,
+                     *               "state": "ready",
+                     *               "failure_code": null,
+                     *               "failure_message": null,
+                     *               "content_type": "application/pdf",
+                     *               "size": 482113,
+                     *               "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *               "width": null,
+                     *               "height": null,
+                     *               "variants": [],
+                     *               "fetched_at": "2026-03-02T09:15:04.000Z"
+                     *             }
+                     *           ],
                      *           "publications": [
                      *             {
                      *               "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
@@ -2349,6 +2950,26 @@ export interface operations {
                      *             "ready_at": "2026-03-02T09:15:04.000Z"
                      *           }
                      *         ],
+                     *         "attachments": [
+                     *           {
+                     *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *             "kind": "floor_plan",
+                     *             "title": "Grundriss",
+                     *             "sort_order": 0,
+                     *             "is_title": false,
+                     *             "state": "ready",
+                     *             "failure_code": null,
+                     *             "failure_message": null,
+                     *             "content_type": "application/pdf",
+                     *             "size": 482113,
+                     *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *             "width": null,
+                     *             "height": null,
+                     *             "variants": [],
+                     *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                     *           }
+                     *         ],
                      *         "publications": [
                      *           {
                      *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
@@ -2456,6 +3077,26 @@ export interface operations {
                      *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
                      *             "created_at": "2026-03-02T09:15:00.000Z",
                      *             "ready_at": "2026-03-02T09:15:04.000Z"
+                     *           }
+                     *         ],
+                     *         "attachments": [
+                     *           {
+                     *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *             "kind": "floor_plan",
+                     *             "title": "Grundriss",
+                     *             "sort_order": 0,
+                     *             "is_title": false,
+                     *             "state": "ready",
+                     *             "failure_code": null,
+                     *             "failure_message": null,
+                     *             "content_type": "application/pdf",
+                     *             "size": 482113,
+                     *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *             "width": null,
+                     *             "height": null,
+                     *             "variants": [],
+                     *             "fetched_at": "2026-03-02T09:15:04.000Z"
                      *           }
                      *         ],
                      *         "publications": [
@@ -2653,6 +3294,26 @@ export interface operations {
                      *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
                      *             "created_at": "2026-03-02T09:15:00.000Z",
                      *             "ready_at": "2026-03-02T09:15:04.000Z"
+                     *           }
+                     *         ],
+                     *         "attachments": [
+                     *           {
+                     *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *             "kind": "floor_plan",
+                     *             "title": "Grundriss",
+                     *             "sort_order": 0,
+                     *             "is_title": false,
+                     *             "state": "ready",
+                     *             "failure_code": null,
+                     *             "failure_message": null,
+                     *             "content_type": "application/pdf",
+                     *             "size": 482113,
+                     *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *             "width": null,
+                     *             "height": null,
+                     *             "variants": [],
+                     *             "fetched_at": "2026-03-02T09:15:04.000Z"
                      *           }
                      *         ],
                      *         "publications": [
@@ -2923,6 +3584,26 @@ export interface operations {
                      *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
                      *             "created_at": "2026-03-02T09:15:00.000Z",
                      *             "ready_at": "2026-03-02T09:15:04.000Z"
+                     *           }
+                     *         ],
+                     *         "attachments": [
+                     *           {
+                     *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *             "kind": "floor_plan",
+                     *             "title": "Grundriss",
+                     *             "sort_order": 0,
+                     *             "is_title": false,
+                     *             "state": "ready",
+                     *             "failure_code": null,
+                     *             "failure_message": null,
+                     *             "content_type": "application/pdf",
+                     *             "size": 482113,
+                     *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *             "width": null,
+                     *             "height": null,
+                     *             "variants": [],
+                     *             "fetched_at": "2026-03-02T09:15:04.000Z"
                      *           }
                      *         ],
                      *         "publications": [
@@ -3577,6 +4258,108 @@ export interface operations {
             };
         };
     };
+    listAttachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The listing id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every attachment (one page) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *           "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *           "kind": "floor_plan",
+                     *           "title": "Grundriss",
+                     *           "sort_order": 0,
+                     *           "is_title": false,
+                     *           "state": "ready",
+                     *           "failure_code": null,
+                     *           "failure_message": null,
+                     *           "content_type": "application/pdf",
+                     *           "size": 482113,
+                     *           "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *           "width": null,
+                     *           "height": null,
+                     *           "variants": [],
+                     *           "fetched_at": "2026-03-02T09:15:04.000Z"
+                     *         }
+                     *       ],
+                     *       "pagination": {
+                     *         "next_cursor": null,
+                     *         "has_more": false,
+                     *         "limit": 25
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        data: components["schemas"]["ListingAttachment"][];
+                        pagination: components["schemas"]["CursorPagination"];
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED: missing, unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE (pk_ key or missing scope) or FORBIDDEN (plan limit, owner_email) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND: flag off, or the resource belongs to another organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until the limit resets. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency is down (DATABASE_UNAVAILABLE, TEMPORAL_UNAVAILABLE, STORAGE_UNAVAILABLE); retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listEvents: {
         parameters: {
             query?: {
@@ -3606,8 +4389,118 @@ export interface operations {
                      *           "eventPayload": {
                      *             "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                      *             "externalRef": "CRM-48217",
+                     *             "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                     *             "external_ref": "CRM-48217",
+                     *             "title": "Bright 2-room apartment",
+                     *             "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                     *             "street": "Beispielstraße",
+                     *             "house_number": "12",
+                     *             "zip_code": "10115",
+                     *             "city": "Berlin",
+                     *             "property_type": "apartment",
+                     *             "living_area": 58,
+                     *             "rooms": 2,
+                     *             "rent_cold": 980,
+                     *             "energy_certificate": {
+                     *               "type": "consumption",
+                     *               "energy_value": 112.5,
+                     *               "main_energy_source": "gas",
+                     *               "year_of_construction": 1998,
+                     *               "efficiency_class": "D"
+                     *             },
+                     *             "status": "active",
                      *             "revision": 2,
-                     *             "status": "active"
+                     *             "marketing_type": "rent",
+                     *             "country": "DE",
+                     *             "floor": null,
+                     *             "rent_warm": null,
+                     *             "service_charges": null,
+                     *             "deposit": null,
+                     *             "purchase_price": null,
+                     *             "available_from": null,
+                     *             "geo": {
+                     *               "lat": 52.5323,
+                     *               "lng": 13.3846,
+                     *               "precision": "rooftop",
+                     *               "provider": "nominatim"
+                     *             },
+                     *             "moderation": {
+                     *               "state": "approved",
+                     *               "reasons": [],
+                     *               "revision": 2,
+                     *               "decided_at": "2026-03-02T09:15:04.000Z"
+                     *             },
+                     *             "publication": {
+                     *               "state": "published",
+                     *               "published_at": "2026-03-02T09:15:04.000Z"
+                     *             },
+                     *             "owner": {
+                     *               "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *               "email": "owner@makler-west.example"
+                     *             },
+                     *             "images": [
+                     *               {
+                     *                 "id": "img_5f4e3d2c1b0a99887766aabb",
+                     *                 "filename": "living-room.jpg",
+                     *                 "content_type": "image/jpeg",
+                     *                 "size": 842133,
+                     *                 "sort_order": 0,
+                     *                 "state": "ready",
+                     *                 "failure": null,
+                     *                 "width": 2400,
+                     *                 "height": 1600,
+                     *                 "variants": [
+                     *                   {
+                     *                     "name": "thumbnail",
+                     *                     "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                     *                     "width": 400,
+                     *                     "height": 267,
+                     *                     "content_type": "image/webp"
+                     *                   },
+                     *                   {
+                     *                     "name": "large",
+                     *                     "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                     *                     "width": 1600,
+                     *                     "height": 1067,
+                     *                     "content_type": "image/webp"
+                     *                   }
+                     *                 ],
+                     *                 "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                     *                 "created_at": "2026-03-02T09:15:00.000Z",
+                     *                 "ready_at": "2026-03-02T09:15:04.000Z"
+                     *               }
+                     *             ],
+                     *             "attachments": [
+                     *               {
+                     *                 "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *                 "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *                 "kind": "floor_plan",
+                     *                 "title": "Grundriss",
+                     *                 "sort_order": 0,
+                     *                 "is_title": false,
+                     *                 "state": "ready",
+                     *                 "failure_code": null,
+                     *                 "failure_message": null,
+                     *                 "content_type": "application/pdf",
+                     *                 "size": 482113,
+                     *                 "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *                 "width": null,
+                     *                 "height": null,
+                     *                 "variants": [],
+                     *                 "fetched_at": "2026-03-02T09:15:04.000Z"
+                     *               }
+                     *             ],
+                     *             "publications": [
+                     *               {
+                     *                 "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                     *                 "state": "published",
+                     *                 "remote_id": "PB-99120",
+                     *                 "published_at": "2026-03-02T09:15:04.000Z",
+                     *                 "failure_code": null
+                     *               }
+                     *             ],
+                     *             "created_at": "2026-03-02T09:15:00.000Z",
+                     *             "updated_at": "2026-03-02T09:15:04.000Z"
                      *           },
                      *           "eventTime": "2026-03-02T09:15:04.000Z"
                      *         }
@@ -4546,8 +5439,118 @@ export interface operations {
                      *           "eventPayload": {
                      *             "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                      *             "externalRef": "CRM-48217",
+                     *             "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                     *             "external_ref": "CRM-48217",
+                     *             "title": "Bright 2-room apartment",
+                     *             "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                     *             "street": "Beispielstraße",
+                     *             "house_number": "12",
+                     *             "zip_code": "10115",
+                     *             "city": "Berlin",
+                     *             "property_type": "apartment",
+                     *             "living_area": 58,
+                     *             "rooms": 2,
+                     *             "rent_cold": 980,
+                     *             "energy_certificate": {
+                     *               "type": "consumption",
+                     *               "energy_value": 112.5,
+                     *               "main_energy_source": "gas",
+                     *               "year_of_construction": 1998,
+                     *               "efficiency_class": "D"
+                     *             },
+                     *             "status": "active",
                      *             "revision": 2,
-                     *             "status": "active"
+                     *             "marketing_type": "rent",
+                     *             "country": "DE",
+                     *             "floor": null,
+                     *             "rent_warm": null,
+                     *             "service_charges": null,
+                     *             "deposit": null,
+                     *             "purchase_price": null,
+                     *             "available_from": null,
+                     *             "geo": {
+                     *               "lat": 52.5323,
+                     *               "lng": 13.3846,
+                     *               "precision": "rooftop",
+                     *               "provider": "nominatim"
+                     *             },
+                     *             "moderation": {
+                     *               "state": "approved",
+                     *               "reasons": [],
+                     *               "revision": 2,
+                     *               "decided_at": "2026-03-02T09:15:04.000Z"
+                     *             },
+                     *             "publication": {
+                     *               "state": "published",
+                     *               "published_at": "2026-03-02T09:15:04.000Z"
+                     *             },
+                     *             "owner": {
+                     *               "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *               "email": "owner@makler-west.example"
+                     *             },
+                     *             "images": [
+                     *               {
+                     *                 "id": "img_5f4e3d2c1b0a99887766aabb",
+                     *                 "filename": "living-room.jpg",
+                     *                 "content_type": "image/jpeg",
+                     *                 "size": 842133,
+                     *                 "sort_order": 0,
+                     *                 "state": "ready",
+                     *                 "failure": null,
+                     *                 "width": 2400,
+                     *                 "height": 1600,
+                     *                 "variants": [
+                     *                   {
+                     *                     "name": "thumbnail",
+                     *                     "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                     *                     "width": 400,
+                     *                     "height": 267,
+                     *                     "content_type": "image/webp"
+                     *                   },
+                     *                   {
+                     *                     "name": "large",
+                     *                     "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                     *                     "width": 1600,
+                     *                     "height": 1067,
+                     *                     "content_type": "image/webp"
+                     *                   }
+                     *                 ],
+                     *                 "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                     *                 "created_at": "2026-03-02T09:15:00.000Z",
+                     *                 "ready_at": "2026-03-02T09:15:04.000Z"
+                     *               }
+                     *             ],
+                     *             "attachments": [
+                     *               {
+                     *                 "id": "att_5f4e3d2c1b0a99887766aabb",
+                     *                 "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                     *                 "kind": "floor_plan",
+                     *                 "title": "Grundriss",
+                     *                 "sort_order": 0,
+                     *                 "is_title": false,
+                     *                 "state": "ready",
+                     *                 "failure_code": null,
+                     *                 "failure_message": null,
+                     *                 "content_type": "application/pdf",
+                     *                 "size": 482113,
+                     *                 "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                     *                 "width": null,
+                     *                 "height": null,
+                     *                 "variants": [],
+                     *                 "fetched_at": "2026-03-02T09:15:04.000Z"
+                     *               }
+                     *             ],
+                     *             "publications": [
+                     *               {
+                     *                 "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                     *                 "state": "published",
+                     *                 "remote_id": "PB-99120",
+                     *                 "published_at": "2026-03-02T09:15:04.000Z",
+                     *                 "failure_code": null
+                     *               }
+                     *             ],
+                     *             "created_at": "2026-03-02T09:15:00.000Z",
+                     *             "updated_at": "2026-03-02T09:15:04.000Z"
                      *           },
                      *           "eventTime": "2026-03-02T09:15:04.000Z"
                      *         },
@@ -6158,8 +7161,110 @@ export interface operations {
                  *       "eventPayload": {
                  *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                  *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "draft",
                  *         "revision": 1,
-                 *         "status": "draft"
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "pending",
+                 *           "reasons": [],
+                 *           "revision": null,
+                 *           "decided_at": null
+                 *         },
+                 *         "publication": {
+                 *           "state": "unpublished",
+                 *           "published_at": null
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z"
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }
@@ -6213,12 +7318,128 @@ export interface operations {
                  *       "eventPayload": {
                  *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                  *         "externalRef": "CRM-48217",
-                 *         "revision": 2,
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
                  *         "status": "active",
+                 *         "revision": 2,
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z",
                  *         "previousStatus": "draft",
                  *         "changedFields": [
                  *           "status"
-                 *         ]
+                 *         ],
+                 *         "changed_fields": [
+                 *           "status"
+                 *         ],
+                 *         "previous_attributes": {
+                 *           "status": "draft"
+                 *         }
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }
@@ -6272,8 +7493,118 @@ export interface operations {
                  *       "eventPayload": {
                  *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                  *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "active",
                  *         "revision": 2,
-                 *         "status": "active"
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z"
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }
@@ -6327,8 +7658,118 @@ export interface operations {
                  *       "eventPayload": {
                  *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                  *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "active",
                  *         "revision": 3,
-                 *         "status": "active"
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z"
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }
@@ -6382,7 +7823,118 @@ export interface operations {
                  *       "eventPayload": {
                  *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
                  *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "active",
                  *         "revision": 2,
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z",
                  *         "outcome": "rejected",
                  *         "reasons": [
                  *           {
@@ -6571,7 +8123,120 @@ export interface operations {
                  *       "eventId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
                  *       "eventName": "property.processing_succeeded",
                  *       "eventPayload": {
-                 *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718"
+                 *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "active",
+                 *         "revision": 2,
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "ready",
+                 *             "failure_code": null,
+                 *             "failure_message": null,
+                 *             "content_type": "application/pdf",
+                 *             "size": 482113,
+                 *             "sha256": "9b2f6c1d4e8a7b3c5d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z"
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }
@@ -6623,7 +8288,122 @@ export interface operations {
                  *       "eventId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
                  *       "eventName": "property.processing_failed",
                  *       "eventPayload": {
-                 *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718"
+                 *         "listingId": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "externalRef": "CRM-48217",
+                 *         "id": "3d7f1c2a-9b8e-4f60-a1b2-c3d4e5f60718",
+                 *         "external_ref": "CRM-48217",
+                 *         "title": "Bright 2-room apartment",
+                 *         "description": "Quiet courtyard flat with balcony, fitted kitchen and parquet floors.",
+                 *         "street": "Beispielstraße",
+                 *         "house_number": "12",
+                 *         "zip_code": "10115",
+                 *         "city": "Berlin",
+                 *         "property_type": "apartment",
+                 *         "living_area": 58,
+                 *         "rooms": 2,
+                 *         "rent_cold": 980,
+                 *         "energy_certificate": {
+                 *           "type": "consumption",
+                 *           "energy_value": 112.5,
+                 *           "main_energy_source": "gas",
+                 *           "year_of_construction": 1998,
+                 *           "efficiency_class": "D"
+                 *         },
+                 *         "status": "active",
+                 *         "revision": 2,
+                 *         "marketing_type": "rent",
+                 *         "country": "DE",
+                 *         "floor": null,
+                 *         "rent_warm": null,
+                 *         "service_charges": null,
+                 *         "deposit": null,
+                 *         "purchase_price": null,
+                 *         "available_from": null,
+                 *         "geo": {
+                 *           "lat": 52.5323,
+                 *           "lng": 13.3846,
+                 *           "precision": "rooftop",
+                 *           "provider": "nominatim"
+                 *         },
+                 *         "moderation": {
+                 *           "state": "approved",
+                 *           "reasons": [],
+                 *           "revision": 2,
+                 *           "decided_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "publication": {
+                 *           "state": "published",
+                 *           "published_at": "2026-03-02T09:15:04.000Z"
+                 *         },
+                 *         "owner": {
+                 *           "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                 *           "email": "owner@makler-west.example"
+                 *         },
+                 *         "images": [
+                 *           {
+                 *             "id": "img_5f4e3d2c1b0a99887766aabb",
+                 *             "filename": "living-room.jpg",
+                 *             "content_type": "image/jpeg",
+                 *             "size": 842133,
+                 *             "sort_order": 0,
+                 *             "state": "ready",
+                 *             "failure": null,
+                 *             "width": 2400,
+                 *             "height": 1600,
+                 *             "variants": [
+                 *               {
+                 *                 "name": "thumbnail",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/thumbnail.webp",
+                 *                 "width": 400,
+                 *                 "height": 267,
+                 *                 "content_type": "image/webp"
+                 *               },
+                 *               {
+                 *                 "name": "large",
+                 *                 "url": "https://images.immoflow.example/listing-images/img_5f4e3d2c1b0a99887766aabb/large.webp",
+                 *                 "width": 1600,
+                 *                 "height": 1067,
+                 *                 "content_type": "image/webp"
+                 *               }
+                 *             ],
+                 *             "upload_expires_at": "2026-03-02T10:15:00.000Z",
+                 *             "created_at": "2026-03-02T09:15:00.000Z",
+                 *             "ready_at": "2026-03-02T09:15:04.000Z"
+                 *           }
+                 *         ],
+                 *         "attachments": [
+                 *           {
+                 *             "id": "att_5f4e3d2c1b0a99887766aabb",
+                 *             "url": "https://crm.example.com/files/CRM-48217/floor-plan.pdf",
+                 *             "kind": "floor_plan",
+                 *             "title": "Grundriss",
+                 *             "sort_order": 0,
+                 *             "is_title": false,
+                 *             "state": "failed",
+                 *             "failure_code": "http_4xx",
+                 *             "failure_message": "The server answered 404.",
+                 *             "content_type": null,
+                 *             "size": null,
+                 *             "sha256": null,
+                 *             "width": null,
+                 *             "height": null,
+                 *             "variants": [],
+                 *             "fetched_at": null
+                 *           }
+                 *         ],
+                 *         "publications": [
+                 *           {
+                 *             "target_id": "6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f",
+                 *             "state": "published",
+                 *             "remote_id": "PB-99120",
+                 *             "published_at": "2026-03-02T09:15:04.000Z",
+                 *             "failure_code": null
+                 *           }
+                 *         ],
+                 *         "created_at": "2026-03-02T09:15:00.000Z",
+                 *         "updated_at": "2026-03-02T09:15:04.000Z",
+                 *         "failureCode": "http_4xx",
+                 *         "failureMessage": "The server answered 404."
                  *       },
                  *       "eventTime": "2026-03-02T09:15:04.000Z"
                  *     }

@@ -1,9 +1,11 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ATTACHMENT_FAILURE_CODES } from '../../domain/attachments';
 import { EVENT_NAMES, EventName } from '../../domain/events';
 import { LISTING_STATUSES } from '../../domain/listingLifecycle';
 import type { RequestFailureCode } from '../../domain/openimmoFeedback';
 import { PUBLICATION_FAILURE_CODES } from '../../domain/publications';
+import { listingPublicDtoSchema } from '../../listings/dto';
 import { contactRequestExample, eventExample, eventPayloadExamples, exampleIds, reservedEventPayloadExample } from '../examples';
 import { json, signatureHeaders } from '../shared';
 import { contactRequestDtoSchema } from './requests';
@@ -14,7 +16,9 @@ const deliveryHeaders = signatureHeaders({ optional: false }).extend({
 });
 
 const listingRef = { listingId: z.uuid(), externalRef: z.string().meta({ description: "Your CRM's external_ref" }) };
-const listingState = { ...listingRef, revision: z.number().int(), status: z.enum(LISTING_STATUSES) };
+/** listing.* and property.* carry the listing as GET /api/v1/listings/{id} returns it (src/listings/dto.ts listingEventPayload). */
+const listingEvent = listingPublicDtoSchema.extend(listingRef);
+const LISTING_PAYLOAD = 'The payload is the listing as GET /api/v1/listings/{id} returns it, plus `listingId` and `externalRef`.';
 const publication = z.object({
   listingId: z.uuid(),
   propertyId: z.string().nullable().meta({ description: "The listing's external_ref" }),
@@ -42,33 +46,36 @@ const EVENTS: Record<EventName, EventDoc> = {
   'listing.created': {
     summary: 'A listing was created',
     description: 'Emitted by POST /api/v1/listings when the external_ref is new, in the transaction that creates the listing.',
-    payload: z.object(listingState),
+    payload: listingEvent,
     example: eventPayloadExamples['listing.created'],
   },
   'listing.updated': {
     summary: 'A listing was changed',
-    description: 'Emitted by an upsert of an existing external_ref or a PATCH that changed something. `status` is what your CRM asked for; whether it is live follows in `listing.published` / `listing.moderated`.',
-    payload: z.object({ ...listingState, previousStatus: z.enum(LISTING_STATUSES), changedFields: z.array(z.string()) }),
+    description: `Emitted by an upsert of an existing external_ref or a PATCH that changed something. \`status\` is what your CRM asked for; whether it is live follows in \`listing.published\` / \`listing.moderated\`. ${LISTING_PAYLOAD} \`changed_fields\` names the fields that changed and \`previous_attributes\` holds their values before (the Stripe convention); \`changedFields\` and \`previousStatus\` are kept for subscribers written before.`,
+    payload: listingEvent.extend({
+      previousStatus: z.enum(LISTING_STATUSES),
+      changedFields: z.array(z.string()),
+      changed_fields: z.array(z.string()),
+      previous_attributes: z.record(z.string(), z.unknown()),
+    }),
     example: eventPayloadExamples['listing.updated'],
   },
   'listing.published': {
     summary: 'A listing went live',
     description: 'Emitted once when the publish pipeline first approves an active listing (moderation approved); every connected target is then synced.',
-    payload: z.object(listingState),
+    payload: listingEvent,
     example: eventPayloadExamples['listing.published'],
   },
   'listing.deleted': {
     summary: 'A listing was deleted',
     description: 'Emitted by DELETE /api/v1/listings/{id}; the listing is then taken down on every target.',
-    payload: z.object(listingState),
+    payload: listingEvent,
     example: eventPayloadExamples['listing.deleted'],
   },
   'listing.moderated': {
     summary: 'Moderation decided on a listing revision',
     description: '`outcome` approved, rejected or needs_review; `reasons` say why a listing was rejected or held for review.',
-    payload: z.object({
-      ...listingRef,
-      revision: z.number().int(),
+    payload: listingEvent.extend({
       outcome: z.enum(['approved', 'rejected', 'needs_review']),
       reasons: z.array(z.object({ code: z.string(), field: z.string().optional(), message: z.string(), severity: z.enum(['reject', 'review']) })),
     }),
@@ -96,8 +103,18 @@ const EVENTS: Record<EventName, EventDoc> = {
     payload: z.object({ ...listingRef, imageId: z.string() }),
     example: eventPayloadExamples['listing.image.deleted'],
   },
-  'property.processing_succeeded': reserved('Reserved: property processing succeeded'),
-  'property.processing_failed': reserved('Reserved: property processing failed'),
+  'property.processing_succeeded': {
+    summary: "Every URL attachment of a listing's revision is fetched",
+    description: `Emitted by the propertyProcessing workflow when every attachment of the revision is ready (docs/ATTACHMENTS.md). ${LISTING_PAYLOAD}`,
+    payload: listingEvent,
+    example: eventPayloadExamples['property.processing_succeeded'],
+  },
+  'property.processing_failed': {
+    summary: 'An attachment of a listing could not be fetched',
+    description: `Emitted when every attachment is settled and at least one failed; \`failureCode\` and \`failureMessage\` are the first failure's, and each attachment carries its own \`failure_code\`. ${LISTING_PAYLOAD}`,
+    payload: listingEvent.extend({ failureCode: z.enum(ATTACHMENT_FAILURE_CODES), failureMessage: z.string() }),
+    example: eventPayloadExamples['property.processing_failed'],
+  },
   'publication.succeeded': {
     summary: 'A listing was pushed to or removed from a target',
     description: '`type: set` when the target holds the listing, `type: delete` when it was taken down there.',

@@ -99,6 +99,28 @@ describe('upsert by external_ref', () => {
     expect(outbox.args[0]).toMatchObject({ listingId: id, revision: 1, action: 'set', addressChanged: true });
     const [event] = await eventsOf(api, org.secretKey, id);
     expect(event).toMatchObject({ eventName: 'listing.created', eventPayload: { listingId: id, externalRef: created.body.data.external_ref } });
+    // The payload is the listing as GET returns it (reference 003), plus the ids.
+    const { listingId, externalRef, ...listing } = event.eventPayload;
+    expect({ listingId, externalRef }).toEqual({ listingId: id, externalRef: created.body.data.external_ref });
+    expect(listing).toEqual(created.body.data);
+  });
+
+  it('tells in listing.updated which fields changed and what they were (changed_fields, previous_attributes)', async () => {
+    const created = await post(completeListing({ rent_cold: 980, title: 'Before' }));
+    const id = created.body.data.id;
+    const patched = await api.request('PATCH', `/api/v1/listings/${id}`, { key: org.secretKey, body: { rent_cold: 1050, title: 'Before', city: 'Potsdam' } });
+    expect(patched.status).toBe(200);
+    const updated = (await eventsOf(api, org.secretKey, id)).find((event) => event.eventName === 'listing.updated');
+    expect(updated?.eventPayload).toMatchObject({
+      listingId: id,
+      id,
+      revision: 2,
+      rent_cold: 1050,
+      city: 'Potsdam',
+      changed_fields: ['city', 'rent_cold'],
+      previous_attributes: { city: 'Berlin', rent_cold: 980 },
+    });
+    expect(Object.keys(updated?.eventPayload.previous_attributes).sort()).toEqual(['city', 'rent_cold']);
   });
 });
 

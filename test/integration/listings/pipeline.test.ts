@@ -43,6 +43,8 @@ it('publishes an approved active listing with coordinates and the events of refe
   // No target is connected, so no publication.* event (test/integration/targets covers those).
   expect(events.map((event) => event.eventName)).toEqual(['listing.created', 'listing.moderated', 'listing.published']);
   expect(events[2].eventPayload).toMatchObject({ listingId: listing.id, externalRef: listing.external_ref, revision: 1, status: 'active' });
+  // listing.* events carry the listing as GET returns it, at the moment of the event.
+  expect(events[2].eventPayload).toMatchObject({ id: listing.id, moderation: { state: 'approved' }, publication: { state: 'published' }, images: [], attachments: [] });
   const request = geocoder.requests.at(-1)!;
   expect(request.path).toBe('/search');
   expect(request.userAgent).toContain('Immoflow');

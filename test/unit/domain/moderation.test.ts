@@ -639,3 +639,18 @@ describe('purity and determinism', () => {
     expect(source).not.toMatch(/Date\.now|new Date|Math\.random|process\.|localeCompare|toLocale|Intl\./);
   });
 });
+
+describe('title image of URL attachments', () => {
+  it('sends an activation whose title image is not ready to review, and waits for nothing else', () => {
+    for (const state of ['pending', 'fetching', 'failed'] as const) {
+      const result = moderate(listing({ title_image_state: state }), { activating: true });
+      expect(result.outcome).toBe('needs_review');
+      expect(reasonsWithCode(result, 'TITLE_IMAGE_NOT_READY')).toEqual([expect.objectContaining({ field: 'attachments', severity: 'review' })]);
+    }
+    expect(codes(moderate(listing({ title_image_state: 'ready' }), { activating: true }))).not.toContain('TITLE_IMAGE_NOT_READY');
+    // No images at all (only documents, or none): nothing to wait for.
+    expect(moderate(listing({ title_image_state: null }), { activating: true }).outcome).toBe('approved');
+    // A draft is not published, so its title image does not matter yet.
+    expect(codes(moderate(listing({ title_image_state: 'pending' }), { activating: false }))).not.toContain('TITLE_IMAGE_NOT_READY');
+  });
+});

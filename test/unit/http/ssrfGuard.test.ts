@@ -3,6 +3,7 @@ import type { buildConnector } from 'undici';
 import {
   SsrfBlockedError,
   checkUrl,
+  checkUrlStatic,
   createGuardedConnector,
   normalizeAllowTargets,
   type Resolver,
@@ -291,5 +292,19 @@ describe('createGuardedConnector: the connect-time check', () => {
     const outcome = await run(target('slow.example.com'));
     expect(outcome.error?.message).toBe('resolving slow.example.com timed out after 50 ms');
     expect(base).not.toHaveBeenCalled();
+  });
+});
+
+describe('checkUrlStatic: the checks that need no DNS (attachment URLs at write time)', () => {
+  it('judges IP literals and localhost names, and leaves host names to resolution', () => {
+    expect(checkUrlStatic('https://127.0.0.1/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false, kind: 'blocked_address' });
+    expect(checkUrlStatic('https://[::1]/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false, kind: 'blocked_address' });
+    expect(checkUrlStatic('https://2130706433/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false, kind: 'blocked_address' });
+    expect(checkUrlStatic('https://files.localhost/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false, kind: 'blocked_address' });
+    expect(checkUrlStatic('https://user:pw@cdn.example.com/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false });
+    expect(checkUrlStatic('http://cdn.example.com/a.jpg', { allowTargets: [] })).toMatchObject({ ok: false, reason: expect.stringContaining('use https') });
+    expect(checkUrlStatic('https://cdn.example.com/a.jpg', { allowTargets: [] })).toMatchObject({ ok: true, addresses: [], allowListed: false });
+    expect(checkUrlStatic('https://93.184.216.34/a.jpg', { allowTargets: [] })).toMatchObject({ ok: true, addresses: ['93.184.216.34'] });
+    expect(checkUrlStatic('http://127.0.0.1:4000/a.jpg', { allowTargets: ['127.0.0.1:4000'] })).toMatchObject({ ok: true, allowListed: true });
   });
 });

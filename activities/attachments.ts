@@ -1,0 +1,281 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client as StorageClient } from 'minio';
+import { STREAM_PART_BYTES, TransientFetchError, fetchIntoStore, removeStored } from '../src/attachments/fetcher';
+import type { AttachmentRow, StoredAttachmentVariant } from '../src/attachments/service';
+import type { Db } from '../src/db/knex';
+import {
+  AttachmentFailure,
+  AttachmentKind,
+  AttachmentOutcome,
+  PropertyProcessingInput,
+  attachmentObjectKey,
+  firstFailure,
+  hostOf,
+} from '../src/domain/attachments';
+import { IMAGE_VARIANTS, imageObjectKeys } from '../src/domain/images';
+import { appendEvent } from '../src/events/service';
+import { createGuardedDispatcher } from '../src/http/ssrfGuard';
+import { DerivedImage, deriveVariants } from '../src/images/derive';
+import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
+import { withRelations } from '../src/listings/relations';
+import { createStorageClient } from '../src/storage/minio';
+import type { ActivityDeps } from './deps';
+
+export interface ProcessingItem {
+  id: string;
+  url: string;
+  kind: AttachmentKind;
+  host: string;
+}
+
+export interface ProcessingPlan {
+  /** Every attachment id in request order, and each one's URL. */
+  order: string[];
+  urls: Record<string, string>;
+  /** Attachments to fetch, in request order. */
+  items: ProcessingItem[];
+  /** Attachments already ready (an unchanged URL): settled without a fetch. */
+  settled: AttachmentOutcome[];
+  limits: { perListing: number; perHost: number; retryInitialIntervalMs: number; timeoutMs: number };
+}
+
+export interface FetchedAttachment {
+  objectKey: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  etag: string | null;
+  width: number | null;
+  height: number | null;
+  variants: StoredAttachmentVariant[];
+}
+
+export type FetchAttachmentVerdict = { ok: true; result: FetchedAttachment } | { ok: false; failure: AttachmentFailure };
+
+/** The outcome of one attachment as the workflow reports it to `completePropertyProcessing`. */
+export type SettledAttachment = AttachmentOutcome & { result?: FetchedAttachment };
+
+export type CompleteResult = { applied: false } | { applied: true; eventName: 'property.processing_succeeded' | 'property.processing_failed' };
+
+const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The propertyProcessing workflow's I/O: guarded HTTP, the attachments bucket, the attachment rows. */
+export function createAttachmentActivities(deps: ActivityDeps) {
+  const { db, config, storage } = deps;
+  const bucket = config.S3_BUCKET_ATTACHMENTS;
+  // Connections are pinned to the address the guard judged; pooled per origin.
+  const dispatcher = createGuardedDispatcher({
+    allowTargets: config.ATTACHMENT_ALLOW_TARGETS,
+    resolve: deps.resolve,
+    agentOptions: { connections: 64, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT },
+  });
+  // Streams bodies of unknown length in 5 MB parts instead of buffering them whole.
+  const streamingStorage: StorageClient = createStorageClient(config, { partSize: STREAM_PART_BYTES });
+
+  async function removeVariants(attachmentId: string): Promise<void> {
+    await storage.removeObjects(config.S3_BUCKET_IMAGES, IMAGE_VARIANTS.map((variant) => imageObjectKeys.variant(attachmentId, variant.name)));
+  }
+
+  async function removeAttachmentObjects(attachmentId: string, objectKey: string | null): Promise<void> {
+    if (objectKey) await removeStored({ storage, bucket, objectKey });
+    await removeVariants(attachmentId);
+  }
+
+  /** The listing at this attachments revision, locked; undefined when a later write superseded it. */
+  function lockAtRevision(trx: Db, input: PropertyProcessingInput): Promise<ListingRow | undefined> {
+    return trx('listings')
+      .where({ id: input.listingId, org_id: input.orgId, attachments_revision: input.revision })
+      .whereNull('deleted_at')
+      .forUpdate()
+      .first();
+  }
+
+  async function currentDto(trx: Db, listingId: string): Promise<ListingPublicDto> {
+    const row: ListingRow = await trx('listings as l').leftJoin('users as u', 'u.id', 'l.owner_user_id').where('l.id', listingId).first('l.*', 'u.email as owner_email');
+    const [dto] = await withRelations(trx, config, [toListingDto(row)]);
+    return dto;
+  }
+
+  /** The body of fetchAttachment: guarded fetch into the store, then an image's variants. */
+  async function fetchAndStore(input: PropertyProcessingInput, item: ProcessingItem, progress: (bytes: number) => void): Promise<FetchAttachmentVerdict> {
+    const context = Context.current();
+    const objectKey = attachmentObjectKey(input.orgId, input.listingId, item.id);
+    const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(config.ATTACHMENT_TIMEOUT)]);
+    let verdict;
+    try {
+      verdict = await fetchIntoStore({
+        url: item.url,
+        kind: item.kind,
+        bucket,
+        objectKey,
+        maxBytes: config.ATTACHMENT_MAX_BYTES,
+        allowTargets: config.ATTACHMENT_ALLOW_TARGETS,
+        dispatcher,
+        storage: streamingStorage,
+        signal,
+        progress,
+      });
+    } catch (error) {
+      if (error instanceof TransientFetchError) {
+        throw ApplicationFailure.create({ type: 'TransientFetchError', message: error.failure.message, details: [error.failure] });
+      }
+      throw error;
+    }
+    if (!verdict.ok) return verdict;
+    const { body } = verdict;
+    let derived: DerivedImage | null = null;
+    if (body.bytes) {
+      try {
+        derived = await deriveVariants(body.bytes);
+      } catch (error) {
+        await removeStored({ storage, bucket, objectKey });
+        return { ok: false, failure: { code: 'decode_failed', message: `The image does not decode: ${(error as Error).message}` } };
+      }
+    }
+    const variants: StoredAttachmentVariant[] = derived
+      ? await Promise.all(
+          derived.variants.map(async (variant) => {
+            const key = imageObjectKeys.variant(item.id, variant.name);
+            await storage.putObject(config.S3_BUCKET_IMAGES, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
+            return { name: variant.name, key, width: variant.width, height: variant.height };
+          }),
+        )
+      : [];
+    return {
+      ok: true,
+      result: { objectKey, contentType: body.contentType, size: body.size, sha256: body.sha256, etag: body.etag, width: derived?.width ?? null, height: derived?.height ?? null, variants },
+    };
+  }
+
+  return {
+    /**
+     * What this run must fetch; null when a later write superseded the revision (it writes
+     * nothing). Deletes the stored objects of attachments the write removed.
+     */
+    async loadProcessingPlan(input: PropertyProcessingInput): Promise<ProcessingPlan | null> {
+      for (const removed of input.removed) await removeAttachmentObjects(removed.id, removed.objectKey);
+      const listing = await db('listings').where({ id: input.listingId, org_id: input.orgId, attachments_revision: input.revision }).whereNull('deleted_at').first('id');
+      if (!listing) return null;
+      const rows: AttachmentRow[] = await db('attachments').where({ listing_id: input.listingId }).orderBy('position');
+      return {
+        order: rows.map((row) => row.id),
+        urls: Object.fromEntries(rows.map((row) => [row.id, row.url])),
+        items: rows.filter((row) => row.state !== 'ready').map((row) => ({ id: row.id, url: row.url, kind: row.kind, host: hostOf(row.url) })),
+        settled: rows.filter((row) => row.state === 'ready').map((row) => ({ id: row.id, state: 'ready' as const })),
+        limits: {
+          perListing: config.ATTACHMENT_CONCURRENCY_PER_LISTING,
+          perHost: config.ATTACHMENT_CONCURRENCY_PER_HOST,
+          retryInitialIntervalMs: config.ATTACHMENT_RETRY_INITIAL_INTERVAL,
+          timeoutMs: config.ATTACHMENT_TIMEOUT,
+        },
+      };
+    },
+
+    /**
+     * Fetches one attachment into the store (heartbeating as bytes arrive) and derives an image's
+     * variants. A final failure is a verdict with nothing stored; a transient one (5xx, timeout,
+     * reset) throws a retryable failure for the activity's retry policy.
+     */
+    async fetchAttachment(input: PropertyProcessingInput, item: ProcessingItem): Promise<FetchAttachmentVerdict> {
+      const context = Context.current();
+      // Visible in the DTO while it runs; only while this revision is the listing's.
+      await db('attachments')
+        .where({ id: item.id, listing_id: input.listingId })
+        .whereIn('state', ['pending', 'failed', 'fetching'])
+        .whereExists(db('listings').where({ id: input.listingId, attachments_revision: input.revision }).select(db.raw('1')))
+        .update({ state: 'fetching', updated_at: db.fn.now() });
+      context.heartbeat({ bytes: 0 });
+      // Also while deriving variants or completing the upload, when no bytes arrive: only a
+      // worker that is gone stops heartbeating.
+      let received = 0;
+      const beat = setInterval(() => context.heartbeat({ bytes: received }), 1000);
+      try {
+        return await fetchAndStore(input, item, (bytes) => {
+          received = bytes;
+          context.heartbeat({ bytes });
+        });
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+
+    /**
+     * Every attachment settled: their states and `property.processing_succeeded` or
+     * `property.processing_failed` (the first failure) commit in one transaction, only while the
+     * listing is still at this attachments revision. A superseded run writes nothing; objects it
+     * stored for attachments that no longer exist are deleted.
+     */
+    async completePropertyProcessing(input: PropertyProcessingInput, outcomes: SettledAttachment[]): Promise<CompleteResult> {
+      const result = await db.transaction(async (trx): Promise<CompleteResult> => {
+        const listing = await lockAtRevision(trx, input);
+        if (!listing) return { applied: false };
+        if ((listing as ListingRow & { attachments_processed_revision: number | null }).attachments_processed_revision === input.revision) {
+          // A retry after a commit whose completion was lost: recorded already, emit nothing twice.
+          const failure = firstFailure(outcomes);
+          return { applied: true, eventName: failure ? 'property.processing_failed' : 'property.processing_succeeded' };
+        }
+        for (const outcome of outcomes) {
+          if (outcome.state === 'ready' && outcome.result) {
+            const fetched = outcome.result;
+            await trx('attachments')
+              .where({ id: outcome.id, listing_id: input.listingId })
+              .update({
+                state: 'ready',
+                failure_code: null,
+                failure_message: null,
+                object_key: fetched.objectKey,
+                content_type: fetched.contentType,
+                size: fetched.size,
+                sha256: fetched.sha256,
+                etag: fetched.etag,
+                width: fetched.width,
+                height: fetched.height,
+                variants: JSON.stringify(fetched.variants),
+                fetched_at: trx.fn.now(),
+                updated_at: trx.fn.now(),
+              });
+          } else if (outcome.state === 'failed') {
+            await trx('attachments')
+              .where({ id: outcome.id, listing_id: input.listingId })
+              .update({
+                state: 'failed',
+                failure_code: outcome.failure?.code ?? 'url_unreachable',
+                failure_message: (outcome.failure?.message ?? '').slice(0, 1000),
+                object_key: null,
+                content_type: null,
+                size: null,
+                sha256: null,
+                etag: null,
+                width: null,
+                height: null,
+                variants: '[]',
+                updated_at: trx.fn.now(),
+              });
+          }
+        }
+        await trx('listings').where({ id: input.listingId }).update({ attachments_processed_revision: input.revision });
+        const dto = await currentDto(trx, input.listingId);
+        const failure = firstFailure(outcomes);
+        if (failure) {
+          await appendEvent(trx, input.orgId, 'property.processing_failed', listingEventPayload(dto, { failureCode: failure.code, failureMessage: failure.message }), config);
+          return { applied: true, eventName: 'property.processing_failed' };
+        }
+        await appendEvent(trx, input.orgId, 'property.processing_succeeded', listingEventPayload(dto), config);
+        return { applied: true, eventName: 'property.processing_succeeded' };
+      });
+      if (!result.applied) {
+        // Superseded: what this run stored for attachments that a later write removed must go.
+        const stored = outcomes.filter((outcome) => outcome.result);
+        if (stored.length > 0) {
+          const alive = new Set((await db('attachments').whereIn('id', stored.map((outcome) => outcome.id)).select('id')).map((row: { id: string }) => row.id));
+          for (const outcome of stored) if (!alive.has(outcome.id)) await removeAttachmentObjects(outcome.id, outcome.result?.objectKey ?? null);
+        }
+      }
+      return result;
+    },
+  };
+}
+
+export type AttachmentActivities = ReturnType<typeof createAttachmentActivities>;

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import FileType from 'file-type';
+import type { Client as StorageClient } from 'minio';
+import { type Dispatcher, request } from 'undici';
+import {
+  AttachmentFailure,
+  AttachmentKind,
+  MAX_ATTACHMENT_REDIRECTS,
+  checkAttachmentType,
+  failureForStatus,
+  isImageType,
+  isRedirect,
+} from '../domain/attachments';
+import { SsrfBlockedError, checkUrlStatic } from '../http/ssrfGuard';
+
+/** Bytes file-type needs to recognise every format we accept. */
+const SNIFF_BYTES = 4100;
+/**
+ * A body that ends within this many bytes is stored with one PUT; a longer one streams through
+ * a multipart upload in parts of this size. Either way no more than this is held per fetch.
+ */
+export const STREAM_PART_BYTES = 5 * 1024 * 1024;
+
+export interface FetchedBody {
+  /** The final URL after redirects. */
+  url: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  etag: string | null;
+  /** The whole body, kept only for images (the variants are derived from it). */
+  bytes: Buffer | null;
+}
+
+export type FetchVerdict = { ok: true; body: FetchedBody } | { ok: false; failure: AttachmentFailure };
+
+/** A failure another attempt may cure (5xx, timeout, reset): thrown so the activity retries it. */
+export class TransientFetchError extends Error {
+  constructor(readonly failure: AttachmentFailure) {
+    super(failure.message);
+    this.name = 'TransientFetchError';
+  }
+}
+
+export interface FetchOptions {
+  url: string;
+  kind: AttachmentKind;
+  bucket: string;
+  objectKey: string;
+  maxBytes: number;
+  allowTargets: string[];
+  /** The guarded dispatcher (connect-time SSRF check, resolved address pinned). */
+  dispatcher: Dispatcher;
+  /** A store client whose partSize is STREAM_PART_BYTES. */
+  storage: StorageClient;
+  signal: AbortSignal;
+  /** Called as bytes arrive (the activity heartbeats). */
+  progress(bytes: number): void;
+}
+
+class TooLargeError extends Error {}
+
+/** Drops a body we will not read; its abort error has nobody to tell. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function tooLarge(maxBytes: number): AttachmentFailure {
+  return { code: 'too_large', message: `The file is larger than the limit of ${maxBytes} bytes.` };
+}
+
+/** What a thrown request error means. SSRF refusals are final; network trouble is transient. */
+function classify(error: unknown, signal: AbortSignal): AttachmentFailure & { transient: boolean } {
+  const cause = (error as { cause?: unknown }).cause;
+  const blocked = error instanceof SsrfBlockedError ? error : cause instanceof SsrfBlockedError ? cause : null;
+  if (blocked) {
+    if (blocked.kind === 'unresolvable') return { code: 'dns_failed', message: blocked.reason, transient: false };
+    return { code: 'private_address_blocked', message: blocked.reason, transient: false };
+  }
+  const code = (error as { code?: string }).code ?? (cause as { code?: string } | undefined)?.code;
+  if (signal.aborted || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
+    return { code: 'timeout', message: `The fetch timed out${signal.aborted && signal.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`, transient: true };
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { code: 'dns_failed', message: (error as Error).message, transient: false };
+  return { code: 'url_unreachable', message: `The server could not be reached or dropped the connection: ${(error as Error).message}${code ? ` (${code})` : ''}`, transient: true };
+}
+
+/** Reads until `want` bytes are buffered or the body ends; returns what it read and whether it ended. */
+async function readAhead(iterator: AsyncIterator<Buffer>, want: number, count: (chunk: Buffer) => void): Promise<{ head: Buffer; ended: boolean }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < want) {
+    const next = await iterator.next();
+    if (next.done) return { head: Buffer.concat(chunks), ended: true };
+    count(next.value);
+    chunks.push(next.value);
+    length += next.value.length;
+  }
+  return { head: Buffer.concat(chunks), ended: false };
+}
+
+/**
+ * GET `url` through the SSRF guard, following at most 5 redirects by hand (each hop checked
+ * again), and streams the body into the store at `objectKey`: type checked by magic bytes before
+ * anything is stored, aborted the moment it passes `maxBytes` whatever Content-Length said.
+ * Final failures are verdicts; transient ones throw TransientFetchError. A failure stores nothing.
+ */
+export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdict> {
+  const { maxBytes, signal } = options;
+  let current = options.url;
+  let response: Dispatcher.ResponseData | undefined;
+  for (let hop = 0; ; hop += 1) {
+    const verdict = checkUrlStatic(current, { allowTargets: options.allowTargets });
+    if (!verdict.ok) {
+      const code = verdict.kind === 'blocked_address' ? 'private_address_blocked' : 'url_unreachable';
+      return { ok: false, failure: { code, message: hop === 0 ? verdict.reason : `Redirected to ${current}: ${verdict.reason}` } };
+    }
+    try {
+      response = await request(verdict.url, {
+        method: 'GET',
+        dispatcher: options.dispatcher,
+        signal,
+        headers: { 'user-agent': 'Immoflow-AttachmentFetcher/1.0', accept: '*/*' },
+      });
+    } catch (error) {
+      const failure = classify(error, signal);
+      if (failure.transient) throw new TransientFetchError({ code: failure.code, message: failure.message });
+      return { ok: false, failure: { code: failure.code, message: hop === 0 ? failure.message : `Redirected to ${current}: ${failure.message}` } };
+    }
+    if (!isRedirect(response.statusCode)) break;
+    const location = response.headers.location;
+    discard(response.body);
+    if (typeof location !== 'string' || location === '') {
+      return { ok: false, failure: { code: 'url_unreachable', message: `A ${response.statusCode} redirect without a Location header.` } };
+    }
+    if (hop + 1 > MAX_ATTACHMENT_REDIRECTS) {
+      return { ok: false, failure: { code: 'too_many_redirects', message: `More than ${MAX_ATTACHMENT_REDIRECTS} redirects.` } };
+    }
+    try {
+      current = new URL(location, current).toString();
+    } catch {
+      return { ok: false, failure: { code: 'url_unreachable', message: `A redirect to an invalid URL: ${location.slice(0, 200)}` } };
+    }
+  }
+
+  const body = response.body;
+  const statusFailure = failureForStatus(response.statusCode);
+  if (statusFailure) {
+    discard(body);
+    if (statusFailure.code === 'http_5xx') throw new TransientFetchError(statusFailure);
+    return { ok: false, failure: statusFailure };
+  }
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    discard(body);
+    return { ok: false, failure: tooLarge(maxBytes) };
+  }
+
+  const hash = createHash('sha256');
+  let size = 0;
+  // Until the type is known every chunk is kept; afterwards only an image's (for its variants).
+  let keep = true;
+  let overLimit = false;
+  const kept: Buffer[] = [];
+  const count = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxBytes) {
+      overLimit = true;
+      throw new TooLargeError();
+    }
+    hash.update(chunk);
+    if (keep) kept.push(chunk);
+    options.progress(size);
+  };
+  const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let uploadStarted = false;
+  try {
+    const { head, ended } = await readAhead(iterator, Math.min(STREAM_PART_BYTES, maxBytes + 1), count);
+    const detected = await FileType.fromBuffer(head.subarray(0, SNIFF_BYTES));
+    const typeFailure = head.length === 0 ? { code: 'unsupported_type' as const, message: 'The body is empty.' } : checkAttachmentType(options.kind, detected?.mime);
+    if (typeFailure) return { ok: false, failure: typeFailure };
+    const contentType = detected?.mime as string;
+    keep = isImageType(contentType);
+    if (!keep) kept.length = 0;
+    const metadata = { 'Content-Type': contentType };
+    let etag: string | null;
+    uploadStarted = true;
+    if (ended) {
+      etag = (await options.storage.putObject(options.bucket, options.objectKey, head, head.length, metadata)).etag;
+    } else {
+      // Longer than one part: stream the rest through a multipart upload, a part at a time.
+      const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+      // The failure is the pump's to report; the store client does not listen on its source.
+      stream.on('error', () => undefined);
+      stream.write(head);
+      const pump = (async () => {
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) break;
+          count(next.value);
+          if (!stream.write(next.value)) await new Promise((resolve) => stream.once('drain', resolve));
+        }
+        stream.end();
+      })().catch((error: unknown) => {
+        stream.destroy(error as Error);
+        throw error;
+      });
+      // The declared size is only the upper bound that makes the client stream in parts.
+      const upload = options.storage.putObject(options.bucket, options.objectKey, stream, maxBytes, metadata);
+      const [, uploaded] = await Promise.all([pump, upload]);
+      etag = uploaded.etag;
+    }
+    const upstreamEtag = response.headers.etag;
+    return {
+      ok: true,
+      body: {
+        url: current,
+        contentType,
+        size,
+        sha256: hash.digest('hex'),
+        etag: typeof upstreamEtag === 'string' ? upstreamEtag : (etag ?? null),
+        bytes: keep ? Buffer.concat(kept) : null,
+      },
+    };
+  } catch (error) {
+    discard(body);
+    if (uploadStarted) await removeStored(options).catch(() => undefined);
+    if (overLimit || error instanceof TooLargeError) return { ok: false, failure: tooLarge(maxBytes) };
+    const failure = classify(error, signal);
+    if (failure.transient) throw new TransientFetchError({ code: failure.code, message: failure.message });
+    return { ok: false, failure: { code: failure.code, message: failure.message } };
+  }
+}
+
+/** Whatever an aborted attempt left: the object (if it completed) and an unfinished multipart upload. */
+export async function removeStored(options: Pick<FetchOptions, 'storage' | 'bucket' | 'objectKey'>): Promise<void> {
+  await options.storage.removeIncompleteUpload(options.bucket, options.objectKey).catch(() => undefined);
+  await options.storage.removeObject(options.bucket, options.objectKey);
+}
