@@ -115,9 +115,9 @@ it('waits for an operator on needs_review and publishes after an approval throug
   const names = (await eventsOf(api, org.secretKey, waiting.id)).map((event) => event.eventName);
   expect(names).toEqual(['listing.created', 'listing.moderated', 'listing.moderated', 'listing.published']);
 
-  // A second decision is refused: the revision no longer waits.
+  // A second decision is refused (exit 1, a failure, not a usage error): the revision no longer waits.
   const again = await runCli(['listing', 'review', waiting.id, '--reject', '--reason', 'too late'], ctx.deps, { json: false, write: () => undefined, error: () => undefined });
-  expect(again).toBe(2);
+  expect(again).toBe(1);
 });
 
 it('unpublishes a listing when it is rented and when it is deleted', async () => {
