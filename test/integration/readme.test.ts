@@ -9,8 +9,9 @@ import { TestStack, startTestStack } from '../support/workers';
 
 /**
  * The README's "Using the API" runs as written: every shell block marked
- * `<!-- readme-test:run -->` runs, top to bottom in one bash, against a test stack. Only the two
- * values a reader copies from `make dev` (BASE, KEY) are set to the test stack's.
+ * `<!-- readme-test:run -->` runs, top to bottom in one bash, against a test stack, and so does
+ * the SDK example marked `<!-- readme-test:run-ts -->`. Only the values a reader copies from
+ * `make dev` (BASE, KEY; IMMOFLOW_URL, IMMOFLOW_API_KEY) are set to the test stack's.
  */
 jest.setTimeout(180_000);
 
@@ -25,8 +26,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function runnableBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/<!-- readme-test:run -->\s*```sh\n([\s\S]*?)```/g)].map((match) => match[1]);
+function runnableBlocks(markdown: string, marker = 'run', language = 'sh'): string[] {
+  return [...markdown.matchAll(new RegExp(`<!-- readme-test:${marker} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]);
 }
 
 it('runs the README quickstart, from creating a listing to its being live with an image', async () => {
@@ -52,5 +53,28 @@ it('runs the README quickstart, from creating a listing to its being live with a
     expect(listing.body.data.images).toEqual([expect.objectContaining({ state: 'ready' })]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('runs the README SDK example, which creates a listing and pages through them', async () => {
+  const [example] = runnableBlocks(fs.readFileSync(README, 'utf8'), 'run-ts', 'ts');
+  expect(example).toContain("from '@immoflow/sdk'");
+  const org = await seedOrganization(stack.ctx.deps);
+  // Inside the checkout, so that '@immoflow/sdk' resolves through the workspace link as it does for a user.
+  const file = path.resolve(__dirname, `../../.readme-sdk-${process.pid}.ts`);
+  fs.writeFileSync(file, example);
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', file], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, IMMOFLOW_URL: stack.api.baseUrl, IMMOFLOW_API_KEY: org.secretKey },
+      timeout: 60_000,
+    });
+    const listingId = /created listing ([0-9a-f-]{36})/.exec(stdout)?.[1];
+    expect(listingId).toBeDefined();
+    expect(stdout).toContain('CRM-48218 draft unpublished');
+    const listing = await stack.api.request('GET', `/api/v1/listings/${listingId}`, { key: org.secretKey });
+    expect(listing.body.data).toMatchObject({ external_ref: 'CRM-48218', status: 'draft' });
+  } finally {
+    fs.rmSync(file, { force: true });
   }
 });
