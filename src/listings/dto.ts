@@ -31,7 +31,8 @@ export const listingPublicDtoSchema = z
   .object({
     id: z.uuid(),
     external_ref: z.string(),
-    status: z.enum(LISTING_STATUSES).meta({ description: 'Lifecycle status as requested by your CRM.' }),
+    status: z.enum(LISTING_STATUSES).meta({ description: 'Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.' }),
+    live: z.boolean().meta({ description: 'Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it.' }),
     revision: z.number().int().meta({ description: 'Bumped on every write; the publish pipeline applies results only to the revision it ran for.' }),
     title: z.string().nullable(),
     description: z.string().nullable(),
@@ -141,6 +142,7 @@ export function toListingDto(
     id: row.id,
     external_ref: row.external_ref,
     status: row.status,
+    live: row.publication_state === 'published',
     revision: row.revision,
     title: row.title,
     description: row.description,

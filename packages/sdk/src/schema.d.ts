@@ -1013,10 +1013,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1217,10 +1219,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1311,10 +1315,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1398,10 +1404,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1485,10 +1493,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1627,10 +1637,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -1714,10 +1726,12 @@ export interface components {
                 id: string;
                 external_ref: string;
                 /**
-                 * @description Lifecycle status as requested by your CRM.
+                 * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
                  * @enum {string}
                  */
                 status: "draft" | "active" | "rented" | "archived";
+                /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+                live: boolean;
                 /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
                 revision: number;
                 title: string | null;
@@ -2062,10 +2076,12 @@ export interface components {
             id: string;
             external_ref: string;
             /**
-             * @description Lifecycle status as requested by your CRM.
+             * @description Lifecycle status as requested by your CRM. It is not whether the listing is live: see `live` and `publication.state`.
              * @enum {string}
              */
             status: "draft" | "active" | "rented" | "archived";
+            /** @description Whether the listing is published (publication.state is published): status active, approved by moderation, and not rented, archived or deleted since. A listing PATCHed to active reads live: false until the pipeline publishes it. */
+            live: boolean;
             /** @description Bumped on every write; the publish pipeline applies results only to the revision it ran for. */
             revision: number;
             title: string | null;
@@ -2656,6 +2672,7 @@ export interface operations {
                      *             "efficiency_class": "D"
                      *           },
                      *           "status": "active",
+                     *           "live": true,
                      *           "revision": 2,
                      *           "marketing_type": "rent",
                      *           "country": "DE",
@@ -2889,6 +2906,7 @@ export interface operations {
                      *           "efficiency_class": "D"
                      *         },
                      *         "status": "active",
+                     *         "live": true,
                      *         "revision": 2,
                      *         "marketing_type": "rent",
                      *         "country": "DE",
@@ -3018,6 +3036,7 @@ export interface operations {
                      *           "efficiency_class": "D"
                      *         },
                      *         "status": "draft",
+                     *         "live": true,
                      *         "revision": 1,
                      *         "marketing_type": "rent",
                      *         "country": "DE",
@@ -3235,6 +3254,7 @@ export interface operations {
                      *           "efficiency_class": "D"
                      *         },
                      *         "status": "active",
+                     *         "live": true,
                      *         "revision": 2,
                      *         "marketing_type": "rent",
                      *         "country": "DE",
@@ -3525,6 +3545,7 @@ export interface operations {
                      *           "efficiency_class": "D"
                      *         },
                      *         "status": "active",
+                     *         "live": true,
                      *         "revision": 2,
                      *         "marketing_type": "rent",
                      *         "country": "DE",
@@ -4409,6 +4430,7 @@ export interface operations {
                      *               "efficiency_class": "D"
                      *             },
                      *             "status": "active",
+                     *             "live": true,
                      *             "revision": 2,
                      *             "marketing_type": "rent",
                      *             "country": "DE",
@@ -5459,6 +5481,7 @@ export interface operations {
                      *               "efficiency_class": "D"
                      *             },
                      *             "status": "active",
+                     *             "live": true,
                      *             "revision": 2,
                      *             "marketing_type": "rent",
                      *             "country": "DE",
@@ -7181,6 +7204,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "draft",
+                 *         "live": false,
                  *         "revision": 1,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -7338,6 +7362,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 2,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -7513,6 +7538,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 2,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -7678,6 +7704,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 3,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -7843,6 +7870,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 2,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -8145,6 +8173,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 2,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
@@ -8310,6 +8339,7 @@ export interface operations {
                  *           "efficiency_class": "D"
                  *         },
                  *         "status": "active",
+                 *         "live": true,
                  *         "revision": 2,
                  *         "marketing_type": "rent",
                  *         "country": "DE",
