@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { STORAGE_EVENTS_PATH } from '../src/images/storageEvents';
 import { createDb, migrateToLatest } from '../src/db/knex';
+import { createInboxService } from '../src/requests/inboxes';
 import { scriptLog } from './stack/log';
 import { ManagedProcess, isPortOpen, startProcess } from './stack/processes';
 import { seedDemo } from './seedDemo';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     const applied = await migrateToLatest(db);
     log.info(`migrations: ${applied.length ? applied.join(', ') : 'up to date'}`);
     const { credentials, created } = await seedDemo(db, path.join(dataDir, 'demo-credentials.json'));
+    const inbox = await createInboxService(db, config).current(credentials.organizationId);
     await db.destroy();
 
     for (const [name, entry] of [
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
       });
       children.push(child);
     }
-    printBanner(stack, credentials, created);
+    printBanner(stack, credentials, created, inbox.address);
   } catch (error) {
     log.error((error as Error).stack ?? String(error));
     await stopAll(1);
@@ -81,7 +83,7 @@ async function refuseBusyPorts(): Promise<void> {
   }
 }
 
-function printBanner(stack: Stack, credentials: Awaited<ReturnType<typeof seedDemo>>['credentials'], created: boolean): void {
+function printBanner(stack: Stack, credentials: Awaited<ReturnType<typeof seedDemo>>['credentials'], created: boolean, inboxAddress: string): void {
   const line = '─'.repeat(72);
   console.log(`
 ${line}
@@ -97,6 +99,7 @@ ${line}
  Owner              ${credentials.ownerEmail}
  Secret key         ${credentials.secretKey}   (all scopes)
  Publishable key    ${credentials.publishableKey}
+ Inbox (mail to)    ${inboxAddress}   (contact requests: forward portal enquiries here, SMTP :${PORTS.smtp})
 
  Try:  curl -H "X-API-Key: ${credentials.secretKey}" http://localhost:${PORTS.api}/api/v1/me
  Stop: Ctrl-C (stops the API, the worker and every engine started here)
