@@ -167,30 +167,13 @@ export function checkUrlStatic(url: string, opts: Pick<SsrfPolicy, 'allowTargets
 
 /** Validation when a URL is accepted (e.g. POST of a webhook endpoint). Resolves the host once. */
 export async function checkUrl(url: string, opts: SsrfPolicy): Promise<CheckUrlResult> {
-  const allowed = normalizeAllowTargets(opts.allowTargets);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { ok: false, reason: 'not a valid absolute URL' };
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    return { ok: false, reason: `scheme ${parsed.protocol.replace(/:$/, '')} is not allowed (https only)` };
-  }
-  if (parsed.username || parsed.password) {
-    return { ok: false, reason: 'URLs with credentials (user:password@) are not allowed' };
-  }
-  const host = unbracket(parsed.hostname);
-  const port = parsed.port || defaultPort(parsed.protocol);
-  if (allowed.has(targetKey(parsed.hostname, port))) {
-    return { ok: true, url: parsed, addresses: isIpLiteral(host) ? [host] : [], allowListed: true };
-  }
-  if (parsed.protocol !== 'https:') {
-    return { ok: false, reason: `plain http is only allowed for allow-listed targets; ${targetKey(parsed.hostname, port)} is not one (use https)` };
-  }
-  const verdict = await judgeHost(host, opts.resolve ?? defaultResolve);
+  const shape = checkUrlStatic(url, opts);
+  // Callers of checkUrl report the reason; the block kind is for the fetchers' failure codes.
+  if (!shape.ok) return { ok: false, reason: shape.reason };
+  if (shape.allowListed || shape.addresses.length > 0) return shape;
+  const verdict = await judgeHost(unbracket(shape.url.hostname), opts.resolve ?? defaultResolve);
   if (!verdict.ok) return { ok: false, reason: verdict.reason };
-  return { ok: true, url: parsed, addresses: verdict.addresses, allowListed: false };
+  return { ok: true, url: shape.url, addresses: verdict.addresses, allowListed: false };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { upsertListingExample } from '../../src/openapi/examples';
 import type { TestApi } from './context';
 
-/** A complete German rental listing that passes moderation. */
+/**
+ * A complete German rental listing that passes moderation: the API reference's upsert example
+ * (src/openapi/examples.ts), with its own external_ref and house number.
+ */
 export function completeListing(overrides: Record<string, unknown> = {}) {
   return {
+    ...upsertListingExample,
+    energy_certificate: { ...upsertListingExample.energy_certificate },
     external_ref: `CRM-${randomUUID().slice(0, 8)}`,
-    title: 'Bright 2-room apartment',
-    description: 'Quiet courtyard flat with balcony, fitted kitchen and parquet floors.',
-    street: 'Beispielstraße',
     // A unique address per listing: two listings at one address trigger the duplicate rule (needs_review).
     house_number: String(1 + Math.floor(Math.random() * 1_000_000)),
-    zip_code: '10115',
-    city: 'Berlin',
-    property_type: 'apartment',
-    living_area: 58,
-    rooms: 2,
-    rent_cold: 980,
-    energy_certificate: { type: 'consumption', energy_value: 112.5, main_energy_source: 'gas', year_of_construction: 1998, efficiency_class: 'D' },
-    status: 'draft',
     ...overrides,
   };
 }
