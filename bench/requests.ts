@@ -9,7 +9,7 @@ import { createDb } from '../src/db/knex';
 import { createInboxService } from '../src/requests/inboxes';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:requests` (issue 13): portal mails sent over SMTP at 8 connections. Measures
@@ -56,11 +56,14 @@ function portalMail(index: number, recipient: string): Promise<Buffer> {
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-requests-'));
   const database = `immoflow_bench_requests_${Date.now()}`;
+  const phase = benchPhases('requests', 6);
+  phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database });
   const children: ChildProcess[] = [];
   try {
     const smtpPort = await freePort();
     const baselinePort = await freePort();
+    phase('starting the worker, the SMTP ingress and the baseline SMTP server');
     const { env, cli } = prepareBenchEnv(stack.env, { INBOUND_MAIL_DOMAIN: 'inbound.bench.test' });
     children.push(await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started'));
     children.push(await startChild('smtp', ['src/smtp.ts'], { ...env, SMTP_PORT: String(smtpPort), LOG_LEVEL: 'info' }, 'smtp ingress listening'));
@@ -96,12 +99,14 @@ async function main(): Promise<void> {
     };
 
     const sentAt = new Map<number, number>();
+    phase(`warming up: ${WARMUP} mails to each server`);
     await sendAll(baselinePort, 0, WARMUP);
     await sendAll(smtpPort, 0, WARMUP, sentAt);
 
     let ingressSeconds = 0;
     let baselineSeconds = 0;
     const perRound = Math.ceil(MAILS / ROUNDS);
+    phase(`measuring ${ROUNDS} alternating rounds of ${perRound} mails, baseline then Immoflow`);
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex += 1) {
       const from = WARMUP + roundIndex * perRound;
       const count = Math.min(perRound, total - from);
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
     }
 
     // Every mail becomes one request.created; its prospect's e-mail names the mail it came from.
+    phase(`waiting for the ${total} request.created events`);
     const createdAt = new Map<number, number>();
     const deadline = Date.now() + 300_000;
     while (createdAt.size < total) {
@@ -146,6 +152,7 @@ async function main(): Promise<void> {
       baseline: { accepted_per_s: round(baselineRate, 1) },
       ratio: round(ingressRate / baselineRate, 3),
     };
+    phase('writing bench/results/requests.json and docs/BENCHMARKS.md');
     console.log(JSON.stringify(result, null, 2));
     fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench/results/requests.json'), `${JSON.stringify(result, null, 2)}\n`);
