@@ -146,13 +146,16 @@ export function createImageActivities(deps: ActivityDeps) {
       return marked;
     },
 
-    /** Failed with a code; the upload (and any variant) is deleted. No event: nothing was published. */
+    /**
+     * Failed with a code; the upload (and any variant) is deleted. No event: nothing was published.
+     * The objects go first, so a client that reads `failed` never finds the file still stored.
+     */
     async failImage(input: ImageIngestInput, failure: ImageFailure): Promise<void> {
+      await removeImageObjects(storage, config, input);
       await db('listing_images')
         .where({ id: input.imageId })
         .whereNull('deleted_at')
         .update({ state: 'failed', failure_code: failure.code, failure_message: failure.message.slice(0, 1000), updated_at: db.fn.now() });
-      await removeImageObjects(storage, config, input);
     },
 
     async removeObjects(input: ImageRef): Promise<void> {
