@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client as StorageClient } from 'minio';
 import { STREAM_PART_BYTES, TransientFetchError, fetchIntoStore, removeStored } from '../src/attachments/fetcher';
-import type { AttachmentRow, StoredAttachmentVariant } from '../src/attachments/service';
+import type { AttachmentRow } from '../src/attachments/service';
 import type { Db } from '../src/db/knex';
 import {
   AttachmentFailure,
@@ -17,6 +17,7 @@ import { IMAGE_VARIANTS, imageObjectKeys } from '../src/domain/images';
 import { appendEvent } from '../src/events/service';
 import { createGuardedDispatcher } from '../src/http/ssrfGuard';
 import { DerivedImage, deriveVariants } from '../src/images/derive';
+import { StoredVariant, storeVariants } from '../src/images/storage';
 import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
 import { withRelations } from '../src/listings/relations';
 import { createStorageClient } from '../src/storage/minio';
@@ -48,7 +49,7 @@ export interface FetchedAttachment {
   etag: string | null;
   width: number | null;
   height: number | null;
-  variants: StoredAttachmentVariant[];
+  variants: StoredVariant[];
 }
 
 export type FetchAttachmentVerdict = { ok: true; result: FetchedAttachment } | { ok: false; failure: AttachmentFailure };
@@ -58,7 +59,6 @@ export type SettledAttachment = AttachmentOutcome & { result?: FetchedAttachment
 
 export type CompleteResult = { applied: false } | { applied: true; eventName: 'property.processing_succeeded' | 'property.processing_failed' };
 
-const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /** The propertyProcessing workflow's I/O: guarded HTTP, the attachments bucket, the attachment rows. */
 export function createAttachmentActivities(deps: ActivityDeps) {
@@ -133,15 +133,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         return { ok: false, failure: { code: 'decode_failed', message: `The image does not decode: ${(error as Error).message}` } };
       }
     }
-    const variants: StoredAttachmentVariant[] = derived
-      ? await Promise.all(
-          derived.variants.map(async (variant) => {
-            const key = imageObjectKeys.variant(item.id, variant.name);
-            await storage.putObject(config.S3_BUCKET_IMAGES, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
-            return { name: variant.name, key, width: variant.width, height: variant.height };
-          }),
-        )
-      : [];
+    const variants: StoredVariant[] = derived ? await storeVariants(storage, config, item.id, derived) : [];
     return {
       ok: true,
       result: { objectKey, contentType: body.contentType, size: body.size, sha256: body.sha256, etag: body.etag, width: derived?.width ?? null, height: derived?.height ?? null, variants },

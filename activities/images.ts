@@ -8,9 +8,9 @@ import {
   imageObjectKeys,
 } from '../src/domain/images';
 import { appendEvent } from '../src/events/service';
-import type { ListingImageRow, StoredVariant } from '../src/images/service';
+import type { ListingImageRow } from '../src/images/service';
 import { DerivedImage, deriveVariants } from '../src/images/derive';
-import { removeImageObjects, variantUrl } from '../src/images/storage';
+import { StoredVariant, removeImageObjects, storeVariants, variantUrl } from '../src/images/storage';
 import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import type { ActivityDeps } from './deps';
 
@@ -25,8 +25,6 @@ export interface IngestedImage {
 export type ProcessUploadVerdict = { ok: true; result: IngestedImage } | { ok: false; failure: ImageFailure };
 
 type ImageRef = Pick<ImageIngestInput, 'orgId' | 'listingId' | 'imageId'>;
-
-const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 function isMissingObject(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -96,13 +94,7 @@ export function createImageActivities(deps: ActivityDeps) {
         return { ok: false, failure: { code: 'UNDECODABLE', message: `The file could not be decoded as ${input.declaredType}: ${(error as Error).message}` } };
       }
 
-      const stored: StoredVariant[] = await Promise.all(
-        derived.variants.map(async (variant) => {
-          const key = imageObjectKeys.variant(input.imageId, variant.name);
-          await storage.putObject(bucket, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
-          return { name: variant.name, key, width: variant.width, height: variant.height };
-        }),
-      );
+      const stored = await storeVariants(storage, config, input.imageId, derived);
       return { ok: true, result: { size: stat.size, detectedType: detected?.mime as string, width: derived.width, height: derived.height, variants: stored } };
     },
 

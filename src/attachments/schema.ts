@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageVariantDtoSchema } from '../images/schema';
 import {
   ATTACHMENT_FAILURE_CODES,
   ATTACHMENT_KINDS,
@@ -58,15 +59,7 @@ export const attachmentDtoSchema = z
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
     variants: z
-      .array(
-        z.object({
-          name: z.enum(['thumbnail', 'large']),
-          url: z.url(),
-          width: z.number().int(),
-          height: z.number().int(),
-          content_type: z.literal('image/webp'),
-        }),
-      )
+      .array(imageVariantDtoSchema)
       .meta({ description: 'WebP variants of an image attachment once ready (public, stable URLs, as for uploaded images); empty otherwise.' }),
     fetched_at: z.iso.datetime().nullable(),
   })

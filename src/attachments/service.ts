@@ -11,22 +11,16 @@ import {
   planAttachments,
   titleImageIndex,
 } from '../domain/attachments';
-import type { ImageVariantName } from '../domain/images';
 import type { WorkflowStart } from '../domain/outbox';
 import { workflowIds } from '../domain/workflowIds';
 import { ApiError, FieldError } from '../http/errors';
 import { checkUrlStatic } from '../http/ssrfGuard';
+import type { StoredVariant } from '../images/storage';
 import { variantUrl } from '../images/storage';
 import { enqueueWorkflowStart } from '../outbox/service';
 import { taskQueues } from '../temporal/taskQueues';
 import type { AttachmentDto } from './schema';
 
-export interface StoredAttachmentVariant {
-  name: ImageVariantName;
-  key: string;
-  width: number;
-  height: number;
-}
 
 export interface AttachmentRow {
   id: string;
@@ -48,7 +42,7 @@ export interface AttachmentRow {
   etag: string | null;
   width: number | null;
   height: number | null;
-  variants: StoredAttachmentVariant[];
+  variants: StoredVariant[];
   fetched_at: Date | null;
   created_at: Date;
   updated_at: Date;

@@ -48,6 +48,15 @@ export const imageUploadTicketSchema = z
   })
   .meta({ id: 'ImageUploadTicket' });
 
+/** A WebP variant on the wire, of an uploaded image or of an image attachment. */
+export const imageVariantDtoSchema = z.object({
+  name: z.enum(['thumbnail', 'large']),
+  url: z.url().meta({ description: 'A public, stable URL (public-read prefix of the images bucket).' }),
+  width: z.number().int(),
+  height: z.number().int(),
+  content_type: z.literal('image/webp'),
+});
+
 export const listingImageDtoSchema = z
   .object({
     id: z.string(),
@@ -59,17 +68,7 @@ export const listingImageDtoSchema = z
     failure: z.object({ code: z.enum(IMAGE_FAILURE_CODES), message: z.string() }).nullable(),
     width: z.number().int().nullable(),
     height: z.number().int().nullable(),
-    variants: z
-      .array(
-        z.object({
-          name: z.enum(['thumbnail', 'large']),
-          url: z.url().meta({ description: 'A public, stable URL (public-read prefix of the images bucket).' }),
-          width: z.number().int(),
-          height: z.number().int(),
-          content_type: z.literal('image/webp'),
-        }),
-      )
-      .meta({ description: 'Empty until the image is ready.' }),
+    variants: z.array(imageVariantDtoSchema).meta({ description: 'Empty until the image is ready.' }),
     upload_expires_at: z.iso.datetime(),
     created_at: z.iso.datetime(),
     ready_at: z.iso.datetime().nullable(),

@@ -19,14 +19,8 @@ import { enqueueWorkflowStart, enqueueWorkflowStarts } from '../outbox/service';
 import { oweSyncsForListings } from '../targets/publicationStarts';
 import { taskQueues } from '../temporal/taskQueues';
 import { IMAGE_LIMIT_MESSAGE, CreateImageInput, ListingImageDto } from './schema';
-import { PublicPresigner, variantUrl } from './storage';
+import { PublicPresigner, StoredVariant, variantUrl } from './storage';
 
-export interface StoredVariant {
-  name: ImageVariantName;
-  key: string;
-  width: number;
-  height: number;
-}
 
 export interface ListingImageRow {
   id: string;

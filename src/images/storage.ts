@@ -3,10 +3,36 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { IMAGE_VARIANTS, ImageVariantName, UPLOAD_PREFIX, VARIANT_PREFIX, imageObjectKeys } from '../domain/images';
 import { StorageConfig, createStorageClient } from '../storage/minio';
+import type { DerivedImage } from './derive';
 
 type ImageStorageConfig = StorageConfig & Pick<Config, 'S3_PUBLIC_ENDPOINT' | 'S3_NOTIFICATION_ARN'>;
 
 export const NOTIFICATIONS_OFF = 'off';
+
+/** A variant as stored: its object key and size; its URL derives from the key (variantUrl). */
+export interface StoredVariant {
+  name: ImageVariantName;
+  key: string;
+  width: number;
+  height: number;
+}
+
+/** Variant URLs are content-addressed by image id and never rewritten: cache them for a year. */
+const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/**
+ * Writes the variants `deriveVariants` made for image `imageId` (an upload or an attachment) to the
+ * images bucket, where `variantUrl` serves them from.
+ */
+export function storeVariants(storage: Client, config: Pick<Config, 'S3_BUCKET_IMAGES'>, imageId: string, derived: DerivedImage): Promise<StoredVariant[]> {
+  return Promise.all(
+    derived.variants.map(async (variant) => {
+      const key = imageObjectKeys.variant(imageId, variant.name);
+      await storage.putObject(config.S3_BUCKET_IMAGES, key, variant.data, variant.data.length, { 'Content-Type': 'image/webp', 'Cache-Control': VARIANT_CACHE_CONTROL });
+      return { name: variant.name, key, width: variant.width, height: variant.height };
+    }),
+  );
+}
 
 function publicEndpoint(config: Pick<ImageStorageConfig, 'S3_ENDPOINT' | 'S3_PUBLIC_ENDPOINT'>): string {
   return (config.S3_PUBLIC_ENDPOINT ?? config.S3_ENDPOINT).replace(/\/+$/, '');

@@ -1198,7 +1198,10 @@ export interface components {
             variants: {
                 /** @enum {string} */
                 name: "thumbnail" | "large";
-                /** Format: uri */
+                /**
+                 * Format: uri
+                 * @description A public, stable URL (public-read prefix of the images bucket).
+                 */
                 url: string;
                 width: number;
                 height: number;
