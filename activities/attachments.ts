@@ -8,10 +8,12 @@ import {
   AttachmentFailure,
   AttachmentKind,
   AttachmentOutcome,
+  KnownContent,
   PropertyProcessingInput,
   attachmentObjectKey,
   firstFailure,
   hostOf,
+  revalidationOf,
 } from '../src/domain/attachments';
 import { IMAGE_VARIANTS, imageObjectKeys } from '../src/domain/images';
 import { appendEvent } from '../src/events/service';
@@ -28,6 +30,8 @@ export interface ProcessingItem {
   url: string;
   kind: AttachmentKind;
   host: string;
+  /** Set for a ready attachment this run revalidates instead of downloading again. */
+  known: KnownContent | null;
 }
 
 export interface ProcessingPlan {
@@ -36,7 +40,7 @@ export interface ProcessingPlan {
   urls: Record<string, string>;
   /** Attachments to fetch, in request order. */
   items: ProcessingItem[];
-  /** Attachments already ready (an unchanged URL): settled without a fetch. */
+  /** Attachments already ready with no ETag to revalidate by: settled without a request. */
   settled: AttachmentOutcome[];
   limits: { perListing: number; perHost: number; retryInitialIntervalMs: number; timeoutMs: number };
 }
@@ -52,7 +56,8 @@ export interface FetchedAttachment {
   variants: StoredVariant[];
 }
 
-export type FetchAttachmentVerdict = { ok: true; result: FetchedAttachment } | { ok: false; failure: AttachmentFailure };
+/** `unchanged`: a revalidated attachment is as stored (a 304, or the same sha256); its row stays. */
+export type FetchAttachmentVerdict = { ok: true; result: FetchedAttachment } | { ok: true; unchanged: true } | { ok: false; failure: AttachmentFailure };
 
 /** The outcome of one attachment as the workflow reports it to `completePropertyProcessing`. */
 export type SettledAttachment = AttachmentOutcome & { result?: FetchedAttachment };
@@ -100,7 +105,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   /** The body of fetchAttachment: guarded fetch into the store, then an image's variants. */
   async function fetchAndStore(input: PropertyProcessingInput, item: ProcessingItem, progress: (bytes: number) => void): Promise<FetchAttachmentVerdict> {
     const context = Context.current();
-    const objectKey = attachmentObjectKey(input.orgId, input.listingId, item.id);
+    const objectKey = attachmentObjectKey(input.orgId, input.listingId, item.id, input.revision);
     const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(config.ATTACHMENT_TIMEOUT)]);
     let verdict;
     try {
@@ -115,6 +120,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         storage: streamingStorage,
         signal,
         progress,
+        ifNoneMatch: item.known?.etag,
       });
     } catch (error) {
       if (error instanceof TransientFetchError) {
@@ -123,7 +129,14 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       throw error;
     }
     if (!verdict.ok) return verdict;
+    if ('notModified' in verdict) return { ok: true, unchanged: true };
     const { body } = verdict;
+    if (item.known?.sha256 === body.sha256) {
+      // The ETag changed but the bytes did not (several CDN nodes, a re-save): keep the copy and
+      // its variants, and drop the one just written.
+      await removeStored({ storage, bucket, objectKey });
+      return { ok: true, unchanged: true };
+    }
     let derived: DerivedImage | null = null;
     if (body.bytes) {
       try {
@@ -153,8 +166,10 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       return {
         order: rows.map((row) => row.id),
         urls: Object.fromEntries(rows.map((row) => [row.id, row.url])),
-        items: rows.filter((row) => row.state !== 'ready').map((row) => ({ id: row.id, url: row.url, kind: row.kind, host: hostOf(row.url) })),
-        settled: rows.filter((row) => row.state === 'ready').map((row) => ({ id: row.id, state: 'ready' as const })),
+        items: rows
+          .filter((row) => row.state !== 'ready' || revalidationOf(row))
+          .map((row) => ({ id: row.id, url: row.url, kind: row.kind, host: hostOf(row.url), known: revalidationOf(row) })),
+        settled: rows.filter((row) => row.state === 'ready' && !revalidationOf(row)).map((row) => ({ id: row.id, state: 'ready' as const })),
         limits: {
           perListing: config.ATTACHMENT_CONCURRENCY_PER_LISTING,
           perHost: config.ATTACHMENT_CONCURRENCY_PER_HOST,
@@ -200,6 +215,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
      * stored for attachments that no longer exist are deleted.
      */
     async completePropertyProcessing(input: PropertyProcessingInput, outcomes: SettledAttachment[]): Promise<CompleteResult> {
+      // Copies a committed outcome replaced (a revalidation that found new content, or a failure).
+      let replaced: { id: string; object_key: string | null }[] = [];
       const result = await db.transaction(async (trx): Promise<CompleteResult> => {
         const listing = await lockAtRevision(trx, input);
         if (!listing) return { applied: false };
@@ -207,6 +224,12 @@ export function createAttachmentActivities(deps: ActivityDeps) {
           // A retry after a commit whose completion was lost: recorded already, emit nothing twice.
           const failure = firstFailure(outcomes);
           return { applied: true, eventName: failure ? 'property.processing_failed' : 'property.processing_succeeded' };
+        }
+        const rewritten = outcomes.filter((outcome) => outcome.result || outcome.state === 'failed');
+        if (rewritten.length > 0) {
+          const before: { id: string; object_key: string | null }[] = await trx('attachments').whereIn('id', rewritten.map((outcome) => outcome.id)).select('id', 'object_key');
+          const kept = new Map(rewritten.map((outcome) => [outcome.id, outcome.result?.objectKey ?? null]));
+          replaced = before.filter((row) => row.object_key && row.object_key !== kept.get(row.id));
         }
         for (const outcome of outcomes) {
           if (outcome.state === 'ready' && outcome.result) {
@@ -257,12 +280,19 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         await appendEvent(trx, input.orgId, 'property.processing_succeeded', listingEventPayload(dto), config);
         return { applied: true, eventName: 'property.processing_succeeded' };
       });
+      for (const row of replaced) await removeStored({ storage, bucket, objectKey: row.object_key as string });
       if (!result.applied) {
-        // Superseded: what this run stored for attachments that a later write removed must go.
+        // Superseded: what this run stored and no row points at must go (variants too, when the
+        // attachment itself is gone).
         const stored = outcomes.filter((outcome) => outcome.result);
         if (stored.length > 0) {
-          const alive = new Set((await db('attachments').whereIn('id', stored.map((outcome) => outcome.id)).select('id')).map((row: { id: string }) => row.id));
-          for (const outcome of stored) if (!alive.has(outcome.id)) await removeAttachmentObjects(outcome.id, outcome.result?.objectKey ?? null);
+          const rows: { id: string; object_key: string | null }[] = await db('attachments').whereIn('id', stored.map((outcome) => outcome.id)).select('id', 'object_key');
+          const current = new Map(rows.map((row) => [row.id, row.object_key]));
+          for (const outcome of stored) {
+            const objectKey = outcome.result?.objectKey ?? null;
+            if (!current.has(outcome.id)) await removeAttachmentObjects(outcome.id, objectKey);
+            else if (objectKey && current.get(outcome.id) !== objectKey) await removeStored({ storage, bucket, objectKey });
+          }
         }
       }
       return result;

@@ -43,7 +43,8 @@ function failureOf(error: unknown): AttachmentFailure {
 
 /**
  * `property-processing:<listingId>:r<revision>`: fetches every attachment of the revision that
- * is not ready yet (through the SSRF guard, into MinIO), at most `perListing` at a time and
+ * is not ready yet, and revalidates ready ones that have an ETag (through the SSRF guard, into
+ * MinIO), at most `perListing` at a time and
  * `perHost` per host, then commits every state with `property.processing_succeeded` or
  * `property.processing_failed`. A superseded revision writes nothing.
  */
@@ -82,10 +83,13 @@ export async function propertyProcessing(input: PropertyProcessingInput): Promis
     let outcome: SettledAttachment;
     try {
       const verdict = await fetching.fetchAttachment(input, item);
-      outcome = verdict.ok ? { id: item.id, state: 'ready', result: verdict.result } : { id: item.id, state: 'failed', failure: verdict.failure };
+      if (!verdict.ok) outcome = { id: item.id, state: 'failed', failure: verdict.failure };
+      else outcome = 'unchanged' in verdict ? { id: item.id, state: 'ready' } : { id: item.id, state: 'ready', result: verdict.result };
     } catch (error) {
       outcome = { id: item.id, state: 'failed', failure: failureOf(error) };
     }
+    // Stale-if-error: a ready copy whose revalidation failed stays what the listing shows.
+    if (item.known && outcome.state === 'failed') outcome = { id: item.id, state: 'ready' };
     outcomes.set(item.id, outcome);
     progress.set(item.id, { ...(progress.get(item.id) as AttachmentProgress), state: outcome.state, failureCode: outcome.failure?.code ?? null });
     running.splice(running.indexOf(item), 1);

@@ -33,7 +33,8 @@ export interface FetchedBody {
   bytes: Buffer | null;
 }
 
-export type FetchVerdict = { ok: true; body: FetchedBody } | { ok: false; failure: AttachmentFailure };
+/** `notModified`: the origin answered a conditional GET with 304, so nothing was downloaded. */
+export type FetchVerdict = { ok: true; body: FetchedBody } | { ok: true; notModified: true } | { ok: false; failure: AttachmentFailure };
 
 /** A failure another attempt may cure (5xx, timeout, reset): thrown so the activity retries it. */
 export class TransientFetchError extends Error {
@@ -57,6 +58,8 @@ export interface FetchOptions {
   signal: AbortSignal;
   /** Called as bytes arrive (the activity heartbeats). */
   progress(bytes: number): void;
+  /** The ETag of the copy already stored: sent as If-None-Match, so a 304 downloads nothing. */
+  ifNoneMatch?: string;
 }
 
 class TooLargeError extends Error {}
@@ -122,7 +125,7 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
         method: 'GET',
         dispatcher: options.dispatcher,
         signal,
-        headers: { 'user-agent': 'Immoflow-AttachmentFetcher/1.0', accept: '*/*' },
+        headers: { 'user-agent': 'Immoflow-AttachmentFetcher/1.0', accept: '*/*', ...(options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {}) },
       });
     } catch (error) {
       const failure = classify(error, signal);
@@ -146,6 +149,10 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
   }
 
   const body = response.body;
+  if (response.statusCode === 304 && options.ifNoneMatch) {
+    discard(body);
+    return { ok: true, notModified: true };
+  }
   const statusFailure = failureForStatus(response.statusCode);
   if (statusFailure) {
     discard(body);
@@ -185,10 +192,9 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     keep = isImageType(contentType);
     if (!keep) kept.length = 0;
     const metadata = { 'Content-Type': contentType };
-    let etag: string | null;
     uploadStarted = true;
     if (ended) {
-      etag = (await options.storage.putObject(options.bucket, options.objectKey, head, head.length, metadata)).etag;
+      await options.storage.putObject(options.bucket, options.objectKey, head, head.length, metadata);
     } else {
       // Longer than one part: stream the rest through a multipart upload, a part at a time.
       const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
@@ -209,9 +215,9 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
       });
       // The declared size is only the upper bound that makes the client stream in parts.
       const upload = options.storage.putObject(options.bucket, options.objectKey, stream, maxBytes, metadata);
-      const [, uploaded] = await Promise.all([pump, upload]);
-      etag = uploaded.etag;
+      await Promise.all([pump, upload]);
     }
+    // The origin's validator, for the next run's conditional GET (the store's own ETag is no use there).
     const upstreamEtag = response.headers.etag;
     return {
       ok: true,
@@ -220,7 +226,7 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
         contentType,
         size,
         sha256: hash.digest('hex'),
-        etag: typeof upstreamEtag === 'string' ? upstreamEtag : (etag ?? null),
+        etag: typeof upstreamEtag === 'string' && upstreamEtag !== '' ? upstreamEtag : null,
         bytes: keep ? Buffer.concat(kept) : null,
       },
     };

@@ -129,8 +129,9 @@ export interface AttachmentPlan {
 
 /**
  * Replaces a listing's attachments by the requested list, in request order. An unchanged URL of
- * the same kind keeps its row (id, stored object, sha256, ETag): it is not fetched again once
- * ready. Duplicate URLs match existing rows one for one.
+ * the same kind keeps its row (id, stored object, sha256, ETag): once ready it is only
+ * revalidated (see `revalidationOf`), never downloaded blindly. Duplicate URLs match existing
+ * rows one for one.
  */
 export function planAttachments(existing: ExistingAttachment[], requested: AttachmentRequest[]): AttachmentPlan {
   const unused = [...existing].sort((a, b) => a.position - b.position);
@@ -158,6 +159,24 @@ export function planAttachments(existing: ExistingAttachment[], requested: Attac
       return before.position !== planned.position || before.title !== planned.title || before.sort_order !== planned.sort_order || before.is_title !== planned.is_title;
     });
   return { attachments, removedIds, changed };
+}
+
+/** What a ready attachment's last fetch left to tell an unchanged resource by. */
+export interface KnownContent {
+  /** The origin's ETag, sent as If-None-Match: a 304 means nothing is downloaded. */
+  etag: string;
+  /** A 200 whose body hashes to this is the same content: the stored copy and variants stay. */
+  sha256: string | null;
+}
+
+/**
+ * Whether a processing run revalidates a ready attachment it keeps: only when the origin gave an
+ * ETag (a conditional GET costs a round trip, no body). Without one the kept copy stands; the
+ * sha256 from its fetch says what it holds. Null means: settled as it is, no request at all.
+ */
+export function revalidationOf(row: { state: AttachmentState; etag: string | null; sha256: string | null }): KnownContent | null {
+  if (row.state !== 'ready' || !row.etag) return null;
+  return { etag: row.etag, sha256: row.sha256 };
 }
 
 /** The title image: the one marked is_title, else the first image (in position order); -1 if none. */
@@ -215,4 +234,8 @@ export function firstFailure(outcomes: AttachmentOutcome[]): AttachmentFailure |
 const ATTACHMENT_ID_PATTERN = /^att_[0-9a-f]{24}$/;
 export const isAttachmentId = (value: unknown): value is string => typeof value === 'string' && ATTACHMENT_ID_PATTERN.test(value);
 
-export const attachmentObjectKey = (orgId: string, listingId: string, attachmentId: string) => `${orgId}/${listingId}/${attachmentId}`;
+/**
+ * Where one revision's fetch of an attachment is stored. Per revision, so that revalidating a
+ * ready attachment never overwrites (or, failing, deletes) the copy its row still points at.
+ */
+export const attachmentObjectKey = (orgId: string, listingId: string, attachmentId: string, revision: number) => `${orgId}/${listingId}/${attachmentId}/r${revision}`;

@@ -9,6 +9,8 @@ export interface FakeFileServer {
   hostPort: string;
   /** Requests per path, in arrival order. */
   hits: Map<string, number>;
+  /** Requests per path answered 304 Not Modified (a conditional GET that downloaded nothing). */
+  notModified: Map<string, number>;
   route(path: string, handler: FileRoute): string;
   close(): Promise<void>;
 }
@@ -17,9 +19,13 @@ export interface FakeFileServer {
 export async function startFakeFileServer(): Promise<FakeFileServer> {
   const routes = new Map<string, FileRoute>();
   const hits = new Map<string, number>();
+  const notModified = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    res.once('finish', () => {
+      if (res.statusCode === 304) notModified.set(path, (notModified.get(path) ?? 0) + 1);
+    });
     const handler = routes.get(path);
     if (!handler) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
@@ -35,6 +41,7 @@ export async function startFakeFileServer(): Promise<FakeFileServer> {
     origin,
     hostPort: `127.0.0.1:${port}`,
     hits,
+    notModified,
     route(path, handler) {
       routes.set(path, handler);
       return `${origin}${path}`;
@@ -47,9 +54,16 @@ export async function startFakeFileServer(): Promise<FakeFileServer> {
   };
 }
 
-/** Serves `body` with an honest Content-Length. */
-export const serve = (body: Buffer, contentType = 'application/octet-stream'): FileRoute => (_req, res) => {
-  res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length, ETag: `"${body.length}"` }).end(body);
+/**
+ * Serves `body` with an honest Content-Length and an ETag (`etag`, or one from the body's size),
+ * answering a matching If-None-Match with 304 as an HTTP cache or CDN does.
+ */
+export const serve = (body: Buffer, contentType = 'application/octet-stream', etag = `"${body.length}"`): FileRoute => (req, res) => {
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, { ETag: etag }).end();
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length, ETag: etag }).end(body);
 };
 
 /** Serves `size` bytes starting with `head` as chunked (no Content-Length), `chunk` bytes at a time, waiting `delayMs` between chunks. */

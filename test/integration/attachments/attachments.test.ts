@@ -103,7 +103,7 @@ describe('ten image URLs', () => {
     expect(thumbnail.width).toBe(400);
 
     // One object per attachment in the attachments bucket.
-    expect((await storedKeys(`${org.organization.id}/${created.id}/`)).sort()).toEqual(listing.attachments.map((attachment: { id: string }) => attachmentObjectKey(org.organization.id, created.id, attachment.id)).sort());
+    expect((await storedKeys(`${org.organization.id}/${created.id}/`)).sort()).toEqual(listing.attachments.map((attachment: { id: string }) => attachmentObjectKey(org.organization.id, created.id, attachment.id, 1)).sort());
 
     const list = await api.request('GET', `/api/v1/listings/${created.id}/attachments`, { key: org.secretKey });
     expect(list.status).toBe(200);
@@ -119,8 +119,9 @@ describe('ten image URLs', () => {
     expect(Object.keys(delivery.body).sort()).toEqual(['eventId', 'eventName', 'eventPayload', 'eventTime']);
     expect(delivery.body.eventPayload).toMatchObject({ id: created.id, attachments: listing.attachments });
 
-    // An unchanged URL is not fetched again: a PATCH that only adds a document fetches only that.
-    const before = urls.map((url) => files.hits.get(new URL(url).pathname));
+    // An unchanged URL is not downloaded again: a PATCH that only adds a document downloads only
+    // that, and revalidates the photos by their ETags (each answered 304).
+    const before = urls.map((url) => files.hits.get(new URL(url).pathname) ?? 0);
     const pdfUrl = files.route('/docs/expose.pdf', serve(makePdf(), 'application/pdf'));
     const patched = await api.request('PATCH', `/api/v1/listings/${created.id}`, {
       key: org.secretKey,
@@ -133,7 +134,10 @@ describe('ten image URLs', () => {
     });
     expect(updated.attachments.slice(0, 10).map((attachment: { id: string }) => attachment.id)).toEqual(listing.attachments.map((attachment: { id: string }) => attachment.id));
     expect(updated.attachments[10]).toMatchObject({ kind: 'document', content_type: 'application/pdf', variants: [] });
-    expect(urls.map((url) => files.hits.get(new URL(url).pathname))).toEqual(before);
+    expect(urls.map((url) => files.hits.get(new URL(url).pathname))).toEqual(before.map((hits) => hits + 1));
+    expect(urls.map((url) => files.notModified.get(new URL(url).pathname))).toEqual(urls.map(() => 1));
+    const copy = ({ id, sha256, fetched_at, variants }: Record<string, unknown>) => ({ id, sha256, fetched_at, variants });
+    expect(updated.attachments.slice(0, 10).map(copy)).toEqual(listing.attachments.slice(0, 10).map(copy));
     const client = await ctx.deps.temporal.get();
     const handle = client.workflow.getHandle(workflowIds.propertyProcessing(created.id, updated.revision));
     // The states commit in the run's last activity; the run completes a moment later.
@@ -301,13 +305,87 @@ describe('removing attachments', () => {
     const patched = await api.request('PATCH', `/api/v1/listings/${created.id}`, { key: org.secretKey, body: { attachments: [{ url: plan, kind: 'floor_plan' }] } });
     expect(patched.body.data.attachments.map((attachment: { id: string }) => attachment.id)).toEqual([planId]);
     await eventually(async () => (await storedKeys(`variants/${photoId}/`, ctx.deps.config.S3_BUCKET_IMAGES)).length === 0);
-    expect(await storedKeys(prefix)).toEqual([attachmentObjectKey(org.organization.id, created.id, planId)]);
+    expect(await storedKeys(prefix)).toEqual([attachmentObjectKey(org.organization.id, created.id, planId, 1)]);
 
     const removed = await api.request('DELETE', `/api/v1/listings/${created.id}`, { key: org.secretKey });
     expect(removed.status).toBe(200);
     await eventually(async () => (await storedKeys(prefix)).length === 0);
     const deletedEvent = (await eventsOf(api, org.secretKey, created.id)).find((event) => event.eventName === 'listing.deleted');
     expect(deletedEvent?.eventPayload.attachments.map((attachment: { id: string }) => attachment.id)).toEqual([planId]);
+  });
+});
+
+describe('revalidation of a kept URL', () => {
+  it('downloads nothing on a 304, keeps the copy when only the ETag changed, replaces it when the content did, and keeps it when the origin fails', async () => {
+    const first = await makeJpeg(320, 240);
+    const second = await makeJpeg(360, 240);
+    let photo = serve(first, 'image/jpeg', '"photo-v1"');
+    const photoUrl = files.route('/reval/photo.jpg', (req, res, socket) => photo(req, res, socket));
+    // Same bytes under a new ETag on every request, as several CDN nodes may answer.
+    const pdf = makePdf();
+    let planEtag = 0;
+    const planUrl = files.route('/reval/plan.pdf', (req, res, socket) => serve(pdf, 'application/pdf', `"node-${(planEtag += 1)}"`)(req, res, socket));
+    // No ETag at all: the kept copy stands without a request.
+    const docUrl = files.route('/reval/doc.pdf', (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': pdf.length }).end(pdf));
+    const base = [
+      { url: photoUrl, kind: 'image' },
+      { url: planUrl, kind: 'floor_plan' },
+      { url: docUrl, kind: 'document' },
+    ];
+    const created = await createListing(base);
+    const ready = await untilSettled(created.id);
+    expect(ready.attachments.map((attachment: { state: string }) => attachment.state)).toEqual(['ready', 'ready', 'ready']);
+    const [photoId, planId, docId] = ready.attachments.map((attachment: { id: string }) => attachment.id);
+    const client = await ctx.deps.temporal.get();
+    const settle = async (revision: number) => {
+      const result = await eventually(async () => client.workflow.getHandle(workflowIds.propertyProcessing(created.id, revision)).result());
+      return { result, listing: await listingOf(created.id) };
+    };
+    const patch = async (attachments: unknown[]) => {
+      const response = await api.request('PATCH', `/api/v1/listings/${created.id}`, { key: org.secretKey, body: { attachments } });
+      expect(response.status).toBe(200);
+      return response.body.data.revision as number;
+    };
+    const prefix = `${org.organization.id}/${created.id}/`;
+    const hitsOf = (url: string) => files.hits.get(new URL(url).pathname) ?? 0;
+
+    // r2 adds a document: the photo is answered 304, the plan downloaded but recognised by its
+    // sha256, the ETag-less document not asked for at all. All three keep their r1 copies.
+    const added = files.route('/reval/added.pdf', serve(makePdf(), 'application/pdf'));
+    const r2 = await patch([...base, { url: added, kind: 'document' }]);
+    const second2 = await settle(r2);
+    expect(second2.result).toEqual({ outcome: 'succeeded', ready: 4, failed: 0 });
+    expect(files.notModified.get('/reval/photo.jpg')).toBe(1);
+    expect(hitsOf(planUrl)).toBe(2);
+    expect(hitsOf(docUrl)).toBe(1);
+    expect(second2.listing.attachments.slice(0, 3)).toEqual(ready.attachments);
+    const addedId = second2.listing.attachments[3].id;
+    expect((await storedKeys(prefix)).sort()).toEqual(
+      [...[photoId, planId, docId].map((id) => attachmentObjectKey(org.organization.id, created.id, id, 1)), attachmentObjectKey(org.organization.id, created.id, addedId, r2)].sort(),
+    );
+
+    // r3 removes that document while the photo has new content: fetched again, new variants, and
+    // the r1 copy is gone.
+    photo = serve(second, 'image/jpeg', '"photo-v2"');
+    const r3 = await patch(base);
+    const third = await settle(r3);
+    expect(third.result).toEqual({ outcome: 'succeeded', ready: 3, failed: 0 });
+    const newPhoto = third.listing.attachments[0];
+    expect(newPhoto).toMatchObject({ id: photoId, state: 'ready', width: 360, size: second.length });
+    expect(newPhoto.sha256).not.toBe(ready.attachments[0].sha256);
+    await eventually(async () => !(await storedKeys(prefix)).includes(attachmentObjectKey(org.organization.id, created.id, addedId, r2)));
+    expect((await storedKeys(prefix)).sort()).toEqual(
+      [attachmentObjectKey(org.organization.id, created.id, photoId, r3), ...[planId, docId].map((id) => attachmentObjectKey(org.organization.id, created.id, id, 1))].sort(),
+    );
+
+    // r4: the origin now fails. The copy that was ready stays ready (stale-if-error), nothing
+    // is deleted, and the run succeeds.
+    photo = (_req, res) => void res.writeHead(404).end('gone');
+    const r4 = await patch([...base].reverse());
+    const fourth = await settle(r4);
+    expect(fourth.result).toEqual({ outcome: 'succeeded', ready: 3, failed: 0 });
+    expect(fourth.listing.attachments[2]).toEqual({ ...newPhoto, sort_order: 2 });
+    expect(await storedKeys(prefix)).toContain(attachmentObjectKey(org.organization.id, created.id, photoId, r3));
   });
 });
 
@@ -338,6 +416,6 @@ describe('a superseded revision', () => {
     const events = (await eventsOf(api, org.secretKey, created.id)).filter((event) => event.eventName.startsWith('property.'));
     expect(events.map((event) => [event.eventName, event.eventPayload.revision])).toEqual([['property.processing_succeeded', 2]]);
     // What r1 stored for the attachment r2 removed is gone again.
-    expect(await storedKeys(`${org.organization.id}/${created.id}/`)).toEqual([attachmentObjectKey(org.organization.id, created.id, listing.attachments[0].id)]);
+    expect(await storedKeys(`${org.organization.id}/${created.id}/`)).toEqual([attachmentObjectKey(org.organization.id, created.id, listing.attachments[0].id, 2)]);
   });
 });

@@ -79,7 +79,7 @@ it('ends ready once, with one object, after the worker fetching it is SIGKILLed'
   const bucket = ctx.deps.config.S3_BUCKET_ATTACHMENTS;
   const keys: string[] = [];
   for await (const item of ctx.deps.storage.listObjectsV2(bucket, `${org.organization.id}/${listingId}/`, true)) keys.push((item as { name: string }).name);
-  expect(keys).toEqual([attachmentObjectKey(org.organization.id, listingId, ready.id)]);
+  expect(keys).toEqual([attachmentObjectKey(org.organization.id, listingId, ready.id, 1)]);
   expect((await ctx.deps.storage.statObject(bucket, keys[0])).size).toBe(SIZE);
   const incomplete: unknown[] = [];
   for await (const upload of ctx.deps.storage.listIncompleteUploads(bucket, `${org.organization.id}/${listingId}/`, true)) incomplete.push(upload);
