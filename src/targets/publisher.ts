@@ -15,6 +15,7 @@ import {
 } from '../domain/publications';
 import { appendEvent } from '../events/service';
 import { ListingRow, toListingDto } from '../listings/dto';
+import { keyedLimiter } from '../temporal/keyedLimiter';
 import { createSecretBox } from '../webhooks/secretCrypto';
 import { PortalClient, PortalResponse, PortalUnreachableError, pushIdempotencyKey } from './portalClient';
 import { PublicationRow, TargetConnectionRow, TargetRow } from './targetRows';
@@ -44,23 +45,6 @@ type Failure = Required<Pick<TargetVerdict, 'failureCode' | 'message'>> & Pick<T
 
 const FAILURE_MESSAGE_LIMIT = 2000;
 
-/** At most `limit` pushes in flight per target in this worker; the rest wait their turn. */
-export function keyedLimiter(limit: number) {
-  const active = new Map<string, number>();
-  const waiting = new Map<string, (() => void)[]>();
-  return async function run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    if ((active.get(key) ?? 0) >= limit) await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
-    active.set(key, (active.get(key) ?? 0) + 1);
-    try {
-      return await task();
-    } finally {
-      active.set(key, (active.get(key) ?? 1) - 1);
-      const next = waiting.get(key)?.shift();
-      next?.();
-    }
-  };
-}
-
 async function readStream(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -87,6 +71,7 @@ export function pushedListingBody(listing: ListingRow): Record<string, unknown> 
 export function createPublisher(deps: { db: Db; storage: StorageClient; config: PublisherConfig; portal: PortalClient }) {
   const { db, storage, config, portal } = deps;
   const box = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
+  // At most TARGET_CONCURRENCY pushes in flight per target in this worker.
   const limit = keyedLimiter(config.TARGET_CONCURRENCY);
 
   function call(ctx: PushContext, method: string, path: string, step: string, body?: unknown): Promise<PortalResponse> {
@@ -274,7 +259,7 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
       const pausedMs = (target.push_paused_until?.getTime() ?? 0) - Date.now();
       if (pausedMs > 0) return { status: 'retry', failureCode: 'rate_limited', retryAfterMs: pausedMs };
       const ctx: PushContext = { input, target, apiKey: box.decrypt(connection.api_key_ciphertext), listing, publication, images, keyStep: request.repair ? `repair:${request.repair}` : 'push' };
-      return limit(target.id, () => (action === 'upsert' ? upsert(ctx) : remove(ctx)));
+      return limit.run(target.id, () => (action === 'upsert' ? upsert(ctx) : remove(ctx)));
     },
   };
 }

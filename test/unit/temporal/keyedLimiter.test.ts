@@ -1,4 +1,4 @@
-import { keyedLimiter } from '../../../src/targets/publisher';
+import { keyedLimiter } from '../../../src/temporal/keyedLimiter';
 
 /** A task that stays in flight until released, recording how many of its key ran at once. */
 function gate() {
@@ -8,7 +8,7 @@ function gate() {
 }
 
 it('runs at most `limit` tasks per key at once, and lets other keys run meanwhile', async () => {
-  const run = keyedLimiter(2);
+  const { run } = keyedLimiter(2);
   const inFlight = new Map<string, number>();
   const peak = new Map<string, number>();
   const gates = Array.from({ length: 6 }, gate);
@@ -33,7 +33,22 @@ it('runs at most `limit` tasks per key at once, and lets other keys run meanwhil
 });
 
 it('frees the slot of a task that fails', async () => {
-  const run = keyedLimiter(1);
+  const { run } = keyedLimiter(1);
   await expect(run('k', async () => Promise.reject(new Error('portal down')))).rejects.toThrow('portal down');
   expect(await run('k', async () => 'next')).toBe('next');
+});
+
+it('tryRun gives up when no slot comes free in time, and that waiter never takes a slot later', async () => {
+  const limiter = keyedLimiter(1);
+  const held = gate();
+  const first = limiter.run('host', () => held.done);
+  expect(await limiter.tryRun('host', 20, async () => 'late')).toEqual({ ran: false });
+  // Another host is not affected.
+  expect(await limiter.tryRun('other', 20, async () => 'other')).toEqual({ ran: true, value: 'other' });
+  const waiting = limiter.tryRun('host', 5_000, async () => 'next');
+  held.release();
+  await first;
+  expect(await waiting).toEqual({ ran: true, value: 'next' });
+  // The slot was released again: the given-up waiter did not keep it.
+  expect(await limiter.tryRun('host', 0, async () => 'free')).toEqual({ ran: true, value: 'free' });
 });
