@@ -23,6 +23,7 @@ import { StoredVariant, storeVariants } from '../src/images/storage';
 import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
 import { withRelations } from '../src/listings/relations';
 import { createStorageClient } from '../src/storage/minio';
+import { keyedLimiter } from '../src/temporal/keyedLimiter';
 import type { ActivityDeps } from './deps';
 
 export interface ProcessingItem {
@@ -56,8 +57,18 @@ export interface FetchedAttachment {
   variants: StoredVariant[];
 }
 
-/** `unchanged`: a revalidated attachment is as stored (a 304, or the same sha256); its row stays. */
-export type FetchAttachmentVerdict = { ok: true; result: FetchedAttachment } | { ok: true; unchanged: true } | { ok: false; failure: AttachmentFailure };
+/**
+ * `unchanged`: a revalidated attachment is as stored (a 304, or the same sha256); its row stays.
+ * `hostBusy`: its host had no free slot in this worker; nothing was requested, try again later.
+ */
+export type FetchAttachmentVerdict =
+  | { ok: true; result: FetchedAttachment }
+  | { ok: true; unchanged: true }
+  | { ok: false; failure: AttachmentFailure }
+  | { ok: false; hostBusy: true };
+
+/** How long a fetch waits for a slot of its host before it hands its activity slot back. */
+const HOST_SLOT_WAIT_MS = 2000;
 
 /** The outcome of one attachment as the workflow reports it to `completePropertyProcessing`. */
 export type SettledAttachment = AttachmentOutcome & { result?: FetchedAttachment };
@@ -75,6 +86,9 @@ export function createAttachmentActivities(deps: ActivityDeps) {
     resolve: deps.resolve,
     agentOptions: { connections: 64, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT },
   });
+  // At most ATTACHMENT_CONCURRENCY_PER_HOST fetches per host in this worker, across listings: a
+  // slow host's backlog waits for its own slots and cannot hold every activity slot.
+  const hostSlots = keyedLimiter(config.ATTACHMENT_CONCURRENCY_PER_HOST);
   // Streams bodies of unknown length in 5 MB parts instead of buffering them whole.
   const streamingStorage: StorageClient = createStorageClient(config, { partSize: STREAM_PART_BYTES });
 
@@ -186,22 +200,25 @@ export function createAttachmentActivities(deps: ActivityDeps) {
      */
     async fetchAttachment(input: PropertyProcessingInput, item: ProcessingItem): Promise<FetchAttachmentVerdict> {
       const context = Context.current();
-      // Visible in the DTO while it runs; only while this revision is the listing's.
-      await db('attachments')
-        .where({ id: item.id, listing_id: input.listingId })
-        .whereIn('state', ['pending', 'failed', 'fetching'])
-        .whereExists(db('listings').where({ id: input.listingId, attachments_revision: input.revision }).select(db.raw('1')))
-        .update({ state: 'fetching', updated_at: db.fn.now() });
       context.heartbeat({ bytes: 0 });
-      // Also while deriving variants or completing the upload, when no bytes arrive: only a
-      // worker that is gone stops heartbeating.
+      // Also while waiting for a host slot, deriving variants or completing the upload, when no
+      // bytes arrive: only a worker that is gone stops heartbeating.
       let received = 0;
       const beat = setInterval(() => context.heartbeat({ bytes: received }), 1000);
       try {
-        return await fetchAndStore(input, item, (bytes) => {
-          received = bytes;
-          context.heartbeat({ bytes });
+        const slot = await hostSlots.tryRun(item.host, HOST_SLOT_WAIT_MS, async () => {
+          // Visible in the DTO while it runs; only while this revision is the listing's.
+          await db('attachments')
+            .where({ id: item.id, listing_id: input.listingId })
+            .whereIn('state', ['pending', 'failed', 'fetching'])
+            .whereExists(db('listings').where({ id: input.listingId, attachments_revision: input.revision }).select(db.raw('1')))
+            .update({ state: 'fetching', updated_at: db.fn.now() });
+          return fetchAndStore(input, item, (bytes) => {
+            received = bytes;
+            context.heartbeat({ bytes });
+          });
         });
+        return slot.ran ? slot.value : { ok: false, hostBusy: true };
       } finally {
         clearInterval(beat);
       }

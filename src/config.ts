@@ -79,7 +79,7 @@ export const configSchema = z.object({
   ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   ATTACHMENT_TIMEOUT: duration.prefault('60s'),
   ATTACHMENT_CONCURRENCY_PER_LISTING: z.coerce.number().int().min(1).max(50).default(4),
-  ATTACHMENT_CONCURRENCY_PER_HOST: z.coerce.number().int().min(1).max(50).default(2),
+  ATTACHMENT_CONCURRENCY_PER_HOST: z.coerce.number().int().min(1).max(500).default(16),
   ATTACHMENT_RETRY_INITIAL_INTERVAL: duration.prefault('2s'),
   WEBHOOK_SECRET_ROTATION_GRACE: duration.prefault('24h'),
   WEBHOOK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),

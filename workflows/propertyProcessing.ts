@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, condition, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { AttachmentActivities, ProcessingItem, SettledAttachment } from '../activities/attachments';
 import {
   AttachmentFailure,
@@ -6,6 +6,7 @@ import {
   MAX_ATTACHMENT_RETRIES,
   PropertyProcessingInput,
   firstFailure,
+  hostBusyBackoffMs,
   pickRunnable,
 } from '../src/domain/attachments';
 
@@ -82,7 +83,13 @@ export async function propertyProcessing(input: PropertyProcessingInput): Promis
     progress.set(item.id, { ...(progress.get(item.id) as AttachmentProgress), state: 'fetching' });
     let outcome: SettledAttachment;
     try {
-      const verdict = await fetching.fetchAttachment(input, item);
+      let verdict = await fetching.fetchAttachment(input, item);
+      for (let wait = 0; 'hostBusy' in verdict; wait += 1) {
+        progress.set(item.id, { ...(progress.get(item.id) as AttachmentProgress), state: 'pending' });
+        await sleep(hostBusyBackoffMs(wait));
+        progress.set(item.id, { ...(progress.get(item.id) as AttachmentProgress), state: 'fetching' });
+        verdict = await fetching.fetchAttachment(input, item);
+      }
       if (!verdict.ok) outcome = { id: item.id, state: 'failed', failure: verdict.failure };
       else outcome = 'unchanged' in verdict ? { id: item.id, state: 'ready' } : { id: item.id, state: 'ready', result: verdict.result };
     } catch (error) {

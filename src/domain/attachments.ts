@@ -186,6 +186,15 @@ export function titleImageIndex(attachments: { kind: AttachmentKind; is_title: b
   return attachments.findIndex((attachment) => attachment.kind === 'image');
 }
 
+/**
+ * How long a fetch whose host has no free slot in its worker waits before it tries again: the
+ * activity gave its slot back (so other hosts' fetches run meanwhile), and the run retries after
+ * 1, 2, 4 … at most 30 s, so a long wait adds only a few events to its history.
+ */
+export function hostBusyBackoffMs(attempt: number): number {
+  return Math.min(1000 * 2 ** attempt, 30_000);
+}
+
 /** The host an attachment is fetched from, lower case, for the per-host concurrency limit. */
 export function hostOf(url: string): string {
   const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)/i.exec(url);
