@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client as StorageClient } from 'minio';
+import { Agent } from 'undici';
 import { STREAM_PART_BYTES, TransientFetchError, fetchIntoStore, removeStored } from '../src/attachments/fetcher';
 import type { AttachmentRow } from '../src/attachments/service';
 import type { Db } from '../src/db/knex';
@@ -91,6 +92,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   const hostSlots = keyedLimiter(config.ATTACHMENT_CONCURRENCY_PER_HOST);
   // Streams bodies of unknown length in 5 MB parts instead of buffering them whole.
   const streamingStorage: StorageClient = createStorageClient(config, { partSize: STREAM_PART_BYTES });
+  // Streamed PUTs of bodies with a Content-Length, one connection per fetch in flight.
+  const storeDispatcher = new Agent({ connections: 128, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT });
 
   async function removeVariants(attachmentId: string): Promise<void> {
     await storage.removeObjects(config.S3_BUCKET_IMAGES, IMAGE_VARIANTS.map((variant) => imageObjectKeys.variant(attachmentId, variant.name)));
@@ -132,6 +135,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
         allowTargets: config.ATTACHMENT_ALLOW_TARGETS,
         dispatcher,
         storage: streamingStorage,
+        storeDispatcher,
         signal,
         progress,
         ifNoneMatch: item.known?.etag,

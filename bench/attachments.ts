@@ -73,7 +73,8 @@ async function main(): Promise<void> {
       ATTACHMENT_CONCURRENCY_PER_HOST: String(PER_HOST_CONCURRENCY),
     });
     children.push(await startChild('api', ['src/server.ts'], { ...env, PORT: String(apiPort), LOG_LEVEL: 'info' }, 'api listening'));
-    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
+    const workerMetricsPort = await freePort();
+    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(workerMetricsPort), LOG_LEVEL: 'info' }, 'worker started');
     children.push(worker);
     const config = loadConfig(env);
     const db = createDb(config);
@@ -85,9 +86,22 @@ async function main(): Promise<void> {
     const rssBefore = rssMb(worker.pid as number);
     // The worker's peak resident set during the run, sampled every 100 ms.
     let rssPeak = rssBefore;
+    // Where it goes, from the worker's /metrics (the JS heap and Buffers outside it), each at its peak.
+    const memoryPeak = { heap_total_mb: 0, heap_used_mb: 0, external_mb: 0 };
     const sampler = setInterval(() => {
       rssPeak = Math.max(rssPeak, rssMb(worker.pid as number));
     }, 100);
+    const memorySampler = setInterval(() => {
+      fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)
+        .then((response) => response.text())
+        .then((text) => {
+          const gauge = (name: string) => Number(new RegExp(`^${name}(?:{[^}]*})? (\\S+)`, 'm').exec(text)?.[1] ?? 0) / MB;
+          memoryPeak.heap_total_mb = Math.max(memoryPeak.heap_total_mb, round(gauge('nodejs_heap_size_total_bytes'), 0));
+          memoryPeak.heap_used_mb = Math.max(memoryPeak.heap_used_mb, round(gauge('nodejs_heap_size_used_bytes'), 0));
+          memoryPeak.external_mb = Math.max(memoryPeak.external_mb, round(gauge('nodejs_external_memory_bytes'), 0));
+        })
+        .catch(() => undefined);
+    }, 500);
 
     // The pipeline: 50 POSTs with 10 URLs each, then until every attachment is ready.
     const started = Date.now();
@@ -115,6 +129,7 @@ async function main(): Promise<void> {
     const [{ last }] = await db('attachments').max('fetched_at as last');
     const pipelineSeconds = (new Date(last).getTime() - started) / 1000;
     clearInterval(sampler);
+    clearInterval(memorySampler);
 
     console.log(`[bench] pipeline done in ${pipelineSeconds} s; baseline`);
     // The baseline: undici GET → MinIO putObject, the same number in flight, no Temporal.
@@ -143,6 +158,7 @@ async function main(): Promise<void> {
         seconds: round(pipelineSeconds, 2),
         worker_peak_rss_mb: rssPeak,
         worker_rss_before_mb: rssBefore,
+        worker_peak_memory: memoryPeak,
       },
       baseline: { attachments_per_s: round(total / baselineSeconds, 2), mb_per_s: round(totalBytes / MB / baselineSeconds, 1), seconds: round(baselineSeconds, 2) },
       ratio: round(baselineSeconds / pipelineSeconds, 3),

@@ -29,14 +29,24 @@ function ensureProductionBuild(): void {
 }
 
 /**
+ * The worker's node flags in production, as docker-compose.yml's worker command has them (a unit
+ * test keeps the two in step). A heap limit makes V8 collect before it grows: with the default
+ * limit of a 24 GiB machine (about 4 GiB) the worker's peak RSS under bench:attachments was
+ * 397–425 MB, with 384 MB it was 342 MB, at the same throughput (docs/BENCHMARKS.md).
+ */
+export const PRODUCTION_WORKER_NODE_FLAGS = ['--max-old-space-size=384'];
+
+/**
  * The node arguments for `args`: an entry point of ours (`src/<name>.ts`) runs from the production
- * build (`dist/src/<name>.js`); a benchmark's own helper (`bench/…`) runs from source through swc.
+ * build (`dist/src/<name>.js`), the worker with its production flags; a benchmark's own helper
+ * (`bench/…`) runs from source through swc.
  */
 function nodeArguments(args: string[]): string[] {
   const ours = args.findIndex((arg) => /^src\/[\w-]+\.ts$/.test(arg));
   if (ours < 0) return ['-r', '@swc-node/register', ...args];
   ensureProductionBuild();
-  return args.map((arg, index) => (index === ours ? `dist/${arg.replace(/\.ts$/, '.js')}` : arg));
+  const flags = args[ours] === 'src/worker.ts' ? PRODUCTION_WORKER_NODE_FLAGS : [];
+  return [...flags, ...args.map((arg, index) => (index === ours ? `dist/${arg.replace(/\.ts$/, '.js')}` : arg))];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import FileType from 'file-type';
 import type { Client as StorageClient } from 'minio';
 import { type Dispatcher, request } from 'undici';
@@ -17,10 +17,13 @@ import { SsrfBlockedError, checkUrlStatic } from '../http/ssrfGuard';
 /** Bytes file-type needs to recognise every format we accept. */
 const SNIFF_BYTES = 4100;
 /**
- * A body that ends within this many bytes is stored with one PUT; a longer one streams through
- * a multipart upload in parts of this size. Either way no more than this is held per fetch.
+ * A body of unknown length (chunked) that ends within this many bytes is stored with one PUT; a
+ * longer one streams through a multipart upload in parts of this size. Either way no more than
+ * this is held per fetch. A body with a Content-Length holds none of it (see streamToStore).
  */
 export const STREAM_PART_BYTES = 5 * 1024 * 1024;
+/** How long the presigned PUT of a streamed body stays valid; longer than any fetch may take. */
+const STORE_PUT_EXPIRY_SECONDS = 60 * 60;
 
 export interface FetchedBody {
   /** The final URL after redirects. */
@@ -55,6 +58,8 @@ export interface FetchOptions {
   dispatcher: Dispatcher;
   /** A store client whose partSize is STREAM_PART_BYTES. */
   storage: StorageClient;
+  /** Carries the streamed PUT to the store (our own endpoint: not the guarded dispatcher). */
+  storeDispatcher: Dispatcher;
   signal: AbortSignal;
   /** Called as bytes arrive (the activity heartbeats). */
   progress(bytes: number): void;
@@ -182,9 +187,11 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     options.progress(size);
   };
   const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  // A declared length lets the body stream straight through to the store, a chunk at a time.
+  const streamed = Number.isFinite(declared) && declared > 0;
   let uploadStarted = false;
   try {
-    const { head, ended } = await readAhead(iterator, Math.min(STREAM_PART_BYTES, maxBytes + 1), count);
+    const { head, ended } = await readAhead(iterator, streamed ? SNIFF_BYTES : Math.min(STREAM_PART_BYTES, maxBytes + 1), count);
     const detected = await FileType.fromBuffer(head.subarray(0, SNIFF_BYTES));
     const typeFailure = head.length === 0 ? { code: 'unsupported_type' as const, message: 'The body is empty.' } : checkAttachmentType(options.kind, detected?.mime);
     if (typeFailure) return { ok: false, failure: typeFailure };
@@ -193,7 +200,9 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     if (!keep) kept.length = 0;
     const metadata = { 'Content-Type': contentType };
     uploadStarted = true;
-    if (ended) {
+    if (streamed) {
+      await streamToStore(options, { head, ended, iterator, count, length: declared, contentType });
+    } else if (ended) {
       await options.storage.putObject(options.bucket, options.objectKey, head, head.length, metadata);
     } else {
       // Longer than one part: stream the rest through a multipart upload, a part at a time.
@@ -238,6 +247,40 @@ export async function fetchIntoStore(options: FetchOptions): Promise<FetchVerdic
     if (failure.transient) throw new TransientFetchError({ code: failure.code, message: failure.message });
     return { ok: false, failure: { code: failure.code, message: failure.message } };
   }
+}
+
+/**
+ * One PUT of a body whose length the origin declared, through a presigned URL (its payload is
+ * unsigned, so nothing has to be hashed, or held, before it is sent): the origin's chunks go to the
+ * store as they arrive, with the origin's pace as back-pressure, so a fetch holds a few socket
+ * buffers instead of its whole body. A body that ends short of its Content-Length fails the PUT,
+ * and the store keeps nothing of an unfinished PUT.
+ */
+async function streamToStore(
+  options: FetchOptions,
+  body: { head: Buffer; ended: boolean; iterator: AsyncIterator<Buffer>; count(chunk: Buffer): void; length: number; contentType: string },
+): Promise<void> {
+  const url = await options.storage.presignedPutObject(options.bucket, options.objectKey, STORE_PUT_EXPIRY_SECONDS);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    yield body.head;
+    if (body.ended) return;
+    for (;;) {
+      const next = await body.iterator.next();
+      if (next.done) return;
+      body.count(next.value);
+      yield next.value;
+    }
+  }
+  const stored = await request(url, {
+    method: 'PUT',
+    dispatcher: options.storeDispatcher,
+    signal: options.signal,
+    headers: { 'content-length': String(body.length), 'content-type': body.contentType },
+    // Byte-mode, so at most one socket buffer waits between the two connections.
+    body: Readable.from(chunks(), { objectMode: false, highWaterMark: 64 * 1024 }),
+  });
+  const answer = await stored.body.text();
+  if (stored.statusCode !== 200) throw new Error(`The store refused the upload (HTTP ${stored.statusCode}): ${answer.slice(0, 200)}`);
 }
 
 /** Whatever an aborted attempt left: the object (if it completed) and an unfinished multipart upload. */

@@ -75,6 +75,14 @@ export function instrumentActivities<T extends object>(activities: T, registry: 
   return Object.fromEntries(instrumented) as T;
 }
 
+/** The worker settings an operator set; the SDK's defaults for the rest. */
+function workerSettings(config: Pick<Config, 'WORKER_MAX_CACHED_WORKFLOWS' | 'WORKER_MAX_CONCURRENT_ACTIVITIES'>): Partial<WorkerOptions> {
+  return {
+    ...(config.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+    ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined ? { maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES } : {}),
+  };
+}
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   deps: ActivityDeps;
@@ -90,6 +98,7 @@ export async function createMainWorker({ connection, deps, metrics, workflowBund
     taskQueue: taskQueues(deps.config).main,
     ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
     activities: instrumentActivities(createActivities({ ...deps, metrics }), metrics),
+    ...workerSettings(deps.config),
   });
 }
 

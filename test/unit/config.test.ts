@@ -297,13 +297,13 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(74);
+    expect(configVariableNames).toHaveLength(76);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
   it('contains exactly the keys of a loaded config, plus the optional ones', () => {
     const loadedKeys = Object.keys(loadConfig({}));
-    expect([...configVariableNames].sort()).toEqual([...loadedKeys, 'GEOCODER_URL', 'TEMPORAL_WORKFLOW_BUNDLE', 'SMTP_TLS_KEY_FILE', 'SMTP_TLS_CERT_FILE'].sort());
+    expect([...configVariableNames].sort()).toEqual([...loadedKeys, 'GEOCODER_URL', 'TEMPORAL_WORKFLOW_BUNDLE', 'WORKER_MAX_CACHED_WORKFLOWS', 'WORKER_MAX_CONCURRENT_ACTIVITIES', 'SMTP_TLS_KEY_FILE', 'SMTP_TLS_CERT_FILE'].sort());
   });
 
   it('does not list unknown names', () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { PRODUCTION_WORKER_NODE_FLAGS } from '../../bench/harness';
 import { configVariableNames, loadConfig } from '../../src/config';
 
 /**
@@ -95,6 +96,12 @@ describe('docker-compose.yml', () => {
     const environment = environmentOf(services[name]);
     expect(() => loadConfig(environment as NodeJS.ProcessEnv)).not.toThrow();
     expect(environment.DATABASE_URL).toBeDefined();
+  });
+
+  it('runs the worker with the node flags the benchmarks measure it with', () => {
+    const command = loadCompose().services.worker.command as string[];
+    expect(command.slice(1, -1)).toEqual(PRODUCTION_WORKER_NODE_FLAGS);
+    expect(command.at(-1)).toBe('dist/src/worker.js');
   });
 
   it("has every service README.md's Docker section names", () => {

@@ -54,8 +54,8 @@ it('ends ready once, with one object, after the worker fetching it is SIGKILLed'
   expect(created.status).toBe(201);
   const listingId = created.body.data.id;
 
-  // The only worker has the fetch, well into the body (past the first 5 MB part, so a multipart
-  // upload is under way).
+  // The only worker has the fetch, well into the body (half of it already streamed into the
+  // store's PUT).
   await eventually(async () => (sent[0] ?? 0) > 8 * 1024 * 1024, 120_000, 50);
   const fetching = await api.request('GET', `/api/v1/listings/${listingId}/attachments`, { key: org.secretKey });
   expect(fetching.body.data[0].state).toBe('fetching');
