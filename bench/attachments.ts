@@ -12,7 +12,7 @@ import { createStorageClient, ensureBuckets } from '../src/storage/minio';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { makePdf } from '../test/support/images';
-import { pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { pool, prepareBenchEnv, root, round, startChild, stopBenchRun, workerNodeFlags, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:attachments` (issue 12): 50 listings × 10 URL attachments of 1–4 MB (PDFs, so
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       },
       baseline: { attachments_per_s: round(total / baselineSeconds, 2), mb_per_s: round(totalBytes / MB / baselineSeconds, 1), seconds: round(baselineSeconds, 2) },
       ratio: round(baselineSeconds / pipelineSeconds, 3),
-      knobs: `ATTACHMENT_CONCURRENCY_PER_LISTING=${PER_LISTING_CONCURRENCY}, ATTACHMENT_CONCURRENCY_PER_HOST=${PER_HOST_CONCURRENCY} (one host, per worker: ${IN_FLIGHT} in flight), default Temporal worker settings`,
+      knobs: `ATTACHMENT_CONCURRENCY_PER_LISTING=${PER_LISTING_CONCURRENCY}, ATTACHMENT_CONCURRENCY_PER_HOST=${PER_HOST_CONCURRENCY} (one host, per worker: ${IN_FLIGHT} in flight); API and worker built (dist/), worker flags \`${workerNodeFlags().join(" ")}\`, default Temporal worker settings`,
     };
     console.log(JSON.stringify(result, null, 2));
     fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
@@ -172,9 +172,9 @@ async function main(): Promise<void> {
       'Attachments by URL (`npm run bench:attachments`)',
       `Measured ${result.measured_at} on ${result.machine.cpus} cores / ${result.machine.memory_gib} GiB, Node ${result.machine.node}; ${LISTINGS} listings × ${PER_LISTING} PDF attachments of 1–4 MB (${round(totalBytes / MB, 0)} MB in all) from a loopback HTTP server, ${IN_FLIGHT} in flight (${result.knobs}). Pipeline: from the first POST to the last attachment ready (API → outbox → propertyProcessing → guarded fetch → MinIO). Baseline, same run: undici GET piped into MinIO \`putObject\`, ${IN_FLIGHT} at a time, no Temporal. Target: ratio ≥ 0.5, worker peak RSS < 350 MB.
 
-| pipeline attachments/s | pipeline MB/s | baseline attachments/s | baseline MB/s | ratio | worker peak RSS (VmRSS sampled every 100 ms) |
-|---|---|---|---|---|---|
-| ${result.pipeline.attachments_per_s} | ${result.pipeline.mb_per_s} | ${result.baseline.attachments_per_s} | ${result.baseline.mb_per_s} | **${result.ratio}** | ${rssPeak} MB (${rssBefore} MB before the run) |`,
+| pipeline attachments/s | pipeline MB/s | baseline attachments/s | baseline MB/s | ratio | worker peak RSS (VmRSS sampled every 100 ms) | worker heap total / used / external at peak |
+|---|---|---|---|---|---|---|
+| ${result.pipeline.attachments_per_s} | ${result.pipeline.mb_per_s} | ${result.baseline.attachments_per_s} | ${result.baseline.mb_per_s} | **${result.ratio}** | ${rssPeak} MB (${rssBefore} MB before the run) | ${memoryPeak.heap_total_mb} / ${memoryPeak.heap_used_mb} / ${memoryPeak.external_mb} MB |`,
     );
     await db.destroy();
   } finally {

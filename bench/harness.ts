@@ -30,11 +30,18 @@ function ensureProductionBuild(): void {
 
 /**
  * The worker's node flags in production, as docker-compose.yml's worker command has them (a unit
- * test keeps the two in step). A heap limit makes V8 collect before it grows: with the default
- * limit of a 24 GiB machine (about 4 GiB) the worker's peak RSS under bench:attachments was
- * 397–425 MB, with 384 MB it was 342 MB, at the same throughput (docs/BENCHMARKS.md).
+ * test keeps the two in step). Heap limits make V8 collect before it grows: with the defaults of a
+ * 24 GiB machine (about 4 GiB old space, 16 MB semi-spaces) the worker's peak RSS under
+ * bench:attachments was 397–425 MB; with these 321–359 MB at the same throughput (the measured
+ * steps are in docs/BENCHMARKS.md).
  */
-export const PRODUCTION_WORKER_NODE_FLAGS = ['--max-old-space-size=384'];
+export const PRODUCTION_WORKER_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=8'];
+
+/** The worker's node flags in this run: BENCH_WORKER_NODE_FLAGS (space-separated) measures others. */
+export function workerNodeFlags(): string[] {
+  const chosen = process.env.BENCH_WORKER_NODE_FLAGS;
+  return chosen !== undefined ? chosen.split(' ').filter(Boolean) : PRODUCTION_WORKER_NODE_FLAGS;
+}
 
 /**
  * The node arguments for `args`: an entry point of ours (`src/<name>.ts`) runs from the production
@@ -45,7 +52,7 @@ function nodeArguments(args: string[]): string[] {
   const ours = args.findIndex((arg) => /^src\/[\w-]+\.ts$/.test(arg));
   if (ours < 0) return ['-r', '@swc-node/register', ...args];
   ensureProductionBuild();
-  const flags = args[ours] === 'src/worker.ts' ? PRODUCTION_WORKER_NODE_FLAGS : [];
+  const flags = args[ours] === 'src/worker.ts' ? workerNodeFlags() : [];
   return [...flags, ...args.map((arg, index) => (index === ours ? `dist/${arg.replace(/\.ts$/, '.js')}` : arg))];
 }
 
