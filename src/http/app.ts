@@ -13,6 +13,7 @@ import type { TemporalClientProvider } from '../temporal/client';
 import { authenticate } from './auth';
 import { ApiError, errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
+import { refuseNulCharacters } from './nulCharacters';
 import { rateLimitPerKey } from './rateLimit';
 import { requestContext } from './requestContext';
 
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps, featureRouters: FeatureRouterFactory[] 
   // Bodies are parsed only for authenticated, in-budget callers.
   api.use(requireJsonBody());
   api.use(express.json({ limit: config.HTTP_BODY_LIMIT, strict: true }));
+  api.use(refuseNulCharacters());
   const inboxes = createInboxService(deps.db, config);
   api.use(identityRouter(deps.identity, async (orgId) => toInboxDto(await inboxes.current(orgId))));
   for (const factory of featureRouters) api.use(factory(deps));

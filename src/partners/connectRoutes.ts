@@ -4,6 +4,7 @@ import express, { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../http/app';
 import { toApiError } from '../http/errors';
+import { refuseNulCharacters } from '../http/nulCharacters';
 import { countInWindow } from '../http/rateLimit';
 import { hashToken } from '../identity/apiKeySecrets';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../identity/passwords';
@@ -126,7 +127,7 @@ export function connectRouter(deps: AppDeps): Router {
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     next();
   });
-  router.use('/connect', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  router.use('/connect', express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }), refuseNulCharacters());
 
   router.get('/connect/:token', page(async (req, res, link) => renderLink(req, res, link)));
 

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import type { AppDeps } from '../http/app';
 import { ApiError } from '../http/errors';
+import { refuseNulCharacters } from '../http/nulCharacters';
 import { countInWindow, rateLimited, setRateLimitHeaders } from '../http/rateLimit';
 import { partnerMetrics } from './metrics';
 import { integrateSchema } from './schema';
@@ -64,6 +65,7 @@ export function crmRouter(deps: AppDeps): Router {
     },
     // Bodies are parsed only for authenticated partners.
     express.json({ limit: '16kb', strict: true }),
+    refuseNulCharacters(),
     async (req, res) => {
       const { agencyId } = integrateSchema.parse(req.body ?? {});
       const link = await partners.createConnectLink(res.locals.partner as PartnerRow, agencyId);

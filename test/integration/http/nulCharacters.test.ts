@@ -1,0 +1,61 @@
+import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
+import { completeListing } from '../../support/listings';
+
+/**
+ * A NUL character (U+0000) cannot be stored in Postgres text. Every JSON route refuses it with
+ * 400 VALIDATION_ERROR naming the field, instead of failing at the database with a 500 (or, in a
+ * webhook URL, being accepted).
+ */
+let ctx: TestContext;
+let api: TestApi;
+let org: Awaited<ReturnType<typeof seedOrganization>>;
+
+beforeAll(async () => {
+  ctx = await createTestContext();
+  api = await startTestApi(ctx.deps);
+  org = await seedOrganization(ctx.deps);
+});
+
+afterAll(async () => {
+  await api.close();
+  await ctx.close();
+});
+
+const expectRefused = (response: { status: number; body: any }, paths: string[]) => {
+  expect(response.status).toBe(400);
+  expect(response.body.error.code).toBe('VALIDATION_ERROR');
+  expect(response.body.error.details.fields.map((field: { path: string }) => field.path).sort()).toEqual([...paths].sort());
+};
+
+describe('listings', () => {
+  it.each(['title', 'description', 'street', 'city'])('refuses NUL in %s on POST', async (field) => {
+    const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ external_ref: `NUL-POST-${field}`, [field]: 'Haupt\u0000str' }) });
+    expectRefused(response, [field]);
+  });
+
+  it('refuses NUL on PATCH and leaves the listing as it was', async () => {
+    const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ external_ref: 'NUL-PATCH' }) });
+    expect(created.status).toBe(201);
+    const patched = await api.request('PATCH', `/api/v1/listings/${created.body.data.id}`, { key: org.secretKey, body: { title: 'T\u0000', description: 'ok' } });
+    expectRefused(patched, ['title']);
+    const current = await api.request('GET', `/api/v1/listings/${created.body.data.id}`, { key: org.secretKey });
+    expect(current.body.data.title).toBe(created.body.data.title);
+  });
+
+  it('refuses NUL in a query parameter and in an object key', async () => {
+    expectRefused(await api.request('GET', '/api/v1/listings?external_ref=A%00B', { key: org.secretKey }), ['query.external_ref']);
+    const keyed = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: { ...(completeListing({ external_ref: 'NUL-KEY' }) as object), 'x\u0000': 1 } });
+    expectRefused(keyed, ['x\\u0000']);
+  });
+});
+
+describe('webhooks', () => {
+  it('refuses NUL in the description and in the URL (which was accepted with 201)', async () => {
+    const description = await api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url: 'https://hooks.example.com/a', events: ['listing.published'], description: 'd\u0000' } });
+    expectRefused(description, ['description']);
+    const url = await api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url: 'https://hooks.example.com/a\u0000b', events: ['listing.published'] } });
+    expectRefused(url, ['url']);
+    const listed = await api.request('GET', '/api/v1/webhooks', { key: org.secretKey });
+    expect(listed.body.data).toEqual([]);
+  });
+});

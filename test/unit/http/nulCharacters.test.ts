@@ -1,0 +1,23 @@
+import { nulCharacterPaths } from '../../../src/http/nulCharacters';
+
+describe('nulCharacterPaths', () => {
+  it('names every string holding NUL by its path, through arrays and objects', () => {
+    expect(nulCharacterPaths({ title: 'a\u0000', attachments: [{ url: 'ok' }, { url: 'x\u0000y' }], nested: { deep: ['\u0000'] } })).toEqual([
+      'title',
+      'attachments.1.url',
+      'nested.deep.0',
+    ]);
+  });
+
+  it('finds nothing in clean input, and names a bare string body and a NUL key', () => {
+    expect(nulCharacterPaths({ title: 'Straße 🏠', n: 1, b: null })).toEqual([]);
+    expect(nulCharacterPaths('\u0000')).toEqual(['(body)']);
+    expect(nulCharacterPaths({ 'k\u0000': 'v' })).toEqual(['k\\u0000']);
+  });
+
+  it('stops at a bounded depth instead of recursing without end', () => {
+    let deep: unknown = 'x\u0000';
+    for (let index = 0; index < 10_000; index += 1) deep = { a: deep };
+    expect(nulCharacterPaths(deep)).toEqual([]);
+  });
+});
