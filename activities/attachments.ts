@@ -181,13 +181,16 @@ export function createAttachmentActivities(deps: ActivityDeps) {
       const listing = await db('listings').where({ id: input.listingId, org_id: input.orgId, attachments_revision: input.revision }).whereNull('deleted_at').first('id');
       if (!listing) return null;
       const rows: AttachmentRow[] = await db('attachments').where({ listing_id: input.listingId }).orderBy('position');
+      // Fetched: every attachment not ready, and each ready one with an ETag to revalidate by.
+      const planned = rows.map((row) => {
+        const known = revalidationOf(row);
+        return { row, known, fetch: row.state !== 'ready' || known !== null };
+      });
       return {
         order: rows.map((row) => row.id),
         urls: Object.fromEntries(rows.map((row) => [row.id, row.url])),
-        items: rows
-          .filter((row) => row.state !== 'ready' || revalidationOf(row))
-          .map((row) => ({ id: row.id, url: row.url, kind: row.kind, host: hostOf(row.url), known: revalidationOf(row) })),
-        settled: rows.filter((row) => row.state === 'ready' && !revalidationOf(row)).map((row) => ({ id: row.id, state: 'ready' as const })),
+        items: planned.filter((entry) => entry.fetch).map(({ row, known }) => ({ id: row.id, url: row.url, kind: row.kind, host: hostOf(row.url), known })),
+        settled: planned.filter((entry) => !entry.fetch).map(({ row }) => ({ id: row.id, state: 'ready' as const })),
         limits: {
           perListing: config.ATTACHMENT_CONCURRENCY_PER_LISTING,
           perHost: config.ATTACHMENT_CONCURRENCY_PER_HOST,
