@@ -24,6 +24,7 @@ import { StoredVariant, storeVariants } from '../src/images/storage';
 import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
 import { withRelations } from '../src/listings/relations';
 import { createStorageClient } from '../src/storage/minio';
+import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import { keyedLimiter } from '../src/temporal/keyedLimiter';
 import type { ActivityDeps } from './deps';
 
@@ -295,6 +296,8 @@ export function createAttachmentActivities(deps: ActivityDeps) {
           }
         }
         await trx('listings').where({ id: input.listingId }).update({ attachments_processed_revision: input.revision });
+        // Image attachments are part of the gallery every connected target shows.
+        await oweSyncsForListings(trx, config, input.orgId, [input.listingId]);
         const dto = await currentDto(trx, input.listingId);
         const failure = firstFailure(outcomes);
         if (failure) {

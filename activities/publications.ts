@@ -1,4 +1,6 @@
-import type { DriftReport, PublicationInput, SyncOutcome, SyncRequest } from '../src/domain/publications';
+import { Context } from '@temporalio/activity';
+import type { BackfillInput, BackfillPage, DriftReport, PublicationInput, SyncOutcome, SyncRequest } from '../src/domain/publications';
+import { createConnectionBackfill } from '../src/targets/backfill';
 import { createDriftRepair } from '../src/targets/drift';
 import { createPortalClient } from '../src/targets/portalClient';
 import { createPublisher } from '../src/targets/publisher';
@@ -18,16 +20,23 @@ export interface TokenRefreshReport {
   message?: string;
 }
 
-/** The publication workflow's push, the token-refresh schedule's renewals and the drift sweep. */
+/** The publication workflow's push, a connection's backfill, the token-refresh schedule's renewals and the drift sweep. */
 export function createPublicationActivities({ db, storage, config }: ActivityDeps) {
   const portal = createPortalClient(config);
   const publisher = createPublisher({ db, storage, config, portal });
   const tokens = createTargetTokens(db, createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string), portal);
   const drift = createDriftRepair(db, config, portal);
+  const backfill = createConnectionBackfill({ db, config, publisher });
 
   return {
     syncPublication(input: PublicationInput, request: SyncRequest): Promise<SyncOutcome> {
       return publisher.sync(input, request);
+    },
+
+    /** One page of a connection's backfill; `holder` (the backfill's workflow id) holds its pushes' leases. */
+    pushBackfillPage(input: BackfillInput, holder: string): Promise<BackfillPage> {
+      const context = Context.current();
+      return backfill.pushPage(input, holder, (done) => context.heartbeat({ after: input.after ?? null, done }));
     },
 
     /**

@@ -5,6 +5,7 @@ export { webhookDelivery } from './webhookDelivery';
 export { imageIngest, imageRemoval } from './imageIngest';
 export { partnerOnboarding } from './partnerOnboarding';
 export { publication } from './publication';
+export { publicationBackfill } from './publicationBackfill';
 export { tokenRefresh } from './tokenRefresh';
 export { contactRequest } from './contactRequest';
 export { propertyProcessing } from './propertyProcessing';

@@ -45,6 +45,12 @@ export async function publication(input: PublicationInput): Promise<PublicationR
     result.syncs += 1;
     result.last = outcome.status;
     result.failureCode = outcome.failureCode;
+    if (outcome.status === 'busy') {
+      // Another push of this listing (a connection's backfill) holds it: look again when it is done.
+      await sleep(outcome.retryAfterMs ?? 1000);
+      owed.push(request);
+      continue;
+    }
     if (outcome.status !== 'retry') {
       retries = 0;
       continue;

@@ -33,10 +33,85 @@ export interface SyncRequest {
 }
 
 export interface SyncOutcome {
-  status: 'published' | 'deleted' | 'unchanged' | 'failed' | 'retry';
+  /** `busy`: another push of the same listing and target holds its lease; try after `retryAfterMs`. */
+  status: 'published' | 'deleted' | 'unchanged' | 'failed' | 'retry' | 'busy';
   failureCode?: PublicationFailureCode;
   /** For `retry`: the target asked for this wait (Retry-After), or none and the schedule decides. */
   retryAfterMs?: number;
+}
+
+/**
+ * Arguments of `publication-backfill:<targetId>:<orgId>:<eventId>`: after a connect or a
+ * disconnect, one workflow brings every listing of the organisation to the target page by page,
+ * instead of one workflow per listing. Only a listing whose push must wait (the target is down,
+ * rate-limiting, or another push holds the listing) is handed to its own `publication` workflow.
+ */
+export interface BackfillInput {
+  orgId: string;
+  targetId: string;
+  retryScheduleMs: number[];
+  /** Resume after this listing id (listings are visited in id order). */
+  after?: string;
+  /** Counts of the runs before a continue-as-new. */
+  totals?: BackfillTotals;
+}
+
+export interface BackfillTotals {
+  published: number;
+  deleted: number;
+  unchanged: number;
+  /** Refused for good by the target (validation, quota, key): recorded with `publication.failed`. */
+  failed: number;
+  /** Left to the listing's own `publication` workflow, which waits for the target and retries. */
+  handedOver: number;
+}
+
+export interface BackfillPage {
+  totals: BackfillTotals;
+  /** The last listing id of this page, or null when the organisation has no more. */
+  next: string | null;
+  /** The target asked Immoflow to wait (Retry-After) before this page began: nothing was pushed. */
+  pausedMs?: number;
+}
+
+export const emptyBackfillTotals = (): BackfillTotals => ({ published: 0, deleted: 0, unchanged: 0, failed: 0, handedOver: 0 });
+
+export function addBackfillTotals(a: BackfillTotals, b: BackfillTotals): BackfillTotals {
+  return {
+    published: a.published + b.published,
+    deleted: a.deleted + b.deleted,
+    unchanged: a.unchanged + b.unchanged,
+    failed: a.failed + b.failed,
+    handedOver: a.handedOver + b.handedOver,
+  };
+}
+
+/** Where one backfilled listing's sync outcome is counted; `handedOver` owes its workflow a sync. */
+export function backfillDisposition(outcome: SyncOutcome): keyof BackfillTotals {
+  switch (outcome.status) {
+    case 'published':
+      return 'published';
+    case 'deleted':
+      return 'deleted';
+    case 'unchanged':
+      return 'unchanged';
+    case 'failed':
+      return 'failed';
+    case 'retry':
+    case 'busy':
+      return 'handedOver';
+  }
+}
+
+/**
+ * A push holds its (listing, target) lease this long at most: the push activity's own timeout, so
+ * the lease of a worker that died mid-push frees itself when a retry could run anyway.
+ */
+export const PUBLICATION_LEASE_MS = 5 * 60_000;
+
+/** A push that found its pair leased looks again after this long, or when the lease runs out if sooner. */
+export function leaseBusyWait(leaseRemainingMs: number): number {
+  return Math.max(100, Math.min(leaseRemainingMs, 1000));
 }
 
 export interface PublicationView {

@@ -11,6 +11,8 @@ export const workflowIds = {
   webhookDelivery: (deliveryId: string) => `webhook-delivery:${deliveryId}`,
   partnerOnboarding: (partnerId: string, agencyId: string) => `partner-onboarding:${partnerId}:${agencyId}`,
   publication: (listingId: string, targetId: string) => `publication:${listingId}:${targetId}`,
+  /** `eventId`: the `target.connected` or `target.disconnected` event the backfill answers. */
+  publicationBackfill: (targetId: string, orgId: string, eventId: string) => `publication-backfill:${targetId}:${orgId}:${eventId}`,
   /** `messageHash`: the SHA-256 of the organisation and the mail's Message-ID (src/requests/ingress.ts). */
   contactRequest: (messageHash: string) => `contact-request:${messageHash}`,
 } as const;

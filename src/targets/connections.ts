@@ -6,7 +6,7 @@ import { uuidParamOr404 } from '../http/params';
 import { createSecretBox } from '../webhooks/secretCrypto';
 import { verifySignedDelivery } from '../webhooks/signing';
 import { PortalClient, PortalUnreachableError } from './portalClient';
-import { PublicationStartConfig, oweSyncsForConnection } from './publicationStarts';
+import { PublicationStartConfig, oweConnectionBackfill } from './publicationStarts';
 import { TargetDto, agencyKeyDeliverySchema } from './schema';
 import { TargetConnectionRow, TargetError, TargetRow } from './targetRows';
 import { createTargetTokens } from './tokens';
@@ -125,8 +125,8 @@ export function createTargetConnections(db: Db, config: TargetConnectionConfig, 
         const connection: TargetConnectionRow | undefined = await trx('target_connections').where({ target_id: target.id, org_id: orgId }).forUpdate().first();
         if (!connection || connection.status === 'disconnected') throw ApiError.notFound('This organisation is not connected to this target.');
         await trx('target_connections').where({ id: connection.id }).update({ status: 'disconnected', disconnected_at: trx.fn.now(), updated_at: trx.fn.now() });
-        await appendEvent(trx, orgId, 'target.disconnected', { targetId: target.id, targetName: target.name }, config);
-        await oweSyncsForConnection(trx, config, orgId, target.id);
+        const event = await appendEvent(trx, orgId, 'target.disconnected', { targetId: target.id, targetName: target.name }, config);
+        await oweConnectionBackfill(trx, config, orgId, target.id, event.event_id);
       });
       return this.get(orgId, targetId);
     },
@@ -159,8 +159,8 @@ export function createTargetConnections(db: Db, config: TargetConnectionConfig, 
         await trx('target_connections')
           .where({ id: connection.id })
           .update({ status: 'connected', api_key_ciphertext: box.encrypt(delivery['x-api-key']), connected_at: trx.fn.now(), disconnected_at: null, updated_at: trx.fn.now() });
-        await appendEvent(trx, orgId, 'target.connected', { targetId: target.id, targetName: target.name }, config);
-        await oweSyncsForConnection(trx, config, orgId, target.id);
+        const event = await appendEvent(trx, orgId, 'target.connected', { targetId: target.id, targetName: target.name }, config);
+        await oweConnectionBackfill(trx, config, orgId, target.id, event.event_id);
         return { connected: true };
       });
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { WorkflowStart } from '../domain/outbox';
-import { PUBLICATION_SIGNALS, PublicationInput, SyncRequest } from '../domain/publications';
+import { BackfillInput, PUBLICATION_SIGNALS, PublicationInput, SyncRequest } from '../domain/publications';
 import { parseRetrySchedule } from '../domain/webhookRetry';
 import { workflowIds } from '../domain/workflowIds';
 import { enqueueWorkflowStarts } from '../outbox/service';
@@ -63,15 +63,23 @@ export async function oweSyncsForListings(trx: Db, config: PublicationStartConfi
   await owePublicationSyncs(trx, config, orgId, rows.map((row) => ({ listingId: row.listing_id, targetId: row.target_id })));
 }
 
-/** After a connect or a disconnect: every listing the target should now hold or give up. */
-export async function oweSyncsForConnection(trx: Db, config: PublicationStartConfig, orgId: string, targetId: string): Promise<number> {
-  const { rows } = await trx.raw<{ rows: { listing_id: string }[] }>(
-    `select id as listing_id from listings
-      where org_id = ? and deleted_at is null and status = 'active' and publication_state = 'published'
-     union
-     select listing_id from publications where org_id = ? and target_id = ? and remote_id is not null`,
-    [orgId, orgId, targetId],
+/**
+ * After a connect or a disconnect (`eventId`: its `target.*` event): one backfill workflow brings
+ * every listing of the organisation to the target (src/targets/backfill.ts).
+ */
+export async function oweConnectionBackfill(trx: Db, config: PublicationStartConfig, orgId: string, targetId: string, eventId: string): Promise<void> {
+  const input: BackfillInput = { orgId, targetId, retryScheduleMs: parseRetrySchedule(config.PUBLICATION_RETRY_SCHEDULE) };
+  await enqueueWorkflowStarts(
+    trx,
+    [
+      {
+        workflowType: 'publicationBackfill',
+        workflowId: workflowIds.publicationBackfill(targetId, orgId, eventId),
+        taskQueue: taskQueues(config).main,
+        args: [input],
+        searchAttributes: { OrgId: [orgId], TargetId: [targetId] },
+      },
+    ],
+    orgId,
   );
-  await owePublicationSyncs(trx, config, orgId, rows.map((row) => ({ listingId: row.listing_id, targetId })));
-  return rows.length;
 }

@@ -13,21 +13,27 @@ import {
   isTransientFailure,
   judgeTargetResponse,
 } from '../domain/publications';
+import { IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES } from '../domain/images';
+import { workflowIds } from '../domain/workflowIds';
 import { appendEvent } from '../events/service';
 import { ListingRow, toListingDto } from '../listings/dto';
+import type { StoredVariant } from '../images/storage';
 import { keyedLimiter } from '../temporal/keyedLimiter';
 import { createSecretBox } from '../webhooks/secretCrypto';
 import { PortalClient, PortalResponse, PortalUnreachableError, pushIdempotencyKey } from './portalClient';
+import { createPublicationLeases } from './publicationLease';
 import { PublicationRow, TargetConnectionRow, TargetRow } from './targetRows';
 
-export type PublisherConfig = Pick<Config, 'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'S3_BUCKET_IMAGES' | 'TARGET_CONCURRENCY' | 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_RETRY_SCHEDULE'>;
+export type PublisherConfig = Pick<Config, 'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'S3_BUCKET_IMAGES' | 'S3_BUCKET_ATTACHMENTS' | 'TARGET_CONCURRENCY' | 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_RETRY_SCHEDULE'>;
 
+/** An image the target's gallery should hold: an uploaded listing image or a fetched image attachment. */
 interface ReadyImage {
   id: string;
   filename: string;
   content_type: string;
   sort_order: number;
   object_key: string;
+  bucket: string;
 }
 
 interface PushContext {
@@ -73,6 +79,7 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
   const box = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
   // At most TARGET_CONCURRENCY pushes in flight per target in this worker.
   const limit = keyedLimiter(config.TARGET_CONCURRENCY);
+  const leases = createPublicationLeases(db);
 
   function call(ctx: PushContext, method: string, path: string, step: string, body?: unknown): Promise<PortalResponse> {
     const headers: Record<string, string> = { 'X-API-Key': ctx.apiKey };
@@ -103,7 +110,7 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
     }
     for (const image of ctx.images) {
       if (pushed[image.id]) continue;
-      const bytes = await readStream(await storage.getObject(config.S3_BUCKET_IMAGES, image.object_key));
+      const bytes = await readStream(await storage.getObject(image.bucket, image.object_key));
       const ticket = await call(ctx, 'POST', `api/v1/listings/${remoteId}/images`, `image:${image.id}`, {
         filename: image.filename,
         content_type: image.content_type,
@@ -234,34 +241,106 @@ export function createPublisher(deps: { db: Db; storage: StorageClient; config: 
     return { status: 'failed', failureCode: failure.failureCode };
   }
 
+  /**
+   * The gallery in the order the target shows it: uploaded images and image attachments fetched
+   * by URL, by sort order. A target takes what reference 000 allows (JPEG, PNG or WebP of at most
+   * 5 MB), so an attachment outside that is pushed as its `large` variant (WebP, 1600 px).
+   */
+  async function readyImages(listingId: string): Promise<ReadyImage[]> {
+    const [uploaded, fetched] = await Promise.all([
+      db('listing_images')
+        .where({ listing_id: listingId, state: 'ready' })
+        .whereNull('deleted_at')
+        .select('id', 'filename', 'content_type', 'sort_order', 'object_key', 'created_at') as Promise<(Omit<ReadyImage, 'bucket'> & { created_at: Date })[]>,
+      db('attachments')
+        .where({ listing_id: listingId, kind: 'image', state: 'ready' })
+        .whereNotNull('object_key')
+        .select('id', 'url', 'content_type', 'size', 'sort_order', 'object_key', 'variants', 'created_at') as Promise<ReadyAttachmentRow[]>,
+    ]);
+    const gallery = [
+      ...uploaded.map((image) => ({ ...image, bucket: config.S3_BUCKET_IMAGES })),
+      ...fetched.flatMap((attachment) => {
+        const image = attachmentAsTargetImage(attachment, config);
+        return image ? [{ ...image, created_at: attachment.created_at }] : [];
+      }),
+    ];
+    gallery.sort((a, b) => a.sort_order - b.sort_order || a.created_at.getTime() - b.created_at.getTime());
+    return gallery.map(({ created_at: _createdAt, ...image }) => image);
+  }
+
+  /** One sync under the pair's lease (`sync` below takes and gives it back). */
+  async function syncLeased(input: PublicationInput, request: SyncRequest, target: TargetRow): Promise<SyncOutcome> {
+    const [connection, listing, publication, images] = await Promise.all([
+      db('target_connections').where({ target_id: target.id, org_id: input.orgId }).first() as Promise<TargetConnectionRow | undefined>,
+      db('listings').where({ id: input.listingId, org_id: input.orgId }).first() as Promise<ListingRow | undefined>,
+      db('publications').where({ listing_id: input.listingId, target_id: target.id }).first() as Promise<PublicationRow | undefined>,
+      readyImages(input.listingId),
+    ]);
+    if (!connection?.api_key_ciphertext) return { status: 'unchanged' };
+    const present = Boolean(listing && !listing.deleted_at && listing.status === 'active' && listing.publication_state === 'published' && connection.status === 'connected');
+    const action: PublicationAction = decidePublicationAction(
+      { present, revision: listing?.revision ?? 0, readyImageIds: images.map((image) => image.id), force: Boolean(request.repair) },
+      publication && { remoteId: publication.remote_id, pushedRevision: publication.pushed_revision, pushedImageIds: Object.keys(publication.pushed_images), state: publication.state },
+    );
+    if (action === 'none') return { status: 'unchanged' };
+    const pausedMs = pushPausedMs(target);
+    if (pausedMs > 0) return { status: 'retry', failureCode: 'rate_limited', retryAfterMs: pausedMs };
+    const ctx: PushContext = { input, target, apiKey: box.decrypt(connection.api_key_ciphertext), listing, publication, images, keyStep: request.repair ? `repair:${request.repair}` : 'push' };
+    return limit.run(target.id, () => (action === 'upsert' ? upsert(ctx) : remove(ctx)));
+  }
+
   return {
-    async sync(input: PublicationInput, request: SyncRequest = {}): Promise<SyncOutcome> {
+    /**
+     * Brings one listing on one target up to date. `holder` names the caller (its workflow id):
+     * while another caller holds the pair, nothing is read or pushed and the answer is `busy`.
+     */
+    async sync(input: PublicationInput, request: SyncRequest = {}, holder: string = workflowIds.publication(input.listingId, input.targetId)): Promise<SyncOutcome> {
       const target: TargetRow | undefined = await db('targets').where({ id: input.targetId }).first();
       // A disabled target keeps what it has; nothing is pushed to it any more.
       if (!target || target.disabled_at) return { status: 'unchanged' };
-      const [connection, listing, publication, images] = await Promise.all([
-        db('target_connections').where({ target_id: target.id, org_id: input.orgId }).first() as Promise<TargetConnectionRow | undefined>,
-        db('listings').where({ id: input.listingId, org_id: input.orgId }).first() as Promise<ListingRow | undefined>,
-        db('publications').where({ listing_id: input.listingId, target_id: target.id }).first() as Promise<PublicationRow | undefined>,
-        db('listing_images')
-          .where({ listing_id: input.listingId, state: 'ready' })
-          .whereNull('deleted_at')
-          .orderBy([{ column: 'sort_order' }, { column: 'created_at' }])
-          .select('id', 'filename', 'content_type', 'sort_order', 'object_key') as Promise<ReadyImage[]>,
-      ]);
-      if (!connection?.api_key_ciphertext) return { status: 'unchanged' };
-      const present = Boolean(listing && !listing.deleted_at && listing.status === 'active' && listing.publication_state === 'published' && connection.status === 'connected');
-      const action: PublicationAction = decidePublicationAction(
-        { present, revision: listing?.revision ?? 0, readyImageIds: images.map((image) => image.id), force: Boolean(request.repair) },
-        publication && { remoteId: publication.remote_id, pushedRevision: publication.pushed_revision, pushedImageIds: Object.keys(publication.pushed_images), state: publication.state },
-      );
-      if (action === 'none') return { status: 'unchanged' };
-      const pausedMs = (target.push_paused_until?.getTime() ?? 0) - Date.now();
-      if (pausedMs > 0) return { status: 'retry', failureCode: 'rate_limited', retryAfterMs: pausedMs };
-      const ctx: PushContext = { input, target, apiKey: box.decrypt(connection.api_key_ciphertext), listing, publication, images, keyStep: request.repair ? `repair:${request.repair}` : 'push' };
-      return limit.run(target.id, () => (action === 'upsert' ? upsert(ctx) : remove(ctx)));
+      const lease = await leases.claim(input.listingId, target.id, holder);
+      if ('gone' in lease) return { status: 'unchanged' };
+      if (!lease.claimed) return { status: 'busy', retryAfterMs: lease.retryAfterMs };
+      try {
+        return await syncLeased(input, request, target);
+      } finally {
+        await leases.release(input.listingId, target.id, holder);
+      }
     },
   };
+}
+
+interface ReadyAttachmentRow {
+  id: string;
+  url: string;
+  content_type: string;
+  size: string | number;
+  sort_order: number;
+  object_key: string;
+  variants: StoredVariant[];
+  created_at: Date;
+}
+
+/** A fetched image attachment as a target's image upload, or none when it has nothing a target takes. */
+export function attachmentAsTargetImage(attachment: Omit<ReadyAttachmentRow, 'created_at'>, config: Pick<Config, 'S3_BUCKET_IMAGES' | 'S3_BUCKET_ATTACHMENTS'>): ReadyImage | undefined {
+  const lastSegment = (() => {
+    try {
+      return decodeURIComponent(new URL(attachment.url).pathname.split('/').pop() ?? '');
+    } catch {
+      return '';
+    }
+  })().replace(/[\\/\u0000-\u001f]/g, '').slice(0, 200);
+  const name = lastSegment || attachment.id;
+  const takenAsIs = (IMAGE_CONTENT_TYPES as readonly string[]).includes(attachment.content_type) && Number(attachment.size) <= MAX_IMAGE_BYTES;
+  if (takenAsIs) return { id: attachment.id, filename: name, content_type: attachment.content_type, sort_order: attachment.sort_order, object_key: attachment.object_key, bucket: config.S3_BUCKET_ATTACHMENTS };
+  const large = attachment.variants.find((variant) => variant.name === 'large');
+  if (!large) return undefined;
+  return { id: attachment.id, filename: `${name.replace(/\.[^.]*$/, '') || attachment.id}.webp`, content_type: 'image/webp', sort_order: attachment.sort_order, object_key: large.key, bucket: config.S3_BUCKET_IMAGES };
+}
+
+/** How long the target asked Immoflow to hold its pushes (a 429's Retry-After), 0 when it did not. */
+export function pushPausedMs(target: Pick<TargetRow, 'push_paused_until'>): number {
+  return Math.max(0, (target.push_paused_until?.getTime() ?? 0) - Date.now());
 }
 
 export type Publisher = ReturnType<typeof createPublisher>;

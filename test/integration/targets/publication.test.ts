@@ -5,6 +5,7 @@ import { createTargetService } from '../../../src/targets/service';
 import { registerSchedule, tokenRefreshScheduleOptions } from '../../../src/temporal/schedules';
 import { signedHeaders } from '../../../src/webhooks/signing';
 import { eventually, freePort, seedOrganization } from '../../support/context';
+import { FakeFileServer, serve, startFakeFileServer } from '../../support/fileServer';
 import { makeJpeg, putUpload } from '../../support/images';
 import { completeListing, eventsOf } from '../../support/listings';
 import { oauth, seedPartner } from '../../support/partners';
@@ -20,9 +21,11 @@ jest.setTimeout(240_000);
 
 const OAUTH_LIMIT = 4;
 let stack: TestStack;
+let files: FakeFileServer;
 let ipCounter = 0;
 
 beforeAll(async () => {
+  files = await startFakeFileServer();
   const port = await freePort();
   const storage = new URL(process.env.S3_PUBLIC_ENDPOINT ?? (process.env.S3_ENDPOINT as string)).host;
   stack = await startTestStack(
@@ -37,6 +40,7 @@ beforeAll(async () => {
       TARGET_DRIFT_SWEEP_INTERVAL: '0s',
       // Other test files register targets on unroutable addresses; the token sweep meets them too.
       TARGET_TIMEOUT: '3s',
+      ATTACHMENT_ALLOW_TARGETS: files.hostPort,
     },
     { apiPort: port },
   );
@@ -44,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  await files?.close();
 });
 
 const api = () => stack.api;
@@ -77,13 +82,14 @@ async function registerTarget(): Promise<Omit<Hub, 'hub' | 'portal'>> {
 }
 
 /** H connects the target, and P's owner confirms on the portal's connect page. */
-async function connectedHub(existingHub?: Awaited<ReturnType<typeof seedOrganization>>): Promise<Hub> {
+async function connectedHub(existingHub?: Awaited<ReturnType<typeof seedOrganization>>, options: { beforeConsent?: (targetId: string) => Promise<void> } = {}): Promise<Hub> {
   const registered = await registerTarget();
   const portal = await seedOrganization(deps(), { plan: 'enterprise' });
   const hub = existingHub ?? (await seedOrganization(deps()));
   const link = await api().request('POST', `/api/v1/targets/${registered.targetId}/connect`, { key: hub.secretKey });
   expect(link.status).toBe(201);
   expect(link.body.data).toMatchObject({ target_id: registered.targetId, state: 'pending', url: expect.stringMatching(/^https:\/\/immoflow\.test\/connect\//) });
+  await options.beforeConsent?.(registered.targetId);
   const consent = await createConsentService(db(), deps().config).confirm(link.body.data.url.split('/connect/')[1], portal.ownerUserId, portal.organization.id);
   expect(consent.state).toBe('usable');
   await eventually(async () => (await targetOf(hub.secretKey, registered.targetId)).connection.state === 'connected', 30_000, 100);
@@ -163,6 +169,111 @@ it('publishes an active listing with its image, follows a change, and takes it d
   expect(deleted).toMatchObject({ eventName: 'publication.succeeded', eventPayload: { listingId: id, targetId, type: 'delete', failureCode: null } });
   // Exactly one copy ever existed on P: the change was an upsert of the same listing.
   expect(await db()('listings').where({ org_id: portal.organization.id, external_ref: body.external_ref }).count('* as n').first()).toEqual({ n: '1' });
+});
+
+/** Workflows of one type for one target, as an operator finds them in the Temporal UI. */
+async function workflowsOf(type: string, targetId: string): Promise<string[]> {
+  const client = await deps().temporal.get();
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowType = '${type}' AND TargetId = '${targetId}'` })) ids.push(execution.workflowId);
+  return ids;
+}
+
+async function backfillResult(targetId: string, count: number) {
+  const ids = await eventually(async () => {
+    const found = await workflowsOf('publicationBackfill', targetId);
+    return found.length === count ? found : undefined;
+  }, 30_000, 200);
+  const client = await deps().temporal.get();
+  const results = await Promise.all(ids.map((id) => client.workflow.getHandle(id).result()));
+  return results as { published: number; deleted: number; unchanged: number; failed: number; handedOver: number; pages: number }[];
+}
+
+async function activeListings(hub: Awaited<ReturnType<typeof seedOrganization>>, count: number) {
+  const bodies = Array.from({ length: count }, () => completeListing({ status: 'active' }));
+  const ids: string[] = [];
+  for (const body of bodies) ids.push((await api().request('POST', '/api/v1/listings', { key: hub.secretKey, body })).body.data.id);
+  await eventually(async () => {
+    const [{ n }] = await db()('listings').whereIn('id', ids).where({ publication_state: 'published' }).count('* as n');
+    return Number(n) === count;
+  }, 60_000, 200);
+  return { bodies, ids };
+}
+
+it('backfills a connect from one workflow: every live listing reaches the portal once, and a disconnect takes them down', async () => {
+  const hub = await seedOrganization(deps());
+  const { bodies, ids } = await activeListings(hub, 7);
+  const draft = (await api().request('POST', '/api/v1/listings', { key: hub.secretKey, body: completeListing({ status: 'draft' }) })).body.data;
+  const { portal, targetId } = await connectedHub(hub);
+
+  const [connected] = await backfillResult(targetId, 1);
+  expect(connected).toEqual({ published: 7, deleted: 0, unchanged: 0, failed: 0, handedOver: 0, pages: 1 });
+  for (const body of bodies) expect(await onPortal(portal.secretKey, body.external_ref as string)).toHaveLength(1);
+  expect(await onPortal(portal.secretKey, draft.external_ref)).toHaveLength(0);
+  const succeeded = (await Promise.all(ids.map((id) => eventsOf(api(), hub.secretKey, id)))).map((events) => publicationEvents(events).map((event) => event.eventName));
+  expect(succeeded).toEqual(Array(7).fill(['publication.succeeded']));
+  // No listing needed a workflow of its own, and no lease is left behind.
+  expect(await workflowsOf('publication', targetId)).toEqual([]);
+  expect(await db()('publication_leases').where({ target_id: targetId })).toEqual([]);
+
+  expect((await api().request('DELETE', `/api/v1/targets/${targetId}/connection`, { key: hub.secretKey })).status).toBe(200);
+  const results = await backfillResult(targetId, 2);
+  expect(results).toEqual(expect.arrayContaining([expect.objectContaining({ deleted: 7, published: 0, handedOver: 0 })]));
+  for (const body of bodies) expect(await onPortal(portal.secretKey, body.external_ref as string)).toHaveLength(0);
+});
+
+it('hands a backfilled listing to its own workflow when the portal is down, which publishes it once the portal is back', async () => {
+  const hub = await seedOrganization(deps());
+  const { bodies, ids } = await activeListings(hub, 3);
+  // Between the link and the agency's consent, the portal's listings API goes away (every push gets 404).
+  let baseUrl = '';
+  const { portal, targetId } = await connectedHub(hub, {
+    beforeConsent: async (id) => {
+      baseUrl = (await db()('targets').where({ id }).first()).base_url;
+      await db()('targets').where({ id }).update({ base_url: `${api().baseUrl}/gone/` });
+    },
+  });
+  const [backfill] = await backfillResult(targetId, 1);
+  expect(backfill).toMatchObject({ published: 0, handedOver: 3 });
+  // Each listing's own workflow retries on the schedule while the portal stays down.
+  await eventually(async () => {
+    const [{ n }] = await db()('publications').where({ target_id: targetId }).where('attempts', '>=', 2).count('* as n');
+    return Number(n) === 3;
+  }, 60_000, 200);
+  await db()('targets').where({ id: targetId }).update({ base_url: baseUrl });
+  await eventually(async () => {
+    const [{ n }] = await db()('publications').where({ target_id: targetId, state: 'published' }).count('* as n');
+    return Number(n) === 3;
+  }, 60_000, 200);
+  for (const body of bodies) expect(await onPortal(portal.secretKey, body.external_ref as string)).toHaveLength(1);
+  const names = await Promise.all(ids.map(async (id) => publicationEvents(await eventsOf(api(), hub.secretKey, id)).map((event) => event.eventName)));
+  expect(names).toEqual(Array(3).fill(['publication.failed', 'publication.succeeded']));
+  expect((await workflowsOf('publication', targetId)).sort()).toEqual(ids.map((id) => `publication:${id}:${targetId}`).sort());
+});
+
+it('publishes image attachments fetched by URL into the portal\'s gallery, and one added later once it is fetched', async () => {
+  const { hub, portal } = await connectedHub();
+  const front = files.route(`/gallery/${randomUUID()}/garden.jpg`, serve(await makeJpeg(320, 240), 'image/jpeg'));
+  const back = files.route(`/gallery/${randomUUID()}/kitchen.jpg`, serve(await makeJpeg(300, 200), 'image/jpeg'));
+  // A title image fetched by URL: the listing is activated once it is ready (moderation says so).
+  const body = completeListing({ status: 'draft', attachments: [{ url: front, kind: 'image', sort_order: 1 }] });
+  const created = await api().request('POST', '/api/v1/listings', { key: hub.secretKey, body });
+  expect(created.status).toBe(201);
+  const id = created.body.data.id;
+  const listingOf = async () => (await api().request('GET', `/api/v1/listings/${id}`, { key: hub.secretKey })).body.data;
+  await eventually(async () => (await listingOf()).attachments[0]?.state === 'ready', 60_000, 200);
+  expect((await api().request('PATCH', `/api/v1/listings/${id}`, { key: hub.secretKey, body: { status: 'active' } })).status).toBe(200);
+  const gallery = (count: number) =>
+    eventually(async () => {
+      const [found] = await onPortal(portal.secretKey, body.external_ref as string);
+      return found?.images.length === count && found.images.every((image: { state: string }) => image.state === 'ready') ? found.images : undefined;
+    }, 60_000, 200);
+  expect(await gallery(1)).toEqual([expect.objectContaining({ filename: 'garden.jpg', width: 320, height: 240 })]);
+
+  // A second image while the listing is live: pushed when its fetch completes.
+  const attachments = [{ url: front, kind: 'image', sort_order: 1 }, { url: back, kind: 'image', sort_order: 2 }];
+  expect((await api().request('PATCH', `/api/v1/listings/${id}`, { key: hub.secretKey, body: { attachments } })).status).toBe(200);
+  expect((await gallery(2)).map((image: { filename: string }) => image.filename)).toEqual(['garden.jpg', 'kitchen.jpg']);
 });
 
 it('waits while the portal is down and publishes once it is back, with nothing lost and no duplicate', async () => {

@@ -1,4 +1,8 @@
 import {
+  addBackfillTotals,
+  backfillDisposition,
+  emptyBackfillTotals,
+  leaseBusyWait,
   PublicationView,
   PushedListing,
   decidePublicationAction,
@@ -128,5 +132,28 @@ describe('planDriftRepair', () => {
 
   it('finds nothing to do when both sides agree', () => {
     expect(planDriftRepair([{ id: 'r1', external_ref: 'A', status: 'active', fingerprint: fp(1) }], [live('a', 'A', 1)])).toEqual({ repush: [], resync: [], deleteRemote: [], foreign: 0 });
+  });
+});
+
+describe('a connection backfill', () => {
+  it('counts each outcome, and hands only the ones that must wait to the listing\'s own workflow', () => {
+    expect(backfillDisposition({ status: 'published' })).toBe('published');
+    expect(backfillDisposition({ status: 'deleted' })).toBe('deleted');
+    expect(backfillDisposition({ status: 'unchanged' })).toBe('unchanged');
+    expect(backfillDisposition({ status: 'failed', failureCode: 'validation_failed' })).toBe('failed');
+    expect(backfillDisposition({ status: 'retry', failureCode: 'target_unavailable' })).toBe('handedOver');
+    expect(backfillDisposition({ status: 'busy', retryAfterMs: 500 })).toBe('handedOver');
+  });
+
+  it('adds page totals field by field', () => {
+    const page = { published: 3, deleted: 1, unchanged: 2, failed: 0, handedOver: 4 };
+    expect(addBackfillTotals(emptyBackfillTotals(), page)).toEqual(page);
+    expect(addBackfillTotals(page, page)).toEqual({ published: 6, deleted: 2, unchanged: 4, failed: 0, handedOver: 8 });
+  });
+
+  it('looks at a leased pair again within a second, or when its lease runs out if sooner', () => {
+    expect(leaseBusyWait(300_000)).toBe(1000);
+    expect(leaseBusyWait(400)).toBe(400);
+    expect(leaseBusyWait(0)).toBe(100);
   });
 });

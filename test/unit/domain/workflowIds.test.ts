@@ -26,6 +26,10 @@ describe('workflowIds', () => {
 
   it('publication is publication:<listingId>:<targetId>, one per listing and target', () => {
     expect(workflowIds.publication(LISTING, 't-1')).toBe(`publication:${LISTING}:t-1`);
+  });
+
+  it('publicationBackfill is one per target, organisation and the target.* event it answers', () => {
+    expect(workflowIds.publicationBackfill('t-1', 'o-2', 'e-3')).toBe('publication-backfill:t-1:o-2:e-3');
     expect(workflowIds.publication(LISTING, 't-1')).not.toBe(workflowIds.publication(LISTING, 't-2'));
   });
 
