@@ -244,7 +244,7 @@ async function main(): Promise<void> {
         await assertModerated(everyOrg);
         const [{ n }] = await db('outbox').where({ status: 'pending' }).count('* as n');
         if (Number(n) > 0) return false;
-        const running = await client.workflow.count('ExecutionStatus = "Running" AND (WorkflowType = "listingPublish" OR WorkflowType = "publication")');
+        const running = await client.workflow.count('ExecutionStatus = "Running" AND (WorkflowType = "listingPublish" OR WorkflowType = "publication" OR WorkflowType = "publicationBackfill")');
         return running.count === 0;
       });
     };
