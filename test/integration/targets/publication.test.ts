@@ -204,6 +204,9 @@ it('backfills a connect from one workflow: every live listing reaches the portal
   const hub = await seedOrganization(deps());
   const { bodies, ids } = await activeListings(hub, 7);
   const draft = (await api().request('POST', '/api/v1/listings', { key: hub.secretKey, body: completeListing({ status: 'draft' }) })).body.data;
+  // The draft's own pipeline must be over before the connect: a moderation that lands after it
+  // rightly owes the new target a sync of its own, which is not what this test is about.
+  await eventually(async () => (await db()('listings').where({ id: draft.id }).first()).moderated_at !== null, 60_000, 200);
   const { portal, targetId } = await connectedHub(hub);
 
   const [connected] = await backfillResult(targetId, 1);
