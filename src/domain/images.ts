@@ -12,6 +12,19 @@ export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 /** A listing portal shows a few dozen photos; more is almost always a CRM bug looping. */
 export const MAX_IMAGES_PER_LISTING = 50;
 
+/** Characters an image's file name may not hold: a path separator would name another object, a control character breaks a header. */
+const FILENAME_FORBIDDEN = /[\\/\u0000-\u001f]/;
+
+/** Whether `name` is a plain file name (the rule POST /images enforces). */
+export function isPlainFilename(name: string): boolean {
+  return !FILENAME_FORBIDDEN.test(name);
+}
+
+/** `name` made plain and at most `maxLength` long, for a file name Immoflow derives itself (from a URL). */
+export function plainFilename(name: string, maxLength = 200): string {
+  return name.replace(new RegExp(FILENAME_FORBIDDEN.source, 'g'), '').slice(0, maxLength);
+}
+
 export const IMAGE_STATES = ['awaiting_upload', 'processing', 'ready', 'failed'] as const;
 export type ImageState = (typeof IMAGE_STATES)[number];
 

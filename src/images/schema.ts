@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IMAGE_CONTENT_TYPES, IMAGE_FAILURE_CODES, IMAGE_STATES, MAX_IMAGE_BYTES, MAX_IMAGES_PER_LISTING } from '../domain/images';
+import { IMAGE_CONTENT_TYPES, IMAGE_FAILURE_CODES, IMAGE_STATES, MAX_IMAGE_BYTES, MAX_IMAGES_PER_LISTING, isPlainFilename } from '../domain/images';
 
 export const createImageSchema = z
   .strictObject({
@@ -8,7 +8,7 @@ export const createImageSchema = z
       .trim()
       .min(1)
       .max(255)
-      .refine((name) => !/[\\/\u0000-\u001f]/.test(name), 'must be a plain file name, without slashes or control characters')
+      .refine(isPlainFilename, 'must be a plain file name, without slashes or control characters')
       .meta({ example: 'living-room.jpg' }),
     content_type: z.enum(IMAGE_CONTENT_TYPES, { error: `must be one of ${IMAGE_CONTENT_TYPES.join(', ')}` }),
     size: z

@@ -26,14 +26,17 @@ export function createConnectionBackfill(deps: { db: Db; config: BackfillConfig;
   const { db, config, publisher } = deps;
 
   /**
-   * The organisation's listings the target may have to change for, in id order: the live ones,
-   * those Immoflow pushed there, and those a push holds right now (a push in flight when a
-   * disconnect committed has not recorded its remote id yet).
+   * The organisation's listings the target may have to change for, in id order: the live ones
+   * while the organisation is connected (after a disconnect none of them is owed a push), those
+   * Immoflow pushed there, and those a push holds right now (a push in flight when a disconnect
+   * committed has not recorded its remote id yet).
    */
   async function pageOfListings(input: BackfillInput): Promise<string[]> {
     const { rows } = await db.raw<{ rows: { id: string }[] }>(
       `select id from (
-         select id from listings where org_id = ? and deleted_at is null and status = 'active' and publication_state = 'published'
+         select id from listings
+          where org_id = ? and deleted_at is null and status = 'active' and publication_state = 'published'
+            and exists (select 1 from target_connections c where c.org_id = listings.org_id and c.target_id = ? and c.status = 'connected')
          union
          select listing_id from publications where org_id = ? and target_id = ? and remote_id is not null
          union
@@ -41,7 +44,7 @@ export function createConnectionBackfill(deps: { db: Db; config: BackfillConfig;
        ) owed
        where ?::uuid is null or id > ?::uuid
        order by id limit ?`,
-      [input.orgId, input.orgId, input.targetId, input.orgId, input.targetId, input.after ?? null, input.after ?? null, BACKFILL_PAGE_SIZE],
+      [input.orgId, input.targetId, input.orgId, input.targetId, input.orgId, input.targetId, input.after ?? null, input.after ?? null, BACKFILL_PAGE_SIZE],
     );
     return rows.map((row) => row.id);
   }

@@ -13,7 +13,7 @@ import {
   isTransientFailure,
   judgeTargetResponse,
 } from '../domain/publications';
-import { IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES } from '../domain/images';
+import { IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES, plainFilename } from '../domain/images';
 import { workflowIds } from '../domain/workflowIds';
 import { appendEvent } from '../events/service';
 import { ListingRow, toListingDto } from '../listings/dto';
@@ -329,8 +329,8 @@ export function attachmentAsTargetImage(attachment: Omit<ReadyAttachmentRow, 'cr
     } catch {
       return '';
     }
-  })().replace(/[\\/\u0000-\u001f]/g, '').slice(0, 200);
-  const name = lastSegment || attachment.id;
+  })();
+  const name = plainFilename(lastSegment) || attachment.id;
   const takenAsIs = (IMAGE_CONTENT_TYPES as readonly string[]).includes(attachment.content_type) && Number(attachment.size) <= MAX_IMAGE_BYTES;
   if (takenAsIs) return { id: attachment.id, filename: name, content_type: attachment.content_type, sort_order: attachment.sort_order, object_key: attachment.object_key, bucket: config.S3_BUCKET_ATTACHMENTS };
   const large = attachment.variants.find((variant) => variant.name === 'large');

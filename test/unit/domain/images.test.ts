@@ -1,5 +1,7 @@
 import {
   MAX_IMAGE_BYTES,
+  isPlainFilename,
+  plainFilename,
   checkDetectedType,
   checkStoredSize,
   imageIdFromObjectKey,
@@ -78,5 +80,18 @@ describe('waiting for the upload', () => {
   it('gives a late PUT a minute, or the URL lifetime when that is shorter', () => {
     expect(uploadGraceMs(600_000)).toBe(60_000);
     expect(uploadGraceMs(2_000)).toBe(2_000);
+  });
+});
+
+describe('file names', () => {
+  it('are plain without a path separator or a control character', () => {
+    expect(isPlainFilename('living-room.jpg')).toBe(true);
+    for (const name of ['a/b.jpg', 'a\\b.jpg', 'tab\there.jpg', 'nul\u0000.jpg']) expect(isPlainFilename(name)).toBe(false);
+  });
+
+  it('are made plain by dropping every such character, at most 200 long by default', () => {
+    expect(plainFilename('a/b\\c\u0001d.jpg')).toBe('abcd.jpg');
+    expect(plainFilename('x'.repeat(300))).toHaveLength(200);
+    expect(isPlainFilename(plainFilename('..//\u001f..'))).toBe(true);
   });
 });
