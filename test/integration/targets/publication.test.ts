@@ -419,7 +419,8 @@ it('stops publishing on disconnect and deletes the listings it had pushed there'
 it('pauses only the target that asked to slow down (Retry-After), while another target goes on', async () => {
   const first = await connectedHub();
   const second = await connectedHub(first.hub);
-  const pausedUntil = new Date(Date.now() + 3000);
+  // Long enough that the second target's push, which must not wait for it, lands inside it even on a loaded machine.
+  const pausedUntil = new Date(Date.now() + 12_000);
   await db()('targets').where({ id: first.targetId }).update({ push_paused_until: pausedUntil });
   const body = completeListing({ status: 'active' });
   const id = (await api().request('POST', '/api/v1/listings', { key: first.hub.secretKey, body })).body.data.id;
