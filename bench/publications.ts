@@ -497,7 +497,7 @@ function writeMarkdown(result: any): void {
 
 | path | window | seconds | publications/s | ÷ baseline |
 |---|---|---|---|---|
-| connect burst (200 owed at once: the publication workflow) | \`target.connected\` → last \`publication.succeeded\` | ${result.connect_burst.seconds} | ${result.connect_burst.publications_per_s} | **${result.ratio}** (\`ratio\`) |
+| connect burst (200 listings, one publicationBackfill workflow) | \`target.connected\` → last \`publication.succeeded\` | ${result.connect_burst.seconds} | ${result.connect_burst.publications_per_s} | **${result.ratio}** (\`ratio\`) |
 | hub → portal (listing pipeline + publication) | first \`listing.published\` → last \`publication.succeeded\` | ${result.hub_to_portal.seconds} | ${result.hub_to_portal.publications_per_s} | ${result.hub_to_portal_ratio} |
 | baseline: the same upserts straight to P's API, one connection | first request → last response | ${result.baseline.seconds} | ${result.baseline.publications_per_s} | 1 |
 
