@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChaosStack, Scenario, ScenarioResult, scaled } from '../scenario';
-import { ApiResponse, apiRequest, countBy, listingBody } from './outageSupport';
+import { ApiResponse, apiRequest, canonicalJson, countBy, listingBody } from './outageSupport';
 
 /**
  * Issue 17, scenario 6: identical Idempotency-Keys and upserts of one external_ref, fired at once.
@@ -57,9 +57,12 @@ export const idempotencyRaces: Scenario = {
       const replay = await post(path, body, key, method);
       record([replay]);
       if (replay.headers.get('idempotent-replayed') !== 'true') violations.push(`${round}: the replay after the race was not a replay (${replay.status})`);
-      const reference = JSON.stringify({ status: replay.status, body: replay.body });
-      const differing = [...answered, replay].filter((response) => JSON.stringify({ status: response.status, body: response.body }) !== reference);
-      if (differing.length) violations.push(`${round}: ${differing.length} answers differ from the stored response`);
+      // Key order is not part of a JSON answer (the stored copy comes back from jsonb).
+      const reference = canonicalJson({ status: replay.status, body: replay.body });
+      const differing = [...answered, replay].filter((response) => canonicalJson({ status: response.status, body: response.body }) !== reference);
+      if (differing.length) {
+        violations.push(`${round}: ${differing.length} answers differ from the stored response (first: ${canonicalJson({ status: differing[0].status, body: differing[0].body }).slice(0, 300)} vs ${reference.slice(0, 300)})`);
+      }
       return { replay, answered: answered.length };
     };
 

@@ -73,3 +73,10 @@ export function requireFaults<K extends string>(faults: Partial<Record<K, unknow
   const missing = names.filter((name) => typeof faults[name] !== 'function');
   if (missing.length) throw new Error(`${scenario} needs the faults ${missing.join(', ')}, which this stack does not offer`);
 }
+
+/** JSON with object keys sorted, so two answers compare by content. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1))) : inner,
+  );
+}
