@@ -162,6 +162,7 @@ export const subscriberOutage: Scenario = {
       })();
       let killedAt = 0;
       let restartedAt = 0;
+      let slowStartedAt = 0;
       const faults = (async () => {
         await phaseAt(fail500Ms);
         subscriber.setPhase('drop');
@@ -172,9 +173,12 @@ export const subscriberOutage: Scenario = {
         await sleep(workerDownMs);
         await stack.faults.startWorker!(0);
         restartedAt = Date.now();
+        // A worker takes seconds to start: the drop phase lasts until it is back, so the slow
+        // phase meets a running worker for all of its length.
         await phaseAt(fail500Ms + dropMs);
         subscriber.setPhase('slow');
-        await phaseAt(outageMs);
+        slowStartedAt = Date.now();
+        await sleep(slowMs);
         subscriber.setPhase('recovered');
       })();
       const [listingIds] = await Promise.all([writes, faults]);
@@ -283,7 +287,7 @@ export const subscriberOutage: Scenario = {
         details: {
           subscriptions,
           events: eventIds.length,
-          phasesMs: { fail500: fail500Ms, drop: dropMs, slow: slowMs },
+          phasesMs: { fail500: fail500Ms, drop: slowStartedAt - outageStart - fail500Ms, slow: slowMs },
           workerDownMs: restartedAt - killedAt,
           requestsSeen: subscriber.seen.length,
           seenByPhase: countBy(subscriber.seen, (request) => `${request.phase}:${request.seen}`),
