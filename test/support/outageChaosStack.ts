@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { ChaosFaults, ChaosStack } from '../../bench/chaos/scenario';
-import { TestContext, createTestContext, seedOrganization, startTestApi, testConfig } from './context';
+import { TestContext, createTestContext, seedOrganization, startTestApi, testConfig, workflowBundle } from './context';
 import { startTestWorkers } from './workers';
 import { CrashTestStack, WorkerProcess, startCrashTestStack } from './workerProcess';
 
@@ -45,7 +48,11 @@ export async function startInProcessChaosStack(overrides: Record<string, string>
  */
 export async function startWorkerProcessChaosStack(overrides: Record<string, string> = {}, workers = 1): Promise<ClosableChaosStack & { crash: CrashTestStack }> {
   testConfig(overrides); // a bad override fails here, before anything starts
-  const crash = await startCrashTestStack(overrides);
+  // One bundle for every worker start: a restart that re-ran webpack would take a minute on two busy cores.
+  const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-outage-bundle-'));
+  const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, (await workflowBundle()).code);
+  const crash = await startCrashTestStack({ TEMPORAL_WORKFLOW_BUNDLE: bundlePath, ...overrides });
   const running: (WorkerProcess | undefined)[] = [];
   for (let index = 0; index < workers; index += 1) running.push(await crash.startWorker());
   const faults: Partial<ChaosFaults> = {
@@ -69,6 +76,9 @@ export async function startWorkerProcessChaosStack(overrides: Record<string, str
     env: stackEnv(crash.ctx, overrides),
     seedOrganization: seeder(crash.ctx),
     faults,
-    close: () => crash.close(),
+    async close() {
+      await crash.close();
+      fs.rmSync(bundleDir, { recursive: true, force: true });
+    },
   };
 }
