@@ -326,7 +326,7 @@ describe('environment hygiene', () => {
 describe('SSRF_DNS_SERVERS', () => {
   it('takes ip and ip:port entries, IPv6 in brackets, and refuses anything setServers would not', () => {
     expect(loadConfig({ SSRF_DNS_SERVERS: ' 127.0.0.1:5353 , [::1]:53,10.0.0.2' }).SSRF_DNS_SERVERS).toEqual(['127.0.0.1:5353', '[::1]:53', '10.0.0.2']);
-    for (const bad of ['dns.example:53', '127.0.0.1:99999', '::1:53', '127.0.0.1:']) {
+    for (const bad of ['dns.example:53', '127.0.0.1:99999', '[::1]:99999', '127.0.0.1:']) {
       expect(() => loadConfig({ SSRF_DNS_SERVERS: bad })).toThrow(/SSRF_DNS_SERVERS/);
     }
   });
