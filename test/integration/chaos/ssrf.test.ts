@@ -38,5 +38,12 @@ it('blocks every target of the corpus through webhooks, partner webhooks and att
   // The rebinding names really were asked twice: public first, then private.
   expect(result.details.rebindingQueriesAnsweredPrivate).toBeGreaterThan(0);
   expect(result.details.canaryConnections).toBe(0);
+  // Each channel refused some at creation and some only at the outbound call: both stages ran.
+  for (const channel of ['webhook', 'partner', 'attachment']) {
+    const stages = (result.details.byChannelAndStage as Record<string, { creation: number; delivery: number; through: number }>)[channel];
+    expect(stages.creation).toBeGreaterThan(0);
+    expect(stages.delivery).toBeGreaterThan(0);
+    expect(stages.through).toBe(0);
+  }
   expect(result.details.redirectServerHits).toBeGreaterThan(0);
 });
