@@ -21,6 +21,8 @@ export interface IdRoute {
   params: { name: string; idType: string }[];
   /** The operation's JSON request body example, if the document gives one. */
   example?: unknown;
+  /** Required query parameters, with the schema's example (an id among them is filled in by name). */
+  query: { name: string; example?: unknown }[];
   /** How the route authenticates: `organisation` (an API key), or another scheme named. */
   auth: 'organisation' | 'crm-token' | 'none';
 }
@@ -48,17 +50,35 @@ export function discoverIdRoutes(document: Json): IdRoute[] {
         security === undefined ? 'organisation' : security.length === 0 ? 'none' : security.some((entry) => 'CrmToken' in entry) ? 'crm-token' : 'organisation';
       const content = operation.requestBody?.content?.['application/json'];
       const example = content?.example ?? Object.values<Json>(content?.examples ?? {})[0]?.value ?? content?.schema?.example;
-      routes.push({ method: method.toUpperCase(), path, params, example, auth });
+      const query = [...(item.parameters ?? []), ...(operation.parameters ?? [])]
+        .filter((parameter: Json) => parameter.in === 'query' && parameter.required)
+        .map((parameter: Json) => ({ name: String(parameter.name), example: parameter.example ?? parameter.schema?.example }));
+      routes.push({ method: method.toUpperCase(), path, params, example, auth, query });
     }
   }
   return routes;
 }
 
-/** A path with its parameters filled in. */
-export function fillPath(route: Pick<IdRoute, 'path' | 'params'>, ids: Record<string, string>): string {
+/**
+ * A path with its parameters filled in. A required query parameter named like a path parameter of
+ * some route (`image_id`) takes that id type's id; any other, the document's example.
+ */
+export function fillPath(route: Pick<IdRoute, 'path' | 'params' | 'query'>, ids: Record<string, string>, idTypeOfName: Record<string, string> = {}): string {
   let path = route.path;
   for (const param of route.params) path = path.replace(`{${param.name}}`, encodeURIComponent(ids[param.idType]));
-  return path;
+  const query = route.query.map(({ name, example }) => {
+    const type = idTypeOfName[name];
+    const value = type && ids[type] !== undefined ? ids[type] : String(example ?? '');
+    return `${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+  });
+  return query.length ? `${path}?${query.join('&')}` : path;
+}
+
+/** Path parameter name → id type, over every route (`image_id` → `images`). */
+export function idTypesByParamName(routes: IdRoute[]): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const route of routes) for (const param of route.params) if (param.name !== 'id') names[param.name] = param.idType;
+  return names;
 }
 
 async function call(stack: ChaosStack, method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
@@ -125,15 +145,25 @@ async function createInA(stack: ChaosStack, key: string, orgId: string, notes: R
     notes.webhooks = notes.deliveries = 'the stack allows no webhook target (WEBHOOK_ALLOW_TARGETS is empty) and this scenario resolves no public name';
   }
 
-  // A contact request, as a portal's mail becomes one.
+  // A contact request, as a portal's mail becomes one: OpenImmo feedback naming A's listing.
+  const externalRef = listing.body?.data?.external_ref ?? 'none';
   const mail = [
-    'From: Max Mustermann <max@example.com>',
-    'To: someone@example.com',
-    `Message-ID: <${randomUUID()}@cross-tenant.chaos>`,
-    'Subject: Anfrage',
+    'From: "Immonet Anfrageservice" <noreply@immonet.de>',
+    'To: anfragen@makler-beispiel.de',
+    `Message-ID: <${randomUUID()}@immonet.de>`,
+    `Subject: Anfrage zu Ihrer Immobilie ${externalRef}`,
+    'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     '',
-    'Guten Tag, ich interessiere mich für die Wohnung.',
+    'Guten Tag,',
+    '',
+    '<openimmo_feedback>',
+    '  <version>1.2.7</version>',
+    '  <sender><name>Immonet</name><openimmo_anid>IMMONET</openimmo_anid><datum>2026-12-01</datum><makler_id>12345</makler_id></sender>',
+    `  <objekt><portal_unique_id>55443322</portal_unique_id><oobj_id>${externalRef}</oobj_id><bezeichnung>Wohnung</bezeichnung>`,
+    '    <interessent><anrede>Herr</anrede><vorname>Max</vorname><nachname>Mustermann</nachname><email>max@example.org</email><anfrage>Ist die Wohnung frei?</anfrage></interessent>',
+    '  </objekt>',
+    '</openimmo_feedback>',
     '',
   ].join('\r\n');
   const posted = await call(stack, 'POST', '/api/v1/inbound/mail', key, mail, { 'Content-Type': 'message/rfc822' });
@@ -209,7 +239,7 @@ export const crossTenantScenario: Scenario = {
         excluded.push(`${route.method} ${route.path}: ${route.params.map((param) => param.idType).join(', ')} are shared by every organisation`);
         continue;
       }
-      const path = fillPath(route, ids);
+      const path = fillPath(route, ids, idTypesByParamName(routes));
       const response = await call(stack, route.method, path, b.secretKey, route.method === 'GET' || route.method === 'DELETE' ? undefined : (route.example ?? {}));
       sent += 1;
       byStatus[response.status] = (byStatus[response.status] ?? 0) + 1;
