@@ -28,6 +28,16 @@ export interface IdRoute {
 }
 
 /**
+ * `{id}` takes the type of the collection before it (`/webhooks/{id}` → `webhooks`); a named one its
+ * own name (`{delivery_id}` → `deliveries`, `{targetId}` → `targets`), wherever it stands.
+ */
+function idTypeOf(name: string, previous: string | undefined): string {
+  if (name === 'id') return previous ?? '(root)';
+  const base = name.replace(/(_id|Id)$/, '');
+  return base.endsWith('y') ? `${base.slice(0, -1)}ies` : `${base}s`;
+}
+
+/**
  * Routes with a path parameter, from an OpenAPI 3 document. An operation without `security` takes
  * the document's default (API keys, per organisation); `security: []` is public, a CrmToken
  * operation is per partner.
@@ -43,7 +53,7 @@ export function discoverIdRoutes(document: Json): IdRoute[] {
       const params = segments
         .map((segment, index) => ({ segment, index }))
         .filter(({ segment }) => /^\{.+\}$/.test(segment))
-        .map(({ segment, index }) => ({ name: segment.slice(1, -1), idType: segments[index - 1] ?? '(root)' }));
+        .map(({ segment, index }) => ({ name: segment.slice(1, -1), idType: idTypeOf(segment.slice(1, -1), segments[index - 1]) }));
       if (params.length === 0) continue;
       const security: Json[] | undefined = operation.security ?? document.security;
       const auth: IdRoute['auth'] =
