@@ -18,7 +18,7 @@ import {
 } from '../src/domain/attachments';
 import { IMAGE_VARIANTS, imageObjectKeys } from '../src/domain/images';
 import { appendEvent } from '../src/events/service';
-import { createGuardedDispatcher } from '../src/http/ssrfGuard';
+import { createGuardedDispatcher, resolverFromConfig } from '../src/http/ssrfGuard';
 import { DerivedImage, deriveVariants } from '../src/images/derive';
 import { StoredVariant, storeVariants } from '../src/images/storage';
 import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from '../src/listings/dto';
@@ -85,7 +85,7 @@ export function createAttachmentActivities(deps: ActivityDeps) {
   // Connections are pinned to the address the guard judged; pooled per origin.
   const dispatcher = createGuardedDispatcher({
     allowTargets: config.ATTACHMENT_ALLOW_TARGETS,
-    resolve: deps.resolve,
+    resolve: deps.resolve ?? resolverFromConfig(config),
     agentOptions: { connections: 64, bodyTimeout: config.ATTACHMENT_TIMEOUT, headersTimeout: config.ATTACHMENT_TIMEOUT },
   });
   // At most ATTACHMENT_CONCURRENCY_PER_HOST fetches per host in this worker, across listings: a

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { Db } from '../src/db/knex';
 import { AGENCY_KEY_SCOPES, describeDeliveryFailure, isKeyDeliveryAccepted } from '../src/domain/partners';
-import { createGuardedDispatcher, guardedFetch } from '../src/http/ssrfGuard';
+import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../src/http/ssrfGuard';
 import { createIdentityService } from '../src/identity/service';
 import { ConnectionRow, revokeConnection } from '../src/partners/connections';
 import { partnerMetrics } from '../src/partners/metrics';
@@ -33,7 +33,8 @@ const ERROR_TEXT_LIMIT = 500;
 export function createPartnerActivities({ db, config, logger, metrics }: ActivityDeps) {
   const box = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
-  const dispatcher = createGuardedDispatcher({ allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+  const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) };
+  const dispatcher = createGuardedDispatcher(policy);
   const counters = metrics ? partnerMetrics(metrics) : undefined;
 
   /** Revokes `connection`'s current key and gives it a fresh one, in `trx`. */
@@ -114,7 +115,7 @@ export function createPartnerActivities({ db, config, logger, metrics }: Activit
       let statusCode: number | null = null;
       let error: string | null = null;
       try {
-        const response = await guardedFetch(target.webhook_url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
+        const response = await guardedFetch(target.webhook_url, { method: 'POST', headers, body: rawBody }, { ...policy, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
         statusCode = response.status;
         await response.body?.cancel().catch(() => undefined);
       } catch (caught) {

@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import { classifyResponse, parseRetryAfter } from '../src/domain/webhookRetry';
-import { createGuardedDispatcher, guardedFetch } from '../src/http/ssrfGuard';
+import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../src/http/ssrfGuard';
 import type { DeliveryRow, WebhookRow } from '../src/webhooks/dto';
 import { createSecretBox } from '../src/webhooks/secretCrypto';
 import { signedHeaders } from '../src/webhooks/signing';
@@ -27,7 +27,8 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
   const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
   // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
-  const dispatcher = createGuardedDispatcher({ allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+  const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) };
+  const dispatcher = createGuardedDispatcher(policy);
 
   function signingSecrets(webhook: Pick<WebhookRow, 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>): string[] {
     const current = secrets.decrypt(webhook.secret_ciphertext);
@@ -71,7 +72,7 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
       let error: string | null = null;
       let retryAfterMs: number | null = null;
       try {
-        const response = await guardedFetch(target.url, { method: 'POST', headers, body: rawBody }, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
+        const response = await guardedFetch(target.url, { method: 'POST', headers, body: rawBody }, { ...policy, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
         statusCode = response.status;
         retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
         responseBody = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);

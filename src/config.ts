@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDurationMs } from './domain/duration';
 import { DEFAULT_TASK_QUEUE } from './domain/workflowIds';
@@ -13,6 +14,15 @@ const duration = z
   .transform(parseDurationMs);
 
 const httpUrl = () => z.url({ protocol: /^https?$/, error: 'an http(s) URL' });
+
+/** `ip`, `ip:port` or `[ipv6]:port`, as dns.Resolver#setServers takes them. */
+function isDnsServer(entry: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  if (bracketed) return isIP(bracketed[1]) === 6 && (bracketed[2] === undefined || Number(bracketed[2]) <= 65535);
+  if (isIP(entry)) return true;
+  const v4 = /^([^:]+):(\d{1,5})$/.exec(entry);
+  return Boolean(v4 && isIP(v4[1]) === 4 && Number(v4[2]) <= 65535);
+}
 
 const flag = z
   .enum(['true', 'false', '1', '0'])
@@ -75,6 +85,13 @@ export const configSchema = z.object({
     .string()
     .default('')
     .transform((text) => text.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean)),
+  // DNS servers the SSRF guard asks instead of the system resolver (`ip:port`, comma-separated);
+  // lets a test or chaos run answer for its own names, rebinding included. Empty: getaddrinfo.
+  SSRF_DNS_SERVERS: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isDnsServer), 'comma-separated ip:port entries, e.g. 127.0.0.1:5353 or [::1]:5353'),
   ATTACHMENT_ALLOW_TARGETS: z
     .string()
     .default('')

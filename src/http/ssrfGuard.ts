@@ -26,7 +26,7 @@
  * `guardedFetch` does both, never follows redirects (a 3xx is returned to the caller as is) and
  * enforces a timeout.
  */
-import { lookup } from 'node:dns/promises';
+import { Resolver as DnsResolver, lookup } from 'node:dns/promises';
 import { Agent, buildConnector, fetch, type RequestInit, type Response } from 'undici';
 import { classifyIp, isIpLiteral } from '../domain/ipRanges';
 
@@ -61,6 +61,49 @@ export class SsrfBlockedError extends Error {
 
 export const defaultResolve: Resolver = async (hostname) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/** Answers that mean "no record of this type", as opposed to a failure to get an answer. */
+const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
+
+/**
+ * Host name → every A and AAAA address, asked of these DNS servers (`ip:port`) instead of the
+ * system resolver (SSRF_DNS_SERVERS). Fails closed: if either family's query fails for any reason
+ * other than "no such records", the name counts as unresolvable, because an address we could not
+ * see is an address we could not judge. /etc/hosts is not consulted.
+ */
+export function dnsServersResolver(servers: string[]): Resolver {
+  const dns = new DnsResolver({ timeout: 2_000, tries: 2 });
+  dns.setServers(servers);
+  return async (hostname) => {
+    const [v4, v6] = await Promise.allSettled([dns.resolve4(hostname), dns.resolve6(hostname)]);
+    const addresses: string[] = [];
+    let noRecords: unknown;
+    for (const answer of [v4, v6]) {
+      if (answer.status === 'fulfilled') addresses.push(...answer.value);
+      else if (NO_RECORDS.has((answer.reason as { code?: string }).code ?? '')) noRecords = answer.reason;
+      else throw answer.reason;
+    }
+    if (addresses.length === 0 && noRecords) throw noRecords;
+    return addresses;
+  };
+}
+
+const configuredResolvers = new Map<string, Resolver>();
+
+/**
+ * The resolver every guarded path of a process uses: SSRF_DNS_SERVERS when set, else undefined
+ * (the guard's default, getaddrinfo). One Resolver per server list, shared.
+ */
+export function resolverFromConfig(config: { SSRF_DNS_SERVERS: string[] }): Resolver | undefined {
+  if (config.SSRF_DNS_SERVERS.length === 0) return undefined;
+  const key = config.SSRF_DNS_SERVERS.join(',');
+  let resolver = configuredResolvers.get(key);
+  if (!resolver) {
+    resolver = dnsServersResolver(config.SSRF_DNS_SERVERS);
+    configuredResolvers.set(key, resolver);
+  }
+  return resolver;
+}
 
 function defaultPort(protocol: string): string {
   return protocol === 'https:' ? '443' : protocol === 'http:' ? '80' : '';

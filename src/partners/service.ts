@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { checkUrl } from '../http/ssrfGuard';
+import { checkUrl, resolverFromConfig } from '../http/ssrfGuard';
 import { hashToken, randomBase62 } from '../identity/apiKeySecrets';
 import { createSecretBox, generateWebhookSecret } from '../webhooks/secretCrypto';
 import { createLinkSigner } from './connectLinks';
@@ -36,6 +36,7 @@ export type PartnerConfig = Pick<
   | 'PUBLIC_BASE_URL'
   | 'TEMPORAL_TASK_QUEUE'
   | 'WEBHOOK_ALLOW_TARGETS'
+  | 'SSRF_DNS_SERVERS'
   | 'WEBHOOK_SECRET_ENCRYPTION_KEY'
   | 'PARTNER_LINK_SIGNING_KEY'
   | 'CONNECT_LINK_TTL'
@@ -66,7 +67,7 @@ export function createPartnerService(db: Db, config: PartnerConfig) {
   const links = createLinkSigner(config.PARTNER_LINK_SIGNING_KEY as string);
 
   async function guardWebhookUrl(url: string): Promise<void> {
-    const verdict = await checkUrl(url, { allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+    const verdict = await checkUrl(url, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) });
     if (!verdict.ok) throw new PartnerError(`webhook URL refused: ${verdict.reason}`, 'invalid_webhook_url');
   }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import { parseRetryAfter } from '../domain/publications';
-import { createGuardedDispatcher, guardedFetch } from '../http/ssrfGuard';
+import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
 
-export type PortalConfig = Pick<Config, 'WEBHOOK_ALLOW_TARGETS' | 'TARGET_TIMEOUT'>;
+export type PortalConfig = Pick<Config, 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'TARGET_TIMEOUT'>;
 
 export interface PortalResponse {
   status: number;
@@ -24,7 +24,7 @@ export const PORTAL_USER_AGENT = 'Immoflow-Publisher/1.0';
  * so connections to a portal are pooled.
  */
 export function createPortalClient(config: PortalConfig) {
-  const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, timeoutMs: config.TARGET_TIMEOUT };
+  const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config), timeoutMs: config.TARGET_TIMEOUT };
   const dispatcher = createGuardedDispatcher({ ...policy, agentOptions: { connections: 32 } });
 
   async function send(url: string, init: { method: string; headers: Record<string, string>; body?: string | Buffer }): Promise<Response> {

@@ -1,10 +1,10 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { checkUrl } from '../http/ssrfGuard';
+import { checkUrl, resolverFromConfig } from '../http/ssrfGuard';
 import { createSecretBox } from '../webhooks/secretCrypto';
 import { TargetError, TargetRow } from './targetRows';
 
-export type TargetConfig = Pick<Config, 'PUBLIC_BASE_URL' | 'WEBHOOK_ALLOW_TARGETS' | 'WEBHOOK_SECRET_ENCRYPTION_KEY'>;
+export type TargetConfig = Pick<Config, 'PUBLIC_BASE_URL' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ENCRYPTION_KEY'>;
 
 /** An operator's input the CLI can explain; never an unexpected failure. */
 export class TargetInputError extends Error {
@@ -44,7 +44,7 @@ export function createTargetService(db: Db, config: TargetConfig) {
       if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(input.webhookSecret.trim())) {
         throw new TargetInputError('--webhook-secret must be the whsec_… secret the portal signs its key deliveries with');
       }
-      const verdict = await checkUrl(input.baseUrl, { allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+      const verdict = await checkUrl(input.baseUrl, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) });
       if (!verdict.ok) throw new TargetInputError(`--base-url refused: ${verdict.reason}`);
       const [target]: TargetSummary[] = await db('targets')
         .insert({

@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { validateEventPatterns } from '../domain/eventPatterns';
 import { EVENT_NAMES } from '../domain/events';
 import { ApiError } from '../http/errors';
-import { checkUrl } from '../http/ssrfGuard';
+import { checkUrl, resolverFromConfig } from '../http/ssrfGuard';
 import type { AuthContext } from '../identity/authContext';
 import { oweDeliveries } from './deliveries';
 import { AttemptRow, DeliveryRow, WebhookRow, toDeliveryDetailDto, toDeliverySummaryDto, toWebhookDto } from './dto';
@@ -16,7 +16,7 @@ const NOT_FOUND = 'No webhook with this id in your organization.';
 
 export type WebhookConfig = Pick<
   Config,
-  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'
+  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'
 >;
 
 /** Webhook subscriptions of reference 002: CRUD, secret rotation, deliveries and redelivery. */
@@ -24,7 +24,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
   const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
 
   async function validateUrl(url: string): Promise<string> {
-    const verdict = await checkUrl(url, { allowTargets: config.WEBHOOK_ALLOW_TARGETS });
+    const verdict = await checkUrl(url, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) });
     if (!verdict.ok) throw ApiError.validation([{ path: 'url', message: verdict.reason }]);
     return verdict.url.toString();
   }

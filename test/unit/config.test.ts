@@ -57,6 +57,7 @@ describe('loadConfig defaults', () => {
       WEBHOOK_TIMEOUT: 10_000,
       WEBHOOK_ALLOW_TARGETS: [],
       ATTACHMENT_ALLOW_TARGETS: [],
+      SSRF_DNS_SERVERS: [],
       ATTACHMENT_MAX_BYTES: 16_777_216,
       ATTACHMENT_TIMEOUT: 60_000,
       ATTACHMENT_CONCURRENCY_PER_LISTING: 4,
@@ -297,7 +298,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(76);
+    expect(configVariableNames).toHaveLength(77);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
@@ -319,6 +320,15 @@ describe('environment hygiene', () => {
 
   it('rejects a URL without an http(s) scheme', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'minio:9000' })).toThrow(/S3_ENDPOINT/);
+  });
+});
+
+describe('SSRF_DNS_SERVERS', () => {
+  it('takes ip and ip:port entries, IPv6 in brackets, and refuses anything setServers would not', () => {
+    expect(loadConfig({ SSRF_DNS_SERVERS: ' 127.0.0.1:5353 , [::1]:53,10.0.0.2' }).SSRF_DNS_SERVERS).toEqual(['127.0.0.1:5353', '[::1]:53', '10.0.0.2']);
+    for (const bad of ['dns.example:53', '127.0.0.1:99999', '[::1]:99999', '127.0.0.1:']) {
+      expect(() => loadConfig({ SSRF_DNS_SERVERS: bad })).toThrow(/SSRF_DNS_SERVERS/);
+    }
   });
 });
 

@@ -1,0 +1,29 @@
+import { crossTenantScenario } from '../../../bench/chaos/scenarios/crossTenant';
+import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
+import { JestChaosStack, jestChaosStack } from '../../support/chaosStack';
+
+/** Scenario 8 at small scale: every id route of /openapi.json × another organisation's ids. */
+jest.setTimeout(180_000);
+
+let subscriber: FakeSubscriber;
+let chaos: JestChaosStack;
+
+beforeAll(async () => {
+  subscriber = await startFakeSubscriber();
+  chaos = await jestChaosStack({ WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, PUBLIC_BASE_URL: 'https://immoflow.test' });
+});
+
+afterAll(async () => {
+  await chaos?.close();
+  await subscriber?.close();
+});
+
+it("answers 404 in the error envelope to every id route called with another organisation's ids", async () => {
+  const result = await crossTenantScenario.run(chaos.stack, 0.1);
+  expect(result.violations).toEqual([]);
+  expect(result.lost).toBe(0);
+  expect(result.duplicated).toBe(0);
+  expect(result.sent).toBeGreaterThanOrEqual(20);
+  // The per-organisation id types were really created in A, so B's 404s are about ownership.
+  expect(result.details.created).toEqual(expect.arrayContaining(['listings', 'images', 'webhooks', 'deliveries', 'requests', 'connections']));
+});
