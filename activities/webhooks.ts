@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import { classifyResponse, parseRetryAfter } from '../src/domain/webhookRetry';
 import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../src/http/ssrfGuard';
@@ -7,6 +8,9 @@ import { signedHeaders } from '../src/webhooks/signing';
 import type { ActivityDeps } from './deps';
 
 const RESPONSE_BODY_LIMIT = 2048;
+
+/** The logged error of a try whose worker stopped before it recorded the endpoint's answer. */
+export const INTERRUPTED_TRY = 'Interrupted: the worker stopped before this attempt recorded its answer; the endpoint may have received the request.';
 
 /** What one attempt needs of a delivery and its subscription, read in one join. */
 type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' | 'event_name'> &
@@ -81,10 +85,29 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
       }
       const durationMs = Date.now() - started;
       const outcome = classifyResponse(statusCode);
+      const tryNumber = Context.current().info.attempt;
       await db.transaction(async (trx) => {
+        // Earlier tries of this attempt that left no row died after they may have sent the POST:
+        // the log says so rather than pretend the subscriber saw nothing.
+        if (tryNumber > 1) {
+          await trx('delivery_attempts')
+            .insert(
+              Array.from({ length: tryNumber - 1 }, (_, index) => ({
+                delivery_id: deliveryId,
+                attempt_number: attemptNumber,
+                try_number: index + 1,
+                status_code: null,
+                duration_ms: 0,
+                response_body: null,
+                error: INTERRUPTED_TRY,
+              })),
+            )
+            .onConflict(['delivery_id', 'attempt_number', 'try_number'])
+            .ignore();
+        }
         await trx('delivery_attempts')
-          .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
-          .onConflict(['delivery_id', 'attempt_number'])
+          .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, try_number: tryNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
+          .onConflict(['delivery_id', 'attempt_number', 'try_number'])
           .merge();
         // A success completes the delivery in the same transaction: the common path is one activity.
         const completion = outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};

@@ -137,7 +137,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
     async getDelivery(auth: AuthContext, id: string, deliveryId: string) {
       await find(db, auth, id);
       const delivery = await findDelivery(auth, id, deliveryId);
-      const attempts: AttemptRow[] = await db('delivery_attempts').where({ delivery_id: deliveryId }).orderBy('attempt_number');
+      const attempts: AttemptRow[] = await db('delivery_attempts').where({ delivery_id: deliveryId }).orderBy(['attempt_number', 'try_number']);
       return toDeliveryDetailDto(delivery, attempts);
     },
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChaosStack, Scenario, ScenarioResult, scaled } from '../scenario';
+import { INTERRUPTED_TRY } from '../../../activities/webhooks';
 import { apiRequest, countBy, listingBody, requireFaults, sleep, waitFor } from './outageSupport';
 
 /**
@@ -203,8 +204,8 @@ export const subscriberOutage: Scenario = {
       const attempts = await stack.db('delivery_attempts as a')
         .join('webhook_deliveries as d', 'd.id', 'a.delivery_id')
         .where('d.org_id', org.orgId)
-        .orderBy(['a.delivery_id', 'a.attempt_number'])
-        .select('a.delivery_id', 'a.attempt_number', 'a.status_code', 'a.error', 'a.duration_ms', 'a.attempted_at');
+        .orderBy(['a.delivery_id', 'a.attempt_number', 'a.try_number'])
+        .select('a.delivery_id', 'a.attempt_number', 'a.try_number', 'a.status_code', 'a.error', 'a.duration_ms', 'a.attempted_at');
       const attemptsOf = new Map<string, typeof attempts>();
       for (const attempt of attempts) attemptsOf.set(attempt.delivery_id, [...(attemptsOf.get(attempt.delivery_id) ?? []), attempt]);
       const pathOf = new Map(webhooks.map((webhook) => [webhook.id, webhook.path]));
@@ -217,6 +218,7 @@ export const subscriberOutage: Scenario = {
       let lost = 0;
       let duplicated = 0;
       let unloggedAtKill = 0;
+      let interruptedTries = 0;
       const deliveryOf = new Map(deliveries.map((delivery) => [`${delivery.webhook_id} ${delivery.event_id}`, delivery]));
       if (deliveries.length !== owed) violations.push(`${deliveries.length} deliveries for ${eventIds.length} events × ${subscriptions} subscriptions (${owed} owed)`);
       for (const webhook of webhooks) {
@@ -238,11 +240,13 @@ export const subscriberOutage: Scenario = {
             continue;
           }
           if (delivery.status !== 'succeeded') violations.push(`delivery ${delivery.id} ended ${delivery.status}`);
-          const logged = attemptsOf.get(delivery.id) ?? [];
+          const all = attemptsOf.get(delivery.id) ?? [];
+          // A try whose worker was SIGKILLed mid-request is logged as interrupted by the try after it:
+          // it stands for one request of any outcome, or none if the kill came before the POST.
+          const interrupted = all.filter((attempt) => attempt.error === INTERRUPTED_TRY).length;
+          const logged = all.filter((attempt) => attempt.error !== INTERRUPTED_TRY);
           const loggedCounts = countBy(logged, loggedClass);
           const seenCounts = countBy(requests, seenClass);
-          // An attempt whose worker was SIGKILLed mid-request reached the subscriber but never its log; its activity retry sends it again under the same attempt number.
-          const inKillWindow = requests.filter((request) => killedAt && request.at >= killedAt - TIMEOUT_MS * 3 && request.at <= killedAt).length;
           const classes = new Set([...Object.keys(loggedCounts), ...Object.keys(seenCounts)]);
           let unexplained = 0;
           let unlogged = 0;
@@ -251,12 +255,14 @@ export const subscriberOutage: Scenario = {
             if (gap < 0) unexplained -= gap;
             else unlogged += gap;
           }
-          if (unlogged > inKillWindow) unexplained += unlogged - inKillWindow;
-          else unloggedAtKill += unlogged;
+          if (unlogged > interrupted) unexplained += unlogged - interrupted;
+          interruptedTries += interrupted;
+          unloggedAtKill += unlogged;
           if (unexplained > 0) {
-            violations.push(`delivery ${delivery.id}: the attempt log ${JSON.stringify(loggedCounts)} does not match what the subscriber saw ${JSON.stringify(seenCounts)} (logged: ${JSON.stringify(logged.map((a) => [a.status_code, a.duration_ms, a.error]))}; seen: ${JSON.stringify(requests.map((r) => [r.seen, r.at - outageStart]))})`);
+            violations.push(`delivery ${delivery.id}: the attempt log ${JSON.stringify(loggedCounts)} (+${interrupted} interrupted) does not match what the subscriber saw ${JSON.stringify(seenCounts)} (logged: ${JSON.stringify(all.map((a) => [a.attempt_number, a.try_number, a.status_code, a.duration_ms, a.error]))}; seen: ${JSON.stringify(requests.map((r) => [r.seen, r.at - outageStart]))})`);
           }
-          if (logged.length !== delivery.attempt_count) violations.push(`delivery ${delivery.id}: attempt_count ${delivery.attempt_count} but ${logged.length} attempts logged`);
+          const attemptNumbers = new Set(all.map((attempt) => attempt.attempt_number)).size;
+          if (attemptNumbers !== delivery.attempt_count) violations.push(`delivery ${delivery.id}: attempt_count ${delivery.attempt_count} but ${attemptNumbers} attempt numbers logged`);
         }
       }
 
@@ -296,6 +302,7 @@ export const subscriberOutage: Scenario = {
           attemptsLogged: attempts.length,
           attemptsPerDelivery: { max: Math.max(0, ...deliveries.map((delivery) => delivery.attempt_count)), mean: Math.round((attempts.length / Math.max(1, deliveries.length)) * 10) / 10 },
           unloggedAttemptsAtKill: unloggedAtKill,
+          interruptedTriesLogged: interruptedTries,
         },
         violations,
       };

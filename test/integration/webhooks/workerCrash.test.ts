@@ -1,3 +1,6 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { INTERRUPTED_TRY } from '../../../activities/webhooks';
 import { eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
@@ -52,4 +55,43 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   const succeeded = subscriber.received.filter((r) => r.path === path && r.body.eventName === 'listing.created');
   const receivedListings = new Set(succeeded.map((r) => r.body.eventPayload.listingId));
   expect([...receivedListings].sort()).toEqual([...listingIds].sort());
+});
+
+it('logs the attempt a SIGKILL interrupted mid-request, so the log shows every request the subscriber got', async () => {
+  const { ctx, api } = stack;
+  const org = await seedOrganization(ctx.deps);
+  // A subscriber that holds the first request open until the worker is dead, then answers 200.
+  const seen: number[] = [];
+  const held: http.ServerResponse[] = [];
+  const hanging = http.createServer((request, response) => {
+    request.resume();
+    seen.push(Date.now());
+    if (seen.length === 1) held.push(response);
+    else response.writeHead(200).end('ok');
+  });
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
+  const interruptedStack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: new URL(url).host, WEBHOOK_TIMEOUT: '20s', WEBHOOK_RETRY_SCHEDULE: '0s,1s' });
+  try {
+    const created = await interruptedStack.api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.created'] } });
+    expect(created.status).toBe(201);
+    const worker = await interruptedStack.startWorker();
+    await interruptedStack.api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
+    await eventually(async () => seen.length === 1, 60_000);
+    await worker.kill('SIGKILL');
+    for (const response of held) response.destroy();
+    await interruptedStack.startWorker();
+
+    const delivery = await eventually(async () => (await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id, status: 'succeeded' }).first()), 120_000);
+    const detail = await api.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries/${delivery.id}`, { key: org.secretKey });
+    expect(seen).toHaveLength(2);
+    expect(detail.body.data.attempts).toEqual([
+      expect.objectContaining({ attempt_number: 1, status_code: null, error: INTERRUPTED_TRY }),
+      expect.objectContaining({ attempt_number: 1, status_code: 200, error: null }),
+    ]);
+    expect(detail.body.data.attempt_count).toBe(1);
+  } finally {
+    await interruptedStack.close();
+    await new Promise((resolve) => hanging.close(resolve));
+  }
 });
