@@ -1,8 +1,12 @@
 import type { RequestHandler } from 'express';
 import { ApiError, FieldError } from './errors';
 
-/** Containers nested deeper than this are not searched further (express.json bounds the size). */
-const MAX_DEPTH = 64;
+/**
+ * No request of ours nests this deep; deeper bodies are refused before any handler walks them
+ * (the idempotency hash and zod recurse, and 10 000 levels overflowed the stack: a 500).
+ */
+export const MAX_BODY_DEPTH = 64;
+const MAX_DEPTH = MAX_BODY_DEPTH;
 const NUL = '\u0000';
 const MESSAGE = 'must not contain the NUL character (U+0000)';
 
@@ -19,13 +23,31 @@ export function nulCharacterPaths(value: unknown, path: string[] = [], found: st
   return found;
 }
 
+/** Whether `value` holds containers nested deeper than `limit`; iterative, so any depth is safe to ask about. */
+export function nestedDeeperThan(value: unknown, limit = MAX_BODY_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (!current || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const entry of Object.values(current)) if (entry && typeof entry === 'object') stack.push([entry, depth + 1]);
+  }
+  return false;
+}
+
 /**
- * 400 VALIDATION_ERROR for a NUL character anywhere in the query or the parsed body. Postgres text
+ * 400 VALIDATION_ERROR for a body nested deeper than MAX_BODY_DEPTH levels, then for a NUL
+ * character anywhere in the query or the parsed body. Postgres text
  * cannot hold one ("invalid byte sequence for encoding UTF8: 0x00"), so without this a NUL in any
  * text field ended as a 500 at the database, or, in a URL, was accepted and failed later.
  */
 export function refuseNulCharacters(): RequestHandler {
   return (req, _res, next) => {
+    if (nestedDeeperThan(req.body)) {
+      return next(
+        ApiError.validation([{ path: '(body)', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }], `The request body is nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays.`),
+      );
+    }
     const paths = [...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)];
     if (paths.length === 0) return next();
     const fields: FieldError[] = paths.slice(0, 50).map((path) => ({ path, message: MESSAGE }));

@@ -59,3 +59,26 @@ describe('webhooks', () => {
     expect(listed.body.data).toEqual([]);
   });
 });
+
+describe('deep nesting', () => {
+  const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+
+  // 10 000 levels overflowed the stack in the idempotency hash: 500 INTERNAL_ERROR (issue 17, scenario 7).
+  it.each([
+    ['POST', '/api/v1/listings'],
+    ['PATCH', '/api/v1/listings/00000000-0000-4000-8000-000000000000'],
+    ['POST', '/api/v1/webhooks'],
+  ])('refuses a body nested 10 000 levels deep on %s %s with a 400 of its own', async (method, path) => {
+    const response = await api.request(method, path, { key: org.secretKey, rawBody: `{"external_ref":"DEEP","x":${nested(10_000)}}`, headers: { 'Idempotency-Key': '6f1c2a4e-8b3d-4c5e-9f70-1a2b3c4d5e6f' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_ERROR');
+    expect(response.body.error.message).toContain('nested deeper than 64 levels');
+    expect(response.body.error.details.fields).toEqual([{ path: '(body)', message: 'is nested deeper than 64 levels' }]);
+  });
+
+  it('still reads a body of 64 levels as usual (then judges its fields)', async () => {
+    const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, rawBody: `{"external_ref":"DEEP-64","x":${nested(63)}}` });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.fields).toEqual([{ path: 'x', message: 'is not a known field' }]);
+  });
+});

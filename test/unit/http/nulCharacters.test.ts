@@ -1,4 +1,4 @@
-import { nulCharacterPaths } from '../../../src/http/nulCharacters';
+import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths } from '../../../src/http/nulCharacters';
 
 describe('nulCharacterPaths', () => {
   it('names every string holding NUL by its path, through arrays and objects', () => {
@@ -19,5 +19,25 @@ describe('nulCharacterPaths', () => {
     let deep: unknown = 'x\u0000';
     for (let index = 0; index < 10_000; index += 1) deep = { a: deep };
     expect(nulCharacterPaths(deep)).toEqual([]);
+  });
+});
+
+describe('nestedDeeperThan', () => {
+  const nest = (levels: number, kind: 'array' | 'object'): unknown => {
+    let value: unknown = 1;
+    for (let index = 0; index < levels; index += 1) value = kind === 'array' ? [value] : { a: value };
+    return value;
+  };
+
+  it.each(['array', 'object'] as const)('allows %s bodies of 64 levels and refuses 65', (kind) => {
+    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH, kind))).toBe(false);
+    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH + 1, kind))).toBe(true);
+  });
+
+  it('answers for 100 000 levels without overflowing the stack, and for scalars', () => {
+    expect(nestedDeeperThan(nest(100_000, 'array'))).toBe(true);
+    expect(nestedDeeperThan('text')).toBe(false);
+    expect(nestedDeeperThan(undefined)).toBe(false);
+    expect(nestedDeeperThan({ wide: Array.from({ length: 1000 }, () => ({ x: [1] })) })).toBe(false);
   });
 });
