@@ -64,7 +64,7 @@ const CONTENT_TYPES = [
 const EMPTY_BODIES = ['', ' ', 'null', '[]', '"text"', '0', 'true', '{}', '\n'];
 const BAD_IDS = ['not-a-uuid', '00000000-0000-0000-0000-000000000000', '%00', '%ff%fe', '..%2f..%2fetc', 'x'.repeat(3000), '%F0%9F%98%80', '1e309', '-1', "'%20or%201=1--", '%E2%80%AE'];
 
-const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
+const json = (value: unknown) => Buffer.from(JSON.stringify(value ?? {}), 'utf8');
 
 /** `body` with one top-level field (or the whole body, when there are none) replaced by `value`. */
 function replaceField(body: unknown, pick: number, value: unknown): unknown {

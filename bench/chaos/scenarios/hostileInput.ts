@@ -5,6 +5,7 @@ import { loadConfig } from '../../../src/config';
 import { createPartnerService } from '../../../src/partners/service';
 import { createTargetService } from '../../../src/targets/service';
 import { generateWebhookSecret } from '../../../src/webhooks/secretCrypto';
+import { LoopbackServer, startLoopbackServer } from '../hostile/loopbackServer';
 import { MUTATIONS, Mutation, POLLUTION_MARKER, RawRequest, badIdArbitrary, mutationArbitrary } from '../hostile/mutations';
 import { OpenApiDocument, WriteOperation, fillPath, writeOperations } from '../hostile/operations';
 import { arbitraryFromSchema } from '../hostile/schemaArbitrary';
@@ -130,13 +131,13 @@ async function newLane(stack: ChaosStack, shared: Shared, index: number): Promis
  * The partner and the target have no HTTP route of their own (operators create them with the CLI),
  * so they are created as the CLI does, through the product's services on the stack's database.
  */
-async function sharedResources(stack: ChaosStack): Promise<Shared> {
+async function sharedResources(stack: ChaosStack, portal: LoopbackServer | undefined): Promise<Shared> {
   const config = loadConfig({ ...process.env, ...stack.env });
   const { partner, clientSecret } = await createPartnerService(stack.db, config).create({ name: 'Hostile CRM', webhookUrl: `${PUBLIC_URL}/crm-hook`, developerEmail: 'dev@crm.example' });
   const targetWebhookSecret = generateWebhookSecret();
   const { target } = await createTargetService(stack.db, config).create({
     name: `Hostile portal ${randomUUID().slice(0, 6)}`,
-    baseUrl: `${PUBLIC_URL}/portal`,
+    baseUrl: `${portal?.url ?? PUBLIC_URL}/portal`,
     clientId: 'immoflow',
     clientSecret: 'portal-secret',
     webhookSecret: targetWebhookSecret,
@@ -240,7 +241,9 @@ export async function runHostileInput(stack: ChaosStack, scale: number, options:
   const total = scaled(5000, scale, 50);
   const doc = (await (await fetch(new URL('/openapi.json', stack.apiUrl))).json()) as OpenApiDocument;
   const plan = planRequests(doc, total, seed, bytesOf(stack.env.HTTP_BODY_LIMIT));
-  const shared = await sharedResources(stack);
+  // Without an allow-listed loopback port the target's portal is unreachable, and connect answers 502 by design.
+  const portal = await startLoopbackServer(stack.env.WEBHOOK_ALLOW_TARGETS);
+  const shared = await sharedResources(stack, portal);
   const lanes: Lane[] = [];
   for (let index = 0; index < Math.ceil(plan.length / REQUESTS_PER_ORG); index += 1) lanes.push(await newLane(stack, shared, index));
 
@@ -254,6 +257,7 @@ export async function runHostileInput(stack: ChaosStack, scale: number, options:
   let transportErrors = 0;
   let badEnvelopes = 0;
   let pollutionSeen = 0;
+  let portalUnreachable = 0;
   let slowestMs = 0;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
@@ -290,6 +294,8 @@ export async function runHostileInput(stack: ChaosStack, scale: number, options:
         // A connection reset instead of an answer is a hang's cousin: the client learns nothing.
         transportErrors += 1;
         fail(`${route} (${item.mutation}) broke the connection instead of answering: ${outcome.text}`);
+      } else if (outcome.status === 502 && !portal && item.op.path.startsWith('/api/v1/targets/') && /TARGET_UNAVAILABLE/.test(outcome.text)) {
+        portalUnreachable += 1;
       } else if (outcome.status >= 500) {
         fiveXx += 1;
         fail(`${route} (${item.mutation}) answered ${outcome.status}`);
@@ -307,6 +313,7 @@ export async function runHostileInput(stack: ChaosStack, scale: number, options:
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, () => worker()));
   agent.destroy();
+  await portal?.close();
 
   // Out of process, a polluted Object.prototype shows in strict bodies: zod walks keys with for…in.
   const canaryLane = lanes[0];
@@ -337,6 +344,8 @@ export async function runHostileInput(stack: ChaosStack, scale: number, options:
       transportErrors,
       badEnvelopes,
       pollutionSeen,
+      portal: portal ? 'loopback portal (allow-listed)' : 'none: no free 127.0.0.1 port in WEBHOOK_ALLOW_TARGETS',
+      portalUnreachable,
       slowestMs,
       byStatus,
       byMutation,
