@@ -23,6 +23,27 @@ export function nulCharacterPaths(value: unknown, path: string[] = [], found: st
   return found;
 }
 
+const SURROGATE_MESSAGE = 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 without its pair)';
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const hasLoneSurrogate = (text: string) => text.search(LONE_SURROGATE) !== -1;
+
+/**
+ * Paths of every string or key holding an unpaired surrogate (JSON lets `"\ud800"` through).
+ * Postgres json refuses one ("invalid input syntax for type json"), so a key or text that reached
+ * an event, an outbox row or a stored idempotent response ended as a 500.
+ */
+export function unpairedSurrogatePaths(value: unknown, path: string[] = [], found: string[] = [], depth = 0): string[] {
+  if (typeof value === 'string') {
+    if (hasLoneSurrogate(value)) found.push(path.join('.') || '(body)');
+  } else if (value && typeof value === 'object' && depth < MAX_DEPTH) {
+    for (const [key, entry] of Object.entries(value)) {
+      if (hasLoneSurrogate(key)) found.push([...path, key.replace(LONE_SURROGATE, (unit) => `\\u${unit.charCodeAt(0).toString(16)}`)].join('.'));
+      else unpairedSurrogatePaths(entry, [...path, key], found, depth + 1);
+    }
+  }
+  return found;
+}
+
 /** Whether `value` holds containers nested deeper than `limit`; iterative, so any depth is safe to ask about. */
 export function nestedDeeperThan(value: unknown, limit = MAX_BODY_DEPTH): boolean {
   const stack: [unknown, number][] = [[value, 0]];
@@ -37,7 +58,7 @@ export function nestedDeeperThan(value: unknown, limit = MAX_BODY_DEPTH): boolea
 
 /**
  * 400 VALIDATION_ERROR for a body nested deeper than MAX_BODY_DEPTH levels, then for a NUL
- * character anywhere in the query or the parsed body. Postgres text
+ * character or an unpaired surrogate anywhere in the query or the parsed body. Postgres text
  * cannot hold one ("invalid byte sequence for encoding UTF8: 0x00"), so without this a NUL in any
  * text field ended as a 500 at the database, or, in a URL, was accepted and failed later.
  */
@@ -48,9 +69,11 @@ export function refuseNulCharacters(): RequestHandler {
         ApiError.validation([{ path: '(body)', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }], `The request body is nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays.`),
       );
     }
-    const paths = [...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)];
-    if (paths.length === 0) return next();
-    const fields: FieldError[] = paths.slice(0, 50).map((path) => ({ path, message: MESSAGE }));
-    next(ApiError.validation(fields));
+    const fields: FieldError[] = [
+      ...[...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)].map((path) => ({ path, message: MESSAGE })),
+      ...[...unpairedSurrogatePaths(req.query, ['query']), ...unpairedSurrogatePaths(req.body)].map((path) => ({ path, message: SURROGATE_MESSAGE })),
+    ];
+    if (fields.length === 0) return next();
+    next(ApiError.validation(fields.slice(0, 50)));
   };
 }

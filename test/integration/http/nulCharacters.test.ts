@@ -1,5 +1,6 @@
 import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
 import { completeListing } from '../../support/listings';
+import { oauth, seedPartner } from '../../support/partners';
 
 /**
  * A NUL character (U+0000) cannot be stored in Postgres text. Every JSON route refuses it with
@@ -80,5 +81,29 @@ describe('deep nesting', () => {
     const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, rawBody: `{"external_ref":"DEEP-64","x":${nested(63)}}` });
     expect(response.status).toBe(400);
     expect(response.body.error.details.fields).toEqual([{ path: 'x', message: 'is not a known field' }]);
+  });
+});
+
+describe('unpaired surrogates', () => {
+  // Postgres json refuses "\ud800": it failed in the outbox (/crm/integrate) and in stored idempotent responses (issue 17, scenario 7).
+  it('refuses a lone surrogate in a listing field and in an unknown key, with an Idempotency-Key, with 400', async () => {
+    const headers = { 'Idempotency-Key': '7c9e6a3d-1f2b-4c8a-9d10-abc123def456' };
+    const field = await api.request('POST', '/api/v1/listings', { key: org.secretKey, rawBody: '{"external_ref":"SURR-1","title":"a\\ud800b"}', headers });
+    expectRefused(field, ['title']);
+    const key = await api.request('POST', '/api/v1/listings', { key: org.secretKey, rawBody: '{"external_ref":"SURR-2","\\udfff":1}', headers });
+    expectRefused(key, ['\\udfff']);
+    expect(key.body.error.details.fields[0].message).toContain('unpaired UTF-16 surrogate');
+  });
+
+  it('refuses a lone surrogate in the agencyId of /crm/integrate with 400 instead of a 500 at the outbox', async () => {
+    const partner = await seedPartner(ctx.deps, 'https://93.184.215.14/hook');
+    const token = (await oauth(api, partner.clientId, partner.clientSecret, { 'X-Forwarded-For': '192.0.2.77' })).body['x-crm-token'];
+    const response = await api.request('POST', '/crm/integrate', { headers: { Authorization: `Bearer ${token}` }, rawBody: '{"agencyId":"agency-\\ud83d"}' });
+    expectRefused(response, ['agencyId']);
+  });
+
+  it('keeps accepting emoji, which are paired surrogates', async () => {
+    const response = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ external_ref: 'SURR-EMOJI', title: 'Wohnung 🏠 mit Balkon' }) });
+    expect(response.status).toBe(201);
   });
 });

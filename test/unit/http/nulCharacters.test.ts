@@ -1,4 +1,4 @@
-import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths } from '../../../src/http/nulCharacters';
+import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths, unpairedSurrogatePaths } from '../../../src/http/nulCharacters';
 
 describe('nulCharacterPaths', () => {
   it('names every string holding NUL by its path, through arrays and objects', () => {
@@ -39,5 +39,16 @@ describe('nestedDeeperThan', () => {
     expect(nestedDeeperThan('text')).toBe(false);
     expect(nestedDeeperThan(undefined)).toBe(false);
     expect(nestedDeeperThan({ wide: Array.from({ length: 1000 }, () => ({ x: [1] })) })).toBe(false);
+  });
+});
+
+describe('unpairedSurrogatePaths', () => {
+  it('names strings and keys with a lone high or low surrogate, escaped in the path', () => {
+    expect(unpairedSurrogatePaths({ title: 'a\ud800', list: ['ok', 'x\udfffy'], ['k\ud83d']: 1 })).toEqual(['title', 'list.1', 'k\\ud83d']);
+    expect(unpairedSurrogatePaths('\udc00')).toEqual(['(body)']);
+  });
+
+  it('lets paired surrogates (emoji) and everything else through', () => {
+    expect(unpairedSurrogatePaths({ title: 'Wohnung 🏠👨‍👩‍👧', rtl: '\u202eabc', zw: '\u200b', n: 1, b: null })).toEqual([]);
   });
 });
