@@ -14,13 +14,13 @@ const exec = promisify(execFile);
 const WAIT_MS = 60_000;
 
 /** A secret the run saw in full, and what it is. */
-interface Seen {
+export interface Seen {
   kind: string;
   value: string;
 }
 
 /** Where a secret was found: the searched place and a masked excerpt around it. */
-interface Finding {
+export interface Finding {
   kind: string;
   hint: string;
   place: string;
@@ -155,7 +155,7 @@ async function placesAtRest(stack: ChaosStack, config: ReturnType<typeof loadCon
   return places;
 }
 
-function search(seen: Seen[], places: [string, string][]): Finding[] {
+export function search(seen: Seen[], places: [string, string][]): Finding[] {
   const findings: Finding[] = [];
   for (const secret of seen) {
     const forms: [Finding['encoding'], string][] = [
