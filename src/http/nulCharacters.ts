@@ -1,8 +1,12 @@
 import type { RequestHandler } from 'express';
 import { ApiError, FieldError } from './errors';
 
-/** Containers nested deeper than this are not searched further (express.json bounds the size). */
-const MAX_DEPTH = 64;
+/**
+ * No request of ours nests this deep; deeper bodies are refused before any handler walks them
+ * (the idempotency hash and zod recurse, and 10 000 levels overflowed the stack: a 500).
+ */
+export const MAX_BODY_DEPTH = 64;
+const MAX_DEPTH = MAX_BODY_DEPTH;
 const NUL = '\u0000';
 const MESSAGE = 'must not contain the NUL character (U+0000)';
 
@@ -19,16 +23,57 @@ export function nulCharacterPaths(value: unknown, path: string[] = [], found: st
   return found;
 }
 
+const SURROGATE_MESSAGE = 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 without its pair)';
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const hasLoneSurrogate = (text: string) => text.search(LONE_SURROGATE) !== -1;
+
 /**
- * 400 VALIDATION_ERROR for a NUL character anywhere in the query or the parsed body. Postgres text
+ * Paths of every string or key holding an unpaired surrogate (JSON lets `"\ud800"` through).
+ * Postgres json refuses one ("invalid input syntax for type json"), so a key or text that reached
+ * an event, an outbox row or a stored idempotent response ended as a 500.
+ */
+export function unpairedSurrogatePaths(value: unknown, path: string[] = [], found: string[] = [], depth = 0): string[] {
+  if (typeof value === 'string') {
+    if (hasLoneSurrogate(value)) found.push(path.join('.') || '(body)');
+  } else if (value && typeof value === 'object' && depth < MAX_DEPTH) {
+    for (const [key, entry] of Object.entries(value)) {
+      if (hasLoneSurrogate(key)) found.push([...path, key.replace(LONE_SURROGATE, (unit) => `\\u${unit.charCodeAt(0).toString(16)}`)].join('.'));
+      else unpairedSurrogatePaths(entry, [...path, key], found, depth + 1);
+    }
+  }
+  return found;
+}
+
+/** Whether `value` holds containers nested deeper than `limit`; iterative, so any depth is safe to ask about. */
+export function nestedDeeperThan(value: unknown, limit = MAX_BODY_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (!current || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const entry of Object.values(current)) if (entry && typeof entry === 'object') stack.push([entry, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * 400 VALIDATION_ERROR for a body nested deeper than MAX_BODY_DEPTH levels, then for a NUL
+ * character or an unpaired surrogate anywhere in the query or the parsed body. Postgres text
  * cannot hold one ("invalid byte sequence for encoding UTF8: 0x00"), so without this a NUL in any
  * text field ended as a 500 at the database, or, in a URL, was accepted and failed later.
  */
 export function refuseNulCharacters(): RequestHandler {
   return (req, _res, next) => {
-    const paths = [...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)];
-    if (paths.length === 0) return next();
-    const fields: FieldError[] = paths.slice(0, 50).map((path) => ({ path, message: MESSAGE }));
-    next(ApiError.validation(fields));
+    if (nestedDeeperThan(req.body)) {
+      return next(
+        ApiError.validation([{ path: '(body)', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` }], `The request body is nested deeper than ${MAX_BODY_DEPTH} levels of objects and arrays.`),
+      );
+    }
+    const fields: FieldError[] = [
+      ...[...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)].map((path) => ({ path, message: MESSAGE })),
+      ...[...unpairedSurrogatePaths(req.query, ['query']), ...unpairedSurrogatePaths(req.body)].map((path) => ({ path, message: SURROGATE_MESSAGE })),
+    ];
+    if (fields.length === 0) return next();
+    next(ApiError.validation(fields.slice(0, 50)));
   };
 }

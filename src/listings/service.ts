@@ -96,7 +96,9 @@ export function createListingService(db: Db, config: ListingServiceConfig) {
     const cap = effectiveActiveListingCap(auth.org.plan, auth.org.activeListingCapOverride);
     if (cap === null) return;
     // Serialise activations per organisation so two concurrent writes cannot both take the last slot.
-    await trx('organizations').where({ id: auth.orgId }).forUpdate().first('id');
+    // NO KEY UPDATE: FOR UPDATE also blocked every insert whose foreign key names the organisation
+    // (a webhook's test delivery), which deadlocked with this transaction's own event fan-out.
+    await trx('organizations').where({ id: auth.orgId }).forNoKeyUpdate().first('id');
     const [{ count }] = await trx('listings').where({ org_id: auth.orgId, status: 'active' }).whereNull('deleted_at').count<{ count: string }[]>('* as count');
     if (exceedsActiveListingCap(cap, Number(count))) {
       throw ApiError.forbidden(`Your ${auth.org.plan} plan allows at most ${cap} active listings. Upgrade the plan or archive a listing first.`, {

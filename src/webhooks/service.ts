@@ -39,7 +39,9 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
 
   async function find(executor: Db, auth: AuthContext, id: string, lock = false): Promise<WebhookRow> {
     const query = executor('webhooks').where({ id, org_id: auth.orgId }).whereNull('deleted_at').first();
-    if (lock) query.forUpdate();
+    // NO KEY UPDATE: nothing here changes the id, and FOR UPDATE would block the foreign-key checks
+    // of deliveries an event fans out to this webhook meanwhile (a deadlock with the listing cap's lock).
+    if (lock) query.forNoKeyUpdate();
     const row: WebhookRow | undefined = await query;
     if (!row) throw ApiError.notFound(NOT_FOUND);
     return row;

@@ -1,4 +1,4 @@
-import { nulCharacterPaths } from '../../../src/http/nulCharacters';
+import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths, unpairedSurrogatePaths } from '../../../src/http/nulCharacters';
 
 describe('nulCharacterPaths', () => {
   it('names every string holding NUL by its path, through arrays and objects', () => {
@@ -19,5 +19,36 @@ describe('nulCharacterPaths', () => {
     let deep: unknown = 'x\u0000';
     for (let index = 0; index < 10_000; index += 1) deep = { a: deep };
     expect(nulCharacterPaths(deep)).toEqual([]);
+  });
+});
+
+describe('nestedDeeperThan', () => {
+  const nest = (levels: number, kind: 'array' | 'object'): unknown => {
+    let value: unknown = 1;
+    for (let index = 0; index < levels; index += 1) value = kind === 'array' ? [value] : { a: value };
+    return value;
+  };
+
+  it.each(['array', 'object'] as const)('allows %s bodies of 64 levels and refuses 65', (kind) => {
+    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH, kind))).toBe(false);
+    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH + 1, kind))).toBe(true);
+  });
+
+  it('answers for 100 000 levels without overflowing the stack, and for scalars', () => {
+    expect(nestedDeeperThan(nest(100_000, 'array'))).toBe(true);
+    expect(nestedDeeperThan('text')).toBe(false);
+    expect(nestedDeeperThan(undefined)).toBe(false);
+    expect(nestedDeeperThan({ wide: Array.from({ length: 1000 }, () => ({ x: [1] })) })).toBe(false);
+  });
+});
+
+describe('unpairedSurrogatePaths', () => {
+  it('names strings and keys with a lone high or low surrogate, escaped in the path', () => {
+    expect(unpairedSurrogatePaths({ title: 'a\ud800', list: ['ok', 'x\udfffy'], ['k\ud83d']: 1 })).toEqual(['title', 'list.1', 'k\\ud83d']);
+    expect(unpairedSurrogatePaths('\udc00')).toEqual(['(body)']);
+  });
+
+  it('lets paired surrogates (emoji) and everything else through', () => {
+    expect(unpairedSurrogatePaths({ title: 'Wohnung 🏠👨‍👩‍👧', rtl: '\u202eabc', zw: '\u200b', n: 1, b: null })).toEqual([]);
   });
 });
