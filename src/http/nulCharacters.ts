@@ -10,38 +10,46 @@ const MAX_DEPTH = MAX_BODY_DEPTH;
 const NUL = '\u0000';
 const MESSAGE = 'must not contain the NUL character (U+0000)';
 
-/** Paths (`title`, `attachments.3.url`, `query.external_ref`) of every string or key holding NUL. */
-export function nulCharacterPaths(value: unknown, path: string[] = [], found: string[] = [], depth = 0): string[] {
+const SURROGATE_MESSAGE = 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 without its pair)';
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const hasLoneSurrogate = (text: string) => text.search(LONE_SURROGATE) !== -1;
+
+const CONTROL_MESSAGE = 'must not contain a control character (U+0001–U+001F other than tab, line feed and carriage return)';
+// No text a CRM sends holds one; in a header, a log line or a portal's form it is an injection.
+const CONTROL = /[\u0001-\u0008\u000b\u000c\u000e-\u001f]/g;
+const hasControl = (text: string) => text.search(CONTROL) !== -1;
+const escaped = (pattern: RegExp) => (key: string) => key.replace(pattern, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Paths (`title`, `attachments.3.url`, `query.external_ref`) of every string or key `offends`. */
+function offendingPaths(value: unknown, offends: (text: string) => boolean, showKey: (key: string) => string, path: string[] = [], found: string[] = [], depth = 0): string[] {
   if (typeof value === 'string') {
-    if (value.includes(NUL)) found.push(path.join('.') || '(body)');
+    if (offends(value)) found.push(path.join('.') || '(body)');
   } else if (value && typeof value === 'object' && depth < MAX_DEPTH) {
     for (const [key, entry] of Object.entries(value)) {
-      if (key.includes(NUL)) found.push([...path, key.replaceAll(NUL, '\\u0000')].join('.'));
-      else nulCharacterPaths(entry, [...path, key], found, depth + 1);
+      if (offends(key)) found.push([...path, showKey(key)].join('.'));
+      else offendingPaths(entry, offends, showKey, [...path, key], found, depth + 1);
     }
   }
   return found;
 }
 
-const SURROGATE_MESSAGE = 'must not contain an unpaired UTF-16 surrogate (such as \\ud800 without its pair)';
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const hasLoneSurrogate = (text: string) => text.search(LONE_SURROGATE) !== -1;
+/** Paths of every string or key holding NUL, which Postgres text cannot store. */
+export function nulCharacterPaths(value: unknown, path: string[] = []): string[] {
+  return offendingPaths(value, (text) => text.includes(NUL), (key) => key.replaceAll(NUL, '\\u0000'), path);
+}
 
 /**
  * Paths of every string or key holding an unpaired surrogate (JSON lets `"\ud800"` through).
  * Postgres json refuses one ("invalid input syntax for type json"), so a key or text that reached
  * an event, an outbox row or a stored idempotent response ended as a 500.
  */
-export function unpairedSurrogatePaths(value: unknown, path: string[] = [], found: string[] = [], depth = 0): string[] {
-  if (typeof value === 'string') {
-    if (hasLoneSurrogate(value)) found.push(path.join('.') || '(body)');
-  } else if (value && typeof value === 'object' && depth < MAX_DEPTH) {
-    for (const [key, entry] of Object.entries(value)) {
-      if (hasLoneSurrogate(key)) found.push([...path, key.replace(LONE_SURROGATE, (unit) => `\\u${unit.charCodeAt(0).toString(16)}`)].join('.'));
-      else unpairedSurrogatePaths(entry, [...path, key], found, depth + 1);
-    }
-  }
-  return found;
+export function unpairedSurrogatePaths(value: unknown, path: string[] = []): string[] {
+  return offendingPaths(value, hasLoneSurrogate, escaped(LONE_SURROGATE), path);
+}
+
+/** Paths of every string or key holding a C0 control character other than tab, LF and CR. */
+export function controlCharacterPaths(value: unknown, path: string[] = []): string[] {
+  return offendingPaths(value, hasControl, escaped(CONTROL), path);
 }
 
 /** Whether `value` holds containers nested deeper than `limit`; iterative, so any depth is safe to ask about. */
@@ -58,7 +66,7 @@ export function nestedDeeperThan(value: unknown, limit = MAX_BODY_DEPTH): boolea
 
 /**
  * 400 VALIDATION_ERROR for a body nested deeper than MAX_BODY_DEPTH levels, then for a NUL
- * character or an unpaired surrogate anywhere in the query or the parsed body. Postgres text
+ * character, another C0 control character or an unpaired surrogate anywhere in the query or the parsed body. Postgres text
  * cannot hold one ("invalid byte sequence for encoding UTF8: 0x00"), so without this a NUL in any
  * text field ended as a 500 at the database, or, in a URL, was accepted and failed later.
  */
@@ -72,6 +80,7 @@ export function refuseNulCharacters(): RequestHandler {
     const fields: FieldError[] = [
       ...[...nulCharacterPaths(req.query, ['query']), ...nulCharacterPaths(req.body)].map((path) => ({ path, message: MESSAGE })),
       ...[...unpairedSurrogatePaths(req.query, ['query']), ...unpairedSurrogatePaths(req.body)].map((path) => ({ path, message: SURROGATE_MESSAGE })),
+      ...[...controlCharacterPaths(req.query, ['query']), ...controlCharacterPaths(req.body)].map((path) => ({ path, message: CONTROL_MESSAGE })),
     ];
     if (fields.length === 0) return next();
     next(ApiError.validation(fields.slice(0, 50)));

@@ -43,6 +43,13 @@ describe('listings', () => {
     expect(current.body.data.title).toBe(created.body.data.title);
   });
 
+  it('refuses another control character (an ANSI escape in the city) but keeps line breaks in the description', async () => {
+    const escaped = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ external_ref: 'C0-ESC', city: 'Berlin\u001b[2J' }) });
+    expectRefused(escaped, ['city']);
+    const multiline = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing({ external_ref: 'C0-LINES', description: 'Erste Zeile\r\nZweite Zeile\tmit Tab' }) });
+    expect(multiline.status).toBe(201);
+  });
+
   it('refuses NUL in a query parameter and in an object key', async () => {
     expectRefused(await api.request('GET', '/api/v1/listings?external_ref=A%00B', { key: org.secretKey }), ['query.external_ref']);
     const keyed = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: { ...(completeListing({ external_ref: 'NUL-KEY' }) as object), 'x\u0000': 1 } });

@@ -1,4 +1,4 @@
-import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths, unpairedSurrogatePaths } from '../../../src/http/nulCharacters';
+import { MAX_BODY_DEPTH, nestedDeeperThan, nulCharacterPaths, unpairedSurrogatePaths, controlCharacterPaths } from '../../../src/http/nulCharacters';
 
 describe('nulCharacterPaths', () => {
   it('names every string holding NUL by its path, through arrays and objects', () => {
@@ -50,5 +50,15 @@ describe('unpairedSurrogatePaths', () => {
 
   it('lets paired surrogates (emoji) and everything else through', () => {
     expect(unpairedSurrogatePaths({ title: 'Wohnung 🏠👨‍👩‍👧', rtl: '\u202eabc', zw: '\u200b', n: 1, b: null })).toEqual([]);
+  });
+});
+
+describe('controlCharacterPaths', () => {
+  it('names strings and keys with a C0 control character, escaped in the path', () => {
+    expect(controlCharacterPaths({ title: 'bell\u0007', nested: [{ city: 'esc\u001b[31m' }], ['k\u0001']: 'x' })).toEqual(['title', 'nested.0.city', 'k\\u0001']);
+  });
+
+  it('lets tab, line feed and carriage return through, and leaves NUL to its own rule', () => {
+    expect(controlCharacterPaths({ description: 'line one\r\nline two\tend', nul: 'a\u0000b', plain: 'Straße 1' })).toEqual([]);
   });
 });
