@@ -1,3 +1,4 @@
+import { apiRequest } from '../http';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../../src/config';
 import { upsertListingExample } from '../../../src/openapi/examples';
@@ -91,20 +92,8 @@ export function idTypesByParamName(routes: IdRoute[]): Record<string, string> {
   return names;
 }
 
-async function call(stack: ChaosStack, method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { ...(key ? { 'X-API-Key': key } : {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: Json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, body: json, text };
+function call(stack: ChaosStack, method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
+  return apiRequest(stack.apiUrl, method, path, { key, headers, ...(typeof body === 'string' ? { rawBody: body } : { body }) });
 }
 
 async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T | undefined> {

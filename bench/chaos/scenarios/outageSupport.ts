@@ -3,36 +3,8 @@ import { upsertListingExample } from '../../../src/openapi/examples';
 
 /** Helpers shared by scenarios 2, 5 and 6: they drive the API over real HTTP, as a CRM would. */
 
-export interface ApiResponse {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-export async function apiRequest(
-  apiUrl: string,
-  method: string,
-  path: string,
-  options: { key?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.key) headers['X-API-Key'] = options.key;
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const response = await fetch(`${apiUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
-}
+export { apiRequest } from '../http';
+export type { ApiResponse } from '../http';
 
 /** A listing that passes moderation, with its own external_ref and a unique address (no duplicate rule). */
 export function listingBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {

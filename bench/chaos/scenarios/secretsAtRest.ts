@@ -1,3 +1,4 @@
+import { apiRequest } from '../http';
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -30,23 +31,8 @@ export interface Finding {
 
 const hintOf = (secret: string) => `${secret.slice(0, 8)}…${secret.slice(-4)}`;
 
-async function request(stack: ChaosStack, method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.key) headers['X-API-Key'] = options.key;
-  let body = options.rawBody;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const response = await fetch(new URL(path, stack.apiUrl), { method, headers, body, redirect: 'manual' });
-  const text = await response.text();
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, body: parsed, text, headers: response.headers };
+function request(stack: ChaosStack, method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}) {
+  return apiRequest(stack.apiUrl, method, path, options);
 }
 
 async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T | undefined> {

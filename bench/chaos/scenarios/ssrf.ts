@@ -1,3 +1,4 @@
+import { apiRequest } from '../http';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../../src/config';
 import { createWebAccounts } from '../../../src/identity/webAccounts';
@@ -28,20 +29,8 @@ interface Outcome {
   detail: string;
 }
 
-async function call(stack: ChaosStack, method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.apiUrl}${path}`, {
-    method,
-    headers: { ...(key ? { 'X-API-Key': key } : {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: Json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, body: json, text };
+function call(stack: ChaosStack, method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
+  return apiRequest(stack.apiUrl, method, path, { key, body, headers });
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
