@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { ChaosFaults, ChaosStack } from '../../bench/chaos/scenario';
-import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from './context';
+import { stackEnv, seeder } from './chaosStack';
+import { TestApi, TestContext, createTestContext, startTestApi } from './context';
 import { WorkerProcess, startWorkerProcess } from './workerProcess';
 import { freePort } from '../../scripts/stack/processes';
 
@@ -12,13 +13,6 @@ export interface HostileChaosStack {
   ctx: TestContext;
   api: TestApi;
   close(): Promise<void>;
-}
-
-/** The config's env as strings: what every process of this stack runs with. */
-function envOf(ctx: TestContext, overrides: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
-  return { ...env, ...overrides, TEMPORAL_TASK_QUEUE: ctx.deps.config.TEMPORAL_TASK_QUEUE };
 }
 
 /**
@@ -36,7 +30,7 @@ export async function startHostileChaosStack(options: { overrides?: Record<strin
   const destination = pino.destination({ dest: apiLog, sync: true });
   ctx.deps.logger = pino({ level: 'info' }, destination);
   const api = await startTestApi(ctx.deps);
-  const env = envOf(ctx, overrides);
+  const env = stackEnv(ctx, overrides);
   const workers: WorkerProcess[] = [];
   for (let index = 0; index < (options.workers ?? 0); index += 1) {
     const file = path.join(logDir, `worker-${index}.log`);
@@ -59,10 +53,7 @@ export async function startHostileChaosStack(options: { overrides?: Record<strin
     apiUrl: api.baseUrl,
     db: ctx.deps.db,
     env,
-    async seedOrganization() {
-      const seeded = await seedOrganization(ctx.deps);
-      return { orgId: seeded.organization.id, secretKey: seeded.secretKey, secretKeyId: seeded.secretKeyId };
-    },
+    seedOrganization: seeder(ctx),
     faults,
   };
   return {

@@ -1,16 +1,16 @@
 import { crossTenantScenario } from '../../../bench/chaos/scenarios/crossTenant';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
-import { JestChaosStack, jestChaosStack } from '../../support/chaosStack';
+import { ClosableChaosStack, startInProcessChaosStack } from '../../support/chaosStack';
 
 /** Scenario 8 at small scale: every id route of /openapi.json × another organisation's ids. */
 jest.setTimeout(180_000);
 
 let subscriber: FakeSubscriber;
-let chaos: JestChaosStack;
+let chaos: ClosableChaosStack;
 
 beforeAll(async () => {
   subscriber = await startFakeSubscriber();
-  chaos = await jestChaosStack({ WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, PUBLIC_BASE_URL: 'https://immoflow.test' });
+  chaos = await startInProcessChaosStack({ WEBHOOK_ALLOW_TARGETS: subscriber.hostPort, PUBLIC_BASE_URL: 'https://immoflow.test' });
 });
 
 afterAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 it("answers 404 in the error envelope to every id route called with another organisation's ids", async () => {
-  const result = await crossTenantScenario.run(chaos.stack, 0.1);
+  const result = await crossTenantScenario.run(chaos, 0.1);
   expect(result.violations).toEqual([]);
   expect(result.lost).toBe(0);
   expect(result.duplicated).toBe(0);

@@ -1,5 +1,5 @@
 import { idempotencyRaces } from '../../../bench/chaos/scenarios/idempotencyRaces';
-import { ClosableChaosStack, startInProcessChaosStack } from '../../support/outageChaosStack';
+import { ClosableChaosStack, startInProcessChaosStack } from '../../support/chaosStack';
 
 /** Issue 17 scenario 6 at a small scale: raced keys and upserts execute once. */
 jest.setTimeout(180_000);

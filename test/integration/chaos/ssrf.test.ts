@@ -1,6 +1,6 @@
 import { ssrfScenario } from '../../../bench/chaos/scenarios/ssrf';
 import { ChaosDns, startChaosDns } from '../../../bench/chaos/ssrfFixtures';
-import { JestChaosStack, jestChaosStack } from '../../support/chaosStack';
+import { ClosableChaosStack, startInProcessChaosStack } from '../../support/chaosStack';
 import { startSmtpSink, SmtpSink } from '../../support/smtpSink';
 
 /** Scenario 10 at small scale on the test stack, with the DNS, canary and redirect fixtures on loopback. */
@@ -8,11 +8,11 @@ jest.setTimeout(240_000);
 
 let dns: ChaosDns;
 let mail: SmtpSink;
-let chaos: JestChaosStack;
+let chaos: ClosableChaosStack;
 
 beforeAll(async () => {
   [dns, mail] = await Promise.all([startChaosDns(), startSmtpSink()]);
-  chaos = await jestChaosStack({
+  chaos = await startInProcessChaosStack({
     ...dns.env,
     SMTP_URL: mail.url,
     WEBHOOK_RETRY_SCHEDULE: '0s,200ms',
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 it('blocks every target of the corpus through webhooks, partner webhooks and attachments, at creation and at delivery', async () => {
-  const result = await ssrfScenario.run(chaos.stack, 0.1);
+  const result = await ssrfScenario.run(chaos, 0.1);
   expect(result.violations).toEqual([]);
   expect(result.lost).toBe(0);
   expect(result.duplicated).toBe(0);

@@ -1,6 +1,6 @@
 import { subscriberOutage, subscriberOutageEnv } from '../../../bench/chaos/scenarios/subscriberOutage';
 import { freePort } from '../../support/context';
-import { ClosableChaosStack, startWorkerProcessChaosStack } from '../../support/outageChaosStack';
+import { ClosableChaosStack, startWorkerProcessChaosStack } from '../../support/chaosStack';
 
 /**
  * Issue 17 scenario 2 at a small scale: a subscriber that fails with 500s, dropped connections and
