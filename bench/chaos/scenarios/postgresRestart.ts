@@ -7,6 +7,8 @@ const WRITE_TIMEOUT_MS = 12_000;
 const READYZ_TIMEOUT_MS = 5_000;
 /** After Postgres accepts again, the pools need a moment to replace their dead connections. */
 const READY_AGAIN_GRACE_MS = 3_000;
+/** Load after each restart, for the recovery under load and for /readyz to be judged while up. */
+const RECOVERED_LOAD_MS = 8_000;
 
 interface ReadySample {
   startedAt: number;
@@ -49,10 +51,14 @@ function pollReadiness(stack: ChaosStack): { stop(): Promise<ReadySample[]> } {
 }
 
 /** The readiness answers that contradict what the harness knows about Postgres at that moment. */
-export function readinessLies(samples: ReadySample[], outages: Outage[], endedAt: number): string[] {
+export function readinessLies(samples: ReadySample[], outages: Outage[], endedAt: number, loadStart = samples[0]?.startedAt ?? 0): string[] {
   const lies: string[] = [];
+  const at = (ms: number) => `+${Math.round((ms - loadStart) / 100) / 10} s`;
   const hung = samples.filter((s) => s.status === 0);
-  if (hung.length) lies.push(`/readyz gave no answer within ${READYZ_TIMEOUT_MS / 1000} s ${hung.length} times`);
+  if (hung.length) {
+    const timeline = outages.map((o) => `down ${at(o.downAt)}–${at(o.upAt)}`).join(', ');
+    lies.push(`/readyz gave no answer within ${READYZ_TIMEOUT_MS / 1000} s ${hung.length} times (sent at ${hung.slice(0, 5).map((s) => at(s.startedAt)).join(', ')}; Postgres ${timeline})`);
+  }
   const answered = samples.filter((s) => s.status !== 0);
   const whileDown = answered.filter((s) => outages.some((o) => s.startedAt >= o.goneAt && s.endedAt <= o.upAt));
   const saidReady = whileDown.filter((s) => s.status === 200 || s.postgresOk !== false);
@@ -88,11 +94,14 @@ export const postgresRestart: Scenario = {
     const violations: string[] = [];
 
     const readiness = pollReadiness(stack);
-    const load = steadyWrites(stack, org.secretKey, { rate, durationMs, timeoutMs: WRITE_TIMEOUT_MS });
+    // Open-ended: a slow restart (pg_ctl on a busy machine) must not outlast the load, which runs
+    // until RECOVERED_LOAD_MS after the last one so that the recovery itself is under load.
+    const load = steadyWrites(stack, org.secretKey, { rate, timeoutMs: WRITE_TIMEOUT_MS });
     const loadStart = Date.now();
     const outages: Outage[] = [];
     for (const fraction of [1 / 3, 2 / 3]) {
-      const wait = loadStart + durationMs * fraction - Date.now();
+      const previousUp = outages[outages.length - 1]?.upAt ?? 0;
+      const wait = Math.max(loadStart + durationMs * fraction, previousUp + RECOVERED_LOAD_MS) - Date.now();
       if (wait > 0) await sleep(wait);
       const downAt = Date.now();
       if (stopPostgres && startPostgres) {
@@ -108,17 +117,19 @@ export const postgresRestart: Scenario = {
         outages.push({ downAt, goneAt: upAt - downMs / 2, upAt });
       }
     }
+    await sleep(Math.max(loadStart + durationMs, outages[outages.length - 1].upAt + RECOVERED_LOAD_MS) - Date.now());
+    load.stop();
     const outcomes = await load.done;
     const endedAt = Date.now();
     const samples = await readiness.stop();
-    violations.push(...readinessLies(samples, outages, endedAt));
+    violations.push(...readinessLies(samples, outages, endedAt, loadStart));
 
     const bad = badFailures(outcomes);
     if (bad.length) {
       violations.push(
         `${bad.length} failing writes were not a 503 with a code (${JSON.stringify(statusCounts(bad))}), e.g. ${bad
           .slice(0, 3)
-          .map((o) => `#${o.index} ${o.status}${o.code ? ` ${o.code}` : ''} after ${o.ms} ms${o.error ? ` (${o.error})` : ''}`)
+          .map((o) => `#${o.index} sent at +${Math.round(o.startedAt / 100) / 10} s: ${o.status}${o.code ? ` ${o.code}` : ''} after ${o.ms} ms${o.error ? ` (${o.error})` : ''}`)
           .join('; ')}`,
       );
     }
@@ -159,7 +170,7 @@ export const postgresRestart: Scenario = {
       details: {
         rate_per_second: rate,
         duration_s: durationMs / 1000,
-        restarts: outages.map((o, i) => ({ down_ms: o.upAt - o.downAt, first_success_after_ms: firstSuccessAfter[i] })),
+        restarts: outages.map((o, i) => ({ at_s: Math.round((o.downAt - loadStart) / 100) / 10, down_ms: o.upAt - o.downAt, first_success_after_ms: firstSuccessAfter[i] })),
         statuses: statusCounts(outcomes),
         failing_p99_ms: percentileOf(failing.map((o) => o.ms), 99),
         failing_max_ms: failing.length ? Math.max(...failing.map((o) => o.ms)) : null,

@@ -14,7 +14,7 @@ let stack: RunningChaosStack;
 
 beforeAll(async () => {
   stack = await startChaosStack({ scale: SCALE });
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -46,18 +46,18 @@ it('1. worker SIGKILL: every publish ends with exactly one listing.published', a
   const result = await scenario(1).run(stack, SCALE);
   expectHolds(result);
   expect((result.details.kills as unknown[]).length).toBeGreaterThanOrEqual(2);
-}, 300_000);
+}, 600_000);
 
 it('3. Postgres restart under load: 503 with a code during the outage, every acknowledged write survives', async () => {
   const result = await scenario(3).run(stack, SCALE);
   expectHolds(result);
   // The restarts happened under load: some writes must have met the outage.
   expect(Object.keys(result.details.statuses as Record<string, number>)).toContain('503 DATABASE_UNAVAILABLE');
-}, 300_000);
+}, 600_000);
 
 it('4. Temporal outage: writes succeed while it is down, every owed workflow runs once after', async () => {
   const result = await scenario(4).run(stack, SCALE);
   expectHolds(result);
   expect(result.details.writes_during_outage_acknowledged).toBeGreaterThan(0);
   expect(result.details.outbox_drained_after_restart_s).not.toBeNull();
-}, 300_000);
+}, 600_000);
