@@ -21,7 +21,9 @@ interface Outage {
   downAt: number;
   /** When pg_ctl stop returned: no Postgres process is left. */
   goneAt: number;
-  /** When pg_ctl start returned: Postgres accepts connections. */
+  /** When pg_ctl start was called: until then nothing can answer on the port. */
+  startAt: number;
+  /** When pg_ctl start returned: Postgres accepts connections (it may have a little earlier: pg_ctl polls). */
   upAt: number;
 }
 
@@ -60,7 +62,7 @@ export function readinessLies(samples: ReadySample[], outages: Outage[], endedAt
     lies.push(`/readyz gave no answer within ${READYZ_TIMEOUT_MS / 1000} s ${hung.length} times (sent at ${hung.slice(0, 5).map((s) => at(s.startedAt)).join(', ')}; Postgres ${timeline})`);
   }
   const answered = samples.filter((s) => s.status !== 0);
-  const whileDown = answered.filter((s) => outages.some((o) => s.startedAt >= o.goneAt && s.endedAt <= o.upAt));
+  const whileDown = answered.filter((s) => outages.some((o) => s.startedAt >= o.goneAt && s.endedAt <= o.startAt));
   const saidReady = whileDown.filter((s) => s.status === 200 || s.postgresOk !== false);
   if (saidReady.length) lies.push(`/readyz said Postgres was fine ${saidReady.length} of ${whileDown.length} times while it was down`);
   const upPeriods = outages.map((o, i) => ({ from: o.upAt + READY_AGAIN_GRACE_MS, to: outages[i + 1]?.downAt ?? endedAt }));
@@ -108,13 +110,15 @@ export const postgresRestart: Scenario = {
         await stopPostgres();
         const goneAt = Date.now();
         await sleep(downMs);
+        const startAt = Date.now();
         await startPostgres();
-        outages.push({ downAt, goneAt, upAt: Date.now() });
+        outages.push({ downAt, goneAt, startAt, upAt: Date.now() });
       } else {
         await restartPostgres(downMs);
         const upAt = Date.now();
-        // Without the halves the stop's end is unknown; only the middle of the outage is judged.
-        outages.push({ downAt, goneAt: upAt - downMs / 2, upAt });
+        // Without the halves neither the stop's end nor the start's beginning is known; only the
+        // middle of the outage is judged.
+        outages.push({ downAt, goneAt: upAt - (downMs * 3) / 4, startAt: upAt - downMs / 4, upAt });
       }
     }
     await sleep(Math.max(loadStart + durationMs, outages[outages.length - 1].upAt + RECOVERED_LOAD_MS) - Date.now());

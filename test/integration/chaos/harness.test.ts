@@ -28,8 +28,10 @@ function scenario(id: number): Scenario {
 
 /** Everything a failure needs to be understood: the figures, the violations, where the logs are. */
 function expectHolds(result: ScenarioResult): void {
-  const summary = { ...result, logs: stack.faults.logFiles() };
-  expect({ lost: result.lost, duplicated: result.duplicated, violations: result.violations, summary }).toEqual({ lost: 0, duplicated: 0, violations: [], summary });
+  // The figures and the logs are what a failure is understood by; jest's diff would hide them.
+  console.log(JSON.stringify({ ...result, logs: stack.faults.logFiles() }, null, 2));
+  expect(result.violations).toEqual([]);
+  expect({ lost: result.lost, duplicated: result.duplicated }).toEqual({ lost: 0, duplicated: 0 });
   expect(result.acknowledged).toBeGreaterThan(0);
 }
 
