@@ -103,6 +103,8 @@ async function temporalAnswers(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 2000 });
   try {
     await connection.workflowService.getSystemInfo({});
+    // A restarted server answers before its namespace registry is loaded: ready means the namespace is there.
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
     return true;
   } finally {
     await connection.close();

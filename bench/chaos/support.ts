@@ -153,6 +153,19 @@ export async function withTemporal<T>(stack: ChaosStack, work: (client: Client) 
 
 /** workflow id → the statuses of its runs, from Temporal's visibility, for one organisation's workflows of `type`. */
 export async function workflowRuns(stack: ChaosStack, orgId: string, type: string): Promise<Map<string, string[]>> {
+  // After a Temporal restart the dev server's visibility can answer NamespaceNotFound for a while
+  // although workflows run: the count is retried, and still fails the scenario if it never answers.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await listRuns(stack, orgId, type);
+    } catch (error) {
+      if (attempt >= 15 || (error as Error).name !== 'NamespaceNotFoundError') throw error;
+      await sleep(2000);
+    }
+  }
+}
+
+async function listRuns(stack: ChaosStack, orgId: string, type: string): Promise<Map<string, string[]>> {
   return withTemporal(stack, async (client) => {
     const runs = new Map<string, string[]>();
     for await (const execution of client.workflow.list({ query: `OrgId = '${orgId}' AND WorkflowType = '${type}'` })) {
