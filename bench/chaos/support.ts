@@ -159,7 +159,7 @@ export async function workflowRuns(stack: ChaosStack, orgId: string, type: strin
     try {
       return await listRuns(stack, orgId, type);
     } catch (error) {
-      if (attempt >= 15 || (error as Error).name !== 'NamespaceNotFoundError') throw error;
+      if (attempt >= 15 || !/Namespace not found/.test((error as Error).message)) throw error;
       await sleep(2000);
     }
   }
