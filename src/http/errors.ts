@@ -92,7 +92,20 @@ const DEPENDENCY_CODES: Record<DependencyUnavailableError['dependency'], ErrorCo
   minio: 'STORAGE_UNAVAILABLE',
 };
 
-const PG_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '53300']);
+const PG_CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+/**
+ * What node-postgres throws, without a code, when the server goes away under a connection in use
+ * (a crash or an immediate shutdown): a query in flight gets "Connection terminated unexpectedly",
+ * later ones on that client the "not queryable" errors. Found by `npm run chaos` scenario 3, where
+ * they were 500 INTERNAL_ERROR during a Postgres restart.
+ */
+const PG_CONNECTION_LOST = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+]);
 
 /** Recognises "Postgres is down" in the shapes knex and pg report it. */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -100,6 +113,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const candidate = error as { name?: string; code?: string; errors?: unknown[] };
   if (candidate.name === 'KnexTimeoutError') return true;
   if (candidate.code && PG_CONNECTION_ERRORS.has(candidate.code)) return true;
+  // SQLSTATE class 08: connection exceptions.
+  if (typeof candidate.code === 'string' && /^08[0-9A-Z]{3}$/.test(candidate.code)) return true;
+  if (!candidate.code && error instanceof Error && PG_CONNECTION_LOST.has(error.message)) return true;
   // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
   return Array.isArray(candidate.errors) && candidate.errors.some(isDatabaseUnavailable);
 }

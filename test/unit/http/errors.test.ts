@@ -230,6 +230,25 @@ describe('toApiError', () => {
       expect(toApiError(error).code).toBe('DATABASE_UNAVAILABLE');
     });
 
+    // Regression (npm run chaos, scenario 3): a Postgres crash under a connection in use was a 500.
+    it.each([
+      ['a query in flight when the server died', new Error('Connection terminated unexpectedly')],
+      ['a client that ended under its query', new Error('Connection terminated')],
+      ['a query on a client whose connection broke', new Error('Client has encountered a connection error and is not queryable')],
+      ['a query on a closed client', new Error('Client was closed and is not queryable')],
+      ['a crash shutdown (57P02)', withCode('terminating connection because of crash of another server process', '57P02')],
+      ['a connection exception (class 08)', withCode('connection failure', '08006')],
+    ])('%s becomes 503 DATABASE_UNAVAILABLE', (_what, error) => {
+      const apiError = toApiError(error);
+      expect(apiError.status).toBe(503);
+      expect(apiError.code).toBe('DATABASE_UNAVAILABLE');
+      expect(apiError.headers).toEqual({ 'Retry-After': '5' });
+    });
+
+    it("a connection-lost message with an unrelated code is not mistaken for one", () => {
+      expect(toApiError(withCode('Connection terminated unexpectedly', '23505')).status).toBe(500);
+    });
+
     it('an AggregateError of unrelated errors is an internal error', () => {
       const error = new AggregateError([new Error('a'), withCode('b', 'ENOENT')], 'several things failed');
       const apiError = toApiError(error);
