@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ChaosReport, holds, mergeResults, parseArgs, renderTable, replaceTable } from './chaos/report';
 import type { ScenarioResult } from './chaos/scenario';
 import { scenarios } from './chaos/scenarios';
+import { startRunFixtures } from './chaos/runFixtures';
 import { startChaosStack } from './chaos/stack';
 
 /**
@@ -24,7 +25,9 @@ async function main(): Promise<number> {
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-chaos-logs-'));
   console.log(`[chaos] scale ${scale}, scenarios ${chosen.map((s) => s.id).join(', ')}; logs in ${logDir}`);
   const started = Date.now();
-  const stack = await startChaosStack({ scale, logDir });
+  // Servers the stack's config must name (a DNS server, a subscriber's port) start first.
+  const fixtures = await startRunFixtures();
+  const stack = await startChaosStack({ scale, logDir, extraEnv: fixtures.env });
   console.log(`[chaos] stack up in ${Math.round((Date.now() - started) / 1000)} s at ${stack.apiUrl}`);
   const results: ScenarioResult[] = [];
   try {
@@ -46,6 +49,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await stack.stop();
+    await fixtures.close();
   }
 
   const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as ChaosReport) : undefined;
