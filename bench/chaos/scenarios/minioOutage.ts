@@ -1,9 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import sharp from 'sharp';
 import { ChaosStack, Scenario, ScenarioResult, scaled } from '../scenario';
-import { apiRequest, countBy, listingBody, requireFaults, sleep, waitFor } from './outageSupport';
+import { apiRequest, countBy, listenOnLoopback, listingBody, requireFaults, sleep, waitFor } from './outageSupport';
 
 /**
  * Issue 17, scenario 5: MinIO stops while images are being uploaded (presigned PUTs, docs/IMAGES.md)
@@ -35,13 +34,9 @@ async function startFileHost(port: number, jpeg: Buffer, pdf: Buffer) {
     // A little latency keeps fetches in flight when the store goes away.
     setTimeout(() => res.writeHead(200, { 'Content-Type': path.endsWith('.jpg') ? 'image/jpeg' : 'application/pdf', 'Content-Length': body.length }).end(body), 300);
   });
-  server.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
+  const origin = await listenOnLoopback(server, port);
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
     hits: () => hits,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { upsertListingExample } from '../../../src/openapi/examples';
 
 /** Helpers shared by scenarios 2, 5 and 6: they drive the API over real HTTP, as a CRM would. */
@@ -51,4 +53,14 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, inner) =>
     inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1))) : inner,
   );
+}
+
+/** Starts `server` on 127.0.0.1:`port` (a port the stack's allow list already names) and answers its origin. */
+export async function listenOnLoopback(server: http.Server, port: number): Promise<string> {
+  server.listen(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -1,8 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ChaosStack, Scenario, ScenarioResult, scaled } from '../scenario';
 import { INTERRUPTED_TRY } from '../../../activities/webhooks';
-import { apiRequest, countBy, listingBody, requireFaults, sleep, waitFor } from './outageSupport';
+import { apiRequest, countBy, listenOnLoopback, listingBody, requireFaults, sleep, waitFor } from './outageSupport';
 
 /**
  * Issue 17, scenario 2: ten subscriptions on a subscriber that fails in every way a real one does
@@ -93,13 +92,9 @@ async function startOutageSubscriber(port: number) {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
+  const origin = await listenOnLoopback(server, port);
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
     seen,
     setPhase(next: Phase) {
       phase = next;
