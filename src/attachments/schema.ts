@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLine } from '../http/singleLine';
 import { imageVariantDtoSchema } from '../images/schema';
 import {
   ATTACHMENT_FAILURE_CODES,
@@ -21,7 +22,7 @@ export const attachmentInputSchema = z
       })
       .meta({ description: 'https URL of the file (at most 2048 characters); the SSRF guard refuses private, loopback and metadata addresses.' }),
     kind: z.enum(ATTACHMENT_KINDS).meta({ description: 'image, floor_plan (image or PDF), document (PDF) or energy_certificate (PDF or image).' }),
-    title: z.string().trim().max(200).nullable().optional(),
+    title: singleLine(z.string().trim().max(200)).nullable().optional(),
     sort_order: z.number().int().min(0).max(100_000).nullable().optional(),
     is_title: z.boolean().optional().meta({ description: 'Marks the title image; without one, the first image is the title image.' }),
   })

@@ -178,6 +178,8 @@ async function judgeHost(hostname: string, resolve: Resolver): Promise<HostVerdi
  */
 export function checkUrlStatic(url: string, opts: Pick<SsrfPolicy, 'allowTargets'>): CheckUrlResult {
   const allowed = normalizeAllowTargets(opts.allowTargets);
+  // The URL parser drops tabs and line breaks silently, so the URL judged would not be the one stored.
+  if (/[\s\u0000-\u001f\u007f]/.test(url)) return { ok: false, reason: 'must not contain whitespace, line breaks or control characters (percent-encode them)' };
   let parsed: URL;
   try {
     parsed = new URL(url);

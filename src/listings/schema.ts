@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { attachmentsInputSchema } from '../attachments/schema';
 import { LISTING_STATUSES } from '../domain/listingLifecycle';
+import { singleLine } from '../http/singleLine';
 
 export const PROPERTY_TYPES = ['apartment', 'house', 'room', 'commercial', 'office', 'retail', 'land', 'parking', 'other'] as const;
 export const EFFICIENCY_CLASSES = ['A+', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
@@ -12,7 +13,7 @@ export const energyCertificateSchema = z
   .object({
     type: z.enum(['consumption', 'demand']).meta({ description: 'Verbrauchsausweis (consumption) or Bedarfsausweis (demand)' }),
     energy_value: z.number().positive().max(2000).meta({ description: 'Energy value in kWh/(m²·a)' }),
-    main_energy_source: z.string().trim().min(1).max(100).meta({ description: 'Main energy source, e.g. "gas", "district heating"' }),
+    main_energy_source: singleLine(z.string().trim().min(1).max(100)).meta({ description: 'Main energy source, e.g. "gas", "district heating"' }),
     year_of_construction: z.number().int().min(1000).max(2100),
     efficiency_class: z.enum(EFFICIENCY_CLASSES),
   })
@@ -21,14 +22,14 @@ export const energyCertificateSchema = z
 
 /** Fields a CRM may send; all optional on their own (activation requires some, see moderation). */
 const listingFields = {
-  title: z.string().trim().min(1).max(200),
+  title: singleLine(z.string().trim().min(1).max(200)),
   description: z.string().max(20_000),
   property_type: z.enum(PROPERTY_TYPES),
   marketing_type: z.enum(['rent', 'sale']),
-  street: z.string().trim().min(1).max(200),
-  house_number: z.string().trim().min(1).max(20),
+  street: singleLine(z.string().trim().min(1).max(200)),
+  house_number: singleLine(z.string().trim().min(1).max(20)),
   zip_code: z.string().trim().regex(/^[0-9A-Za-z -]{3,10}$/, 'a postal code of 3 to 10 letters or digits'),
-  city: z.string().trim().min(1).max(100),
+  city: singleLine(z.string().trim().min(1).max(100)),
   country: z
     .string()
     .trim()

@@ -11,6 +11,13 @@ export interface TemporalClientProvider {
 }
 
 /**
+ * gRPC's reconnect back-off grows by 1.6× up to 120 s: after a minute's Temporal outage the
+ * channel slept up to 30 s past the server's return, and the outbox relay's starts waited with it
+ * (chaos scenario 4). Capped at 2 s, a relay retrying every second reconnects within about 2 s.
+ */
+export const RECONNECT_BACKOFF = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } as const;
+
+/**
  * One lazily connected client per process. The API starts even while Temporal is down: writes
  * still commit (the outbox owes the workflow start) and /readyz reports Temporal as down.
  */
@@ -20,7 +27,7 @@ export function createTemporalClientProvider(config: TemporalConfig, connectTime
 
   return {
     get() {
-      pending ??= Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: connectTimeoutMs })
+      pending ??= Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: connectTimeoutMs, channelArgs: RECONNECT_BACKOFF })
         .then((connected) => {
           connection = connected;
           return new Client({ connection: connected, namespace: config.TEMPORAL_NAMESPACE });

@@ -1,9 +1,11 @@
 import { apiRequest } from '../http';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../../src/config';
 import { upsertListingExample } from '../../../src/openapi/examples';
 import { createConsentService } from '../../../src/partners/consent';
 import { createPartnerService } from '../../../src/partners/service';
+import { createTargetService } from '../../../src/targets/service';
+import { LoopbackServer, startLoopbackServer } from '../hostile/loopbackServer';
 import type { ChaosStack, Scenario, ScenarioResult } from '../scenario';
 
 /**
@@ -111,7 +113,7 @@ async function poll<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000):
  * does not create (a partner connection needs an operator's partner and an agency's consent in a
  * browser) is made through the services those steps call. Types not created are left out.
  */
-async function createInA(stack: ChaosStack, key: string, orgId: string, notes: Record<string, string>): Promise<Record<string, string>> {
+async function createInA(stack: ChaosStack, key: string, orgId: string, notes: Record<string, string>, portal: LoopbackServer | undefined): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
   const listing = await call(stack, 'POST', '/api/v1/listings', key, {
     ...upsertListingExample,
@@ -189,7 +191,43 @@ async function createInA(stack: ChaosStack, key: string, orgId: string, notes: R
   } catch (error) {
     notes.connections = `could not be created: ${(error as Error).message}`;
   }
+
+  // A target connection of A: the operator registers a portal (a third party on loopback), A
+  // connects, and the portal delivers A's agency key to the signed partner hook.
+  if (portal) {
+    try {
+      const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+      const { target } = await createTargetService(stack.db, loadConfig(stack.env)).create({
+        name: `XT portal ${randomUUID().slice(0, 6)}`,
+        baseUrl: `${portal.url}/portal`,
+        clientId: 'immoflow',
+        clientSecret: `portalsec_${randomBytes(12).toString('hex')}`,
+        webhookSecret,
+      });
+      const connect = await call(stack, 'POST', `/api/v1/targets/${target.id}/connect`, key);
+      const delivery = JSON.stringify({ 'x-api-key': `portalkey_${randomBytes(16).toString('hex')}`, agencyId: orgId });
+      const hook = await call(stack, 'POST', `/partner-hooks/${target.id}`, null, delivery, {
+        'Content-Type': 'application/json',
+        'X-Webhook-Signature': `sha256=${createHmac('sha256', webhookSecret).update(delivery).digest('hex')}`,
+      });
+      const state = (await call(stack, 'GET', `/api/v1/targets/${target.id}`, key)).body?.data?.connection?.state;
+      if (state === 'connected') ids.targets = target.id;
+      else notes.targets = `connect answered ${connect.status}, the key delivery ${hook.status}; A's connection is ${state}`;
+    } catch (error) {
+      notes.targets = `could not be created: ${(error as Error).message}`;
+    }
+  } else {
+    notes.targets = 'WEBHOOK_ALLOW_TARGETS names no free 127.0.0.1 port for a portal';
+  }
   return ids;
+}
+
+/** A target's connection state as `key`'s organisation sees it, in the one and in the list. */
+async function connectionStates(stack: ChaosStack, key: string, targetId: string): Promise<{ one: unknown; listed: unknown }> {
+  const one = await call(stack, 'GET', `/api/v1/targets/${targetId}`, key);
+  const list = await call(stack, 'GET', '/api/v1/targets', key);
+  const listed = (list.body?.data ?? []).find((target: Json) => target.id === targetId)?.connection?.state;
+  return { one: one.body?.data?.connection?.state, listed };
 }
 
 /**
@@ -209,60 +247,84 @@ export const crossTenantScenario: Scenario = {
     const a = await stack.seedOrganization();
     const b = await stack.seedOrganization();
     const notes: Record<string, string> = {};
-    const created = await createInA(stack, a.secretKey, a.orgId, notes);
-
-    const idTypes = [...new Set(routes.flatMap((route) => route.params.map((param) => param.idType)))];
-    const uncreated: Record<string, string> = {};
-    const ids: Record<string, string> = {};
-    for (const type of idTypes) {
-      if (created[type]) ids[type] = created[type];
-      else {
-        // A nonexistent id must be a 404 too; kept a UUID so that a shape check cannot answer 400.
-        ids[type] = randomUUID();
-        uncreated[type] = SHARED_ID_TYPES.has(type) ? 'shared by every organisation (the operator registers targets)' : (notes[type] ?? 'no way to create it is known to this scenario');
-      }
+    const portal = await startLoopbackServer(stack.env.WEBHOOK_ALLOW_TARGETS);
+    try {
+      return await runMatrix(stack, routes, a, b, await createInA(stack, a.secretKey, a.orgId, notes, portal), notes);
+    } finally {
+      await portal?.close();
     }
-
-    const byStatus: Record<string, number> = {};
-    const violations: string[] = [];
-    const excluded: string[] = [];
-    let sent = 0;
-    let notFound = 0;
-    for (const route of routes) {
-      if (route.auth !== 'organisation') {
-        excluded.push(`${route.method} ${route.path}: authenticated per ${route.auth === 'none' ? 'request signature (a portal\'s key delivery)' : 'partner'}, not per organisation`);
-        continue;
-      }
-      // A shared type's own route is legitimately B's to read or connect.
-      if (route.params.every((param) => SHARED_ID_TYPES.has(param.idType)) && !/\/connection$/.test(route.path)) {
-        excluded.push(`${route.method} ${route.path}: ${route.params.map((param) => param.idType).join(', ')} are shared by every organisation`);
-        continue;
-      }
-      const path = fillPath(route, ids, idTypesByParamName(routes));
-      const response = await call(stack, route.method, path, b.secretKey, route.method === 'GET' || route.method === 'DELETE' ? undefined : (route.example ?? {}));
-      sent += 1;
-      byStatus[response.status] = (byStatus[response.status] ?? 0) + 1;
-      const enveloped = typeof response.body?.error?.code === 'string' && typeof response.body?.error?.message === 'string';
-      if (response.status === 404 && enveloped) notFound += 1;
-      else violations.push(`${route.method} ${route.path} with organisation A's ids answered organisation B ${response.status}${enveloped ? ` ${response.body.error.code}` : ' outside the error envelope'}: ${response.text.slice(0, 160)}`);
-    }
-    // Control: A's own key reaches A's resources, so the 404s above are about the organisation.
-    const control = ids.listings && created.listings ? await call(stack, 'GET', `/api/v1/listings/${ids.listings}`, a.secretKey) : undefined;
-    if (control && control.status !== 200) violations.push(`The control GET /api/v1/listings/{id} with A's own key answered ${control.status}.`);
-
-    return {
-      id: 8,
-      name: 'Cross-tenant matrix',
-      sent,
-      unit: 'route × foreign id',
-      acknowledged: notFound,
-      lost: sent - notFound,
-      duplicated: 0,
-      recoverySeconds: null,
-      details: { routesDiscovered: routes.length, idTypes, created: Object.keys(created), uncreated, byStatus, excluded },
-      violations,
-    };
   },
 };
+
+async function runMatrix(
+  stack: ChaosStack,
+  routes: IdRoute[],
+  a: { secretKey: string },
+  b: { secretKey: string },
+  created: Record<string, string>,
+  notes: Record<string, string>,
+): Promise<ScenarioResult> {
+  const idTypes = [...new Set(routes.flatMap((route) => route.params.map((param) => param.idType)))];
+  const uncreated: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  for (const type of idTypes) {
+    if (created[type]) ids[type] = created[type];
+    else {
+      // A nonexistent id must be a 404 too; kept a UUID so that a shape check cannot answer 400.
+      ids[type] = randomUUID();
+      uncreated[type] = notes[type] ?? 'no way to create it is known to this scenario';
+    }
+  }
+
+  const byStatus: Record<string, number> = {};
+  const violations: string[] = [];
+  const excluded: string[] = [];
+  let sent = 0;
+  let notFound = 0;
+  for (const route of routes) {
+    if (route.auth !== 'organisation') {
+      excluded.push(`${route.method} ${route.path}: authenticated per ${route.auth === 'none' ? 'request signature (a portal\'s key delivery)' : 'partner'}, not per organisation`);
+      continue;
+    }
+    // A shared type's own route is legitimately B's to read or connect.
+    if (route.params.every((param) => SHARED_ID_TYPES.has(param.idType)) && !/\/connection$/.test(route.path)) {
+      excluded.push(`${route.method} ${route.path}: ${route.params.map((param) => param.idType).join(', ')} are shared by every organisation`);
+      continue;
+    }
+    const path = fillPath(route, ids, idTypesByParamName(routes));
+    const response = await call(stack, route.method, path, b.secretKey, route.method === 'GET' || route.method === 'DELETE' ? undefined : (route.example ?? {}));
+    sent += 1;
+    byStatus[response.status] = (byStatus[response.status] ?? 0) + 1;
+    const enveloped = typeof response.body?.error?.code === 'string' && typeof response.body?.error?.message === 'string';
+    if (response.status === 404 && enveloped) notFound += 1;
+    else violations.push(`${route.method} ${route.path} with organisation A's ids answered organisation B ${response.status}${enveloped ? ` ${response.body.error.code}` : ' outside the error envelope'}: ${response.text.slice(0, 160)}`);
+  }
+  // Control: A's own key reaches A's resources, so the 404s above are about the organisation.
+  const control = ids.listings && created.listings ? await call(stack, 'GET', `/api/v1/listings/${ids.listings}`, a.secretKey) : undefined;
+  if (control && control.status !== 200) violations.push(`The control GET /api/v1/listings/{id} with A's own key answered ${control.status}.`);
+  // A shared target shows each organisation its own connection: B's view of the target A
+  // connected is not A's, and B's DELETE …/connection above left A's in place.
+  let targetConnection: Record<string, unknown> | undefined;
+  if (created.targets) {
+    const seenByB = await connectionStates(stack, b.secretKey, created.targets);
+    const seenByA = await connectionStates(stack, a.secretKey, created.targets);
+    targetConnection = { seenByA, seenByB };
+    if (seenByB.one !== 'not_connected' || seenByB.listed !== 'not_connected') violations.push(`Organisation B sees the target A connected as ${JSON.stringify(seenByB)}, not its own not_connected.`);
+    if (seenByA.one !== 'connected' || seenByA.listed !== 'connected') violations.push(`After B's calls, A's own connection reads ${JSON.stringify(seenByA)}, not connected.`);
+  }
+
+  return {
+    id: 8,
+    name: 'Cross-tenant matrix',
+    sent,
+    unit: 'route × foreign id',
+    acknowledged: notFound,
+    lost: sent - notFound,
+    duplicated: 0,
+    recoverySeconds: null,
+    details: { routesDiscovered: routes.length, idTypes, created: Object.keys(created), uncreated, byStatus, excluded, ...(targetConnection ? { targetConnection } : {}) },
+    violations,
+  };
+}
 
 export default crossTenantScenario;

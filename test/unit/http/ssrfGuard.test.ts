@@ -307,4 +307,12 @@ describe('checkUrlStatic: the checks that need no DNS (attachment URLs at write 
     expect(checkUrlStatic('https://93.184.216.34/a.jpg', { allowTargets: [] })).toMatchObject({ ok: true, addresses: ['93.184.216.34'] });
     expect(checkUrlStatic('http://127.0.0.1:4000/a.jpg', { allowTargets: ['127.0.0.1:4000'] })).toMatchObject({ ok: true, allowListed: true });
   });
+
+  it('refuses whitespace and control characters the URL parser would drop, so the URL judged is the URL stored', () => {
+    // new URL() strips these: 'https://cdn.exa\nmple.com' would be judged as cdn.example.com.
+    for (const url of ['https://cdn.exa\nmple.com/a.jpg', 'https://cdn.example.com/a\r\n.jpg', 'https://cdn.example.com/\ta.jpg', 'https://cdn.example.com/a b.jpg', 'https://cdn.example.com/a\u007f.jpg']) {
+      expect(checkUrlStatic(url, { allowTargets: [] })).toMatchObject({ ok: false, reason: expect.stringContaining('whitespace') });
+    }
+    expect(checkUrlStatic('https://cdn.example.com/a%20b.jpg', { allowTargets: [] })).toMatchObject({ ok: true });
+  });
 });
