@@ -11,7 +11,7 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { createGeocodingWorker, createMainWorker, installTemporalRuntime } from './temporal/workerFactory';
+import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const outbox = createOutboxStarter(db, temporal, logger);
   const deps = { config, db, logger, storage, outbox };
   const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
-  const relay = startOutboxRelay(outbox, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL });
+  const relay = startOutboxRelay(createRelayOutboxStarter({ db, temporal, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

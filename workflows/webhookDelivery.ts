@@ -1,5 +1,6 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks';
+import type { WebhookDeliveryInput } from '../src/domain/webhookDelivery';
 import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry';
 
 // Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal; the subscriber's
@@ -17,12 +18,16 @@ export interface WebhookDeliveryResult {
   reason?: 'gone' | 'disabled' | 'exhausted';
 }
 
-/** `webhook-delivery:<deliveryId>`: attempt, record, sleep on the retry schedule, until done. */
-export async function webhookDelivery(input: { orgId: string; webhookId: string; deliveryId: string; retrySchedule: string }): Promise<WebhookDeliveryResult> {
+/**
+ * `webhook-delivery:<deliveryId>`: attempt, record, sleep on the retry schedule, until done. When
+ * the outbox relay already made attempt 1 (src/webhooks/firstAttempts.ts), it is in the input and
+ * the workflow goes on from its result.
+ */
+export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const schedule = parseRetrySchedule(input.retrySchedule);
-  if (schedule[0] > 0) await sleep(schedule[0]);
+  if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
-    const result = await webhooks.attemptDelivery(input.deliveryId, attempt);
+    const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt);
     // A success was recorded as complete by the attempt itself.
     if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
     if (result.outcome === 'disabled') {

@@ -10,7 +10,7 @@ export interface OutboxRelayOptions {
 }
 
 export interface OutboxRelay {
-  /** Finishes the pass in progress, then stops. */
+  /** Finishes the pass in progress and the work it handed to a direct runner, then stops. */
   stop(): Promise<void>;
 }
 
@@ -56,6 +56,7 @@ export function startOutboxRelay(starter: OutboxStarter, logger: Logger, options
       stopping = true;
       wake?.();
       await loop;
+      await starter.drain();
     },
   };
 }

@@ -92,8 +92,31 @@ export interface StartOwedOptions {
 
 export interface StartOwedResult {
   claimed: number;
+  /** Started, or handed to the direct runner (which settles its rows itself). */
   started: number;
   failed: number;
+}
+
+/** An owed start its claimer holds until `leaseMs` from the claim. */
+export interface ClaimedStart {
+  outboxId: string;
+  leaseMs: number;
+  start: WorkflowStart;
+}
+
+/**
+ * Does some owed work itself instead of starting its workflow (a webhook delivery's first attempt,
+ * src/webhooks/firstAttempts.ts). `take` answers at once: undefined leaves the row to an ordinary
+ * start; a promise means the runner took it, and resolves once the runner has settled it (null:
+ * done, the row marked in the runner's own transaction) or to the start still owed. A rejection
+ * gives the claim back.
+ */
+export interface DirectRunner {
+  take(claimed: ClaimedStart): Promise<WorkflowStart | null> | undefined;
+}
+
+export interface OutboxStarterOptions {
+  direct?: DirectRunner;
 }
 
 /**
@@ -104,7 +127,9 @@ export interface StartOwedResult {
  * Postgres transaction or row lock open. Ids are deterministic and started with USE_EXISTING /
  * REJECT_DUPLICATE, so a start that races another is harmless.
  */
-export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, logger: Logger) {
+export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, logger: Logger, { direct }: OutboxStarterOptions = {}) {
+  const settling = new Set<Promise<void>>();
+
   async function start(owed: WorkflowStart): Promise<void> {
     const client = await temporal.get();
     if (owed.signal) {
@@ -155,6 +180,44 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
     return claimed.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
   }
 
+  async function markStarted(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await db('outbox')
+      .whereIn('id', ids)
+      .update({ status: 'started', started_at: db.fn.now(), attempts: db.raw('attempts + 1'), last_error: null, claimed_until: null });
+  }
+
+  async function giveBack(id: string, error: unknown): Promise<void> {
+    await db('outbox')
+      .where({ id })
+      .update({ attempts: db.raw('attempts + 1'), last_error: describe(error), claimed_until: null });
+  }
+
+  /** The direct runner's rows settle in the background; the relay goes on claiming meanwhile. */
+  function settle(row: OutboxRow, taken: Promise<WorkflowStart | null>): void {
+    const settled = taken
+      .then(async (owed) => {
+        if (!owed) return;
+        await start(owed);
+        await markStarted([row.id]);
+      })
+      .catch(async (error) => {
+        logger.warn({ err: error, workflowId: row.workflow_id }, 'owed work did not settle; it stays owed');
+        await giveBack(row.id, error).catch(() => undefined);
+      })
+      .finally(() => settling.delete(settled));
+    settling.add(settled);
+  }
+
+  function takeDirect(rows: OutboxRow[], leaseSeconds: number): OutboxRow[] {
+    if (!direct) return rows;
+    return rows.filter((row) => {
+      const taken = direct.take({ outboxId: row.id, leaseMs: leaseSeconds * 1000, start: fromRow(row) });
+      if (taken) settle(row, taken);
+      return !taken;
+    });
+  }
+
   return {
     /**
      * Claims up to `batchSize` owed starts and starts them, a few at a time. A failed start gives
@@ -162,7 +225,8 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
      * one failing group ends the pass instead of a hundred starts each waiting to fail.
      */
     async startOwed(options: StartOwedOptions): Promise<StartOwedResult> {
-      const rows = await claim(options);
+      const claimed = await claim(options);
+      const rows = takeDirect(claimed, options.leaseSeconds);
       const started: string[] = [];
       let failed = 0;
       const startOne = async (row: OutboxRow) => {
@@ -172,9 +236,7 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
         } catch (error) {
           failed += 1;
           logger.warn({ err: error, workflowId: row.workflow_id }, 'could not start an owed workflow; it stays owed');
-          await db('outbox')
-            .where({ id: row.id })
-            .update({ attempts: db.raw('attempts + 1'), last_error: describe(error), claimed_until: null });
+          await giveBack(row.id, error);
         }
       };
       let index = 0;
@@ -183,12 +245,13 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
       }
       const untried = rows.slice(index).map((row) => row.id);
       if (untried.length) await db('outbox').whereIn('id', untried).update({ claimed_until: null });
-      if (started.length) {
-        await db('outbox')
-          .whereIn('id', started)
-          .update({ status: 'started', started_at: db.fn.now(), attempts: db.raw('attempts + 1'), last_error: null, claimed_until: null });
-      }
-      return { claimed: rows.length, started: started.length, failed };
+      await markStarted(started);
+      return { claimed: claimed.length, started: started.length + claimed.length - rows.length, failed };
+    },
+
+    /** Waits until the work the direct runner took has settled (a worker's graceful stop). */
+    async drain(): Promise<void> {
+      while (settling.size) await Promise.all([...settling]);
     },
   };
 }

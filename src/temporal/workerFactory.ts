@@ -7,6 +7,10 @@ import { ActivityDeps, createActivities, createGeocodingQueueActivities } from '
 import type { GeocodingProvider } from '../geocoding/types';
 import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import { createOutboxStarter } from '../outbox/service';
+import { createFirstAttemptRunner } from '../webhooks/firstAttempts';
+import type { TemporalClientProvider } from './client';
 import { taskQueues } from './taskQueues';
 
 /** The prebuilt bundle `npm run build` writes (samples-typescript `production` pattern). */
@@ -117,4 +121,12 @@ export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, '
     activities: instrumentActivities(createGeocodingQueueActivities({ ...deps, geocoder }), metrics),
     ...(remote ? { maxTaskQueueActivitiesPerSecond: deps.config.GEOCODER_MAX_REQUESTS_PER_SECOND } : {}),
   });
+}
+
+/**
+ * The outbox starter of a worker's relay. Unlike the resync sweep's, it makes webhook deliveries'
+ * first attempts itself and starts their workflows only for the ones that did not succeed.
+ */
+export function createRelayOutboxStarter({ db, temporal, logger, config }: { db: Db; temporal: TemporalClientProvider; logger: Logger; config: Config }) {
+  return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger }) });
 }

@@ -7,14 +7,6 @@ import { taskQueues } from '../temporal/taskQueues';
 /** What owing a delivery needs to know: where its workflow runs and on which retry schedule. */
 export type DeliveryConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_RETRY_SCHEDULE'>;
 
-/** The arguments of one webhookDelivery workflow (persisted in the outbox: plain JSON). */
-export interface WebhookDeliveryInput {
-  orgId: string;
-  webhookId: string;
-  deliveryId: string;
-  retrySchedule: string;
-}
-
 /**
  * Owes the delivery workflows of delivery rows just inserted in the caller's transaction (one
  * outbox insert for all of them); the outbox relay starts them after commit. The same SQL as the

@@ -4,7 +4,7 @@ import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelay } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
-import { createGeocodingWorker, createMainWorker } from '../../src/temporal/workerFactory';
+import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter } from '../../src/temporal/workerFactory';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -25,7 +25,7 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
     await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
   ];
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelay(outbox, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL });
+  const relay = startOutboxRelay(createRelayOutboxStarter(deps), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL });
   return {
     async stop() {
       await relay.stop();

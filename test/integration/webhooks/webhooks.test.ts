@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { TestApi, TestContext, eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
@@ -152,6 +153,11 @@ describe('delivery', () => {
     const detail = await api.request('GET', `/api/v1/webhooks/${webhook.id}/deliveries/${list.body.data[0].id}`, { key: org.secretKey });
     expect(detail.body.data.attempts.map((attempt: { status_code: number }) => attempt.status_code)).toEqual([500, 502, 503, 200]);
     expect(detail.body.data.attempts[0]).toMatchObject({ response_body: 'failing with 500', duration_ms: expect.any(Number) });
+    // The relay made attempt 1; the workflow it then started went on from its result.
+    const owed = await ctx.deps.db('outbox').where({ workflow_id: `webhook-delivery:${list.body.data[0].id}` }).first();
+    expect(owed).toMatchObject({ status: 'started', direct_tries: 1, args: [expect.objectContaining({ firstAttempt: { outcome: 'retry', statusCode: 500, retryAfterMs: null } })] });
+    const run = await (await ctx.deps.temporal.get()).workflow.getHandle(owed.workflow_id).result();
+    expect(run).toEqual({ status: 'succeeded', attempts: 4 });
   });
 
   it('disables the subscription on 410, refuses redelivery while disabled, and redelivers after re-enabling', async () => {
@@ -242,5 +248,14 @@ describe('end to end', () => {
       expect(delivery.body.eventPayload.listingId).toBe(created.body.data.id);
       expect(verifyLikeReference002(webhook.secret, Buffer.from(delivery.rawBody), String(delivery.headers['x-webhook-signature']))).toBe(true);
     }
+    // First attempts that succeed are made by the outbox relay and run no workflow at all.
+    const deliveries = await eventually(async () => {
+      const rows = await ctx.deps.db('webhook_deliveries').where({ webhook_id: webhook.id, status: 'succeeded' });
+      return rows.length === 3 ? rows : undefined;
+    });
+    const owed = await ctx.deps.db('outbox').whereIn('workflow_id', deliveries.map((delivery) => `webhook-delivery:${delivery.id}`));
+    expect(owed.map((row) => row.status)).toEqual(['delivered', 'delivered', 'delivered']);
+    const temporal = await ctx.deps.temporal.get();
+    for (const row of owed) await expect(temporal.workflow.getHandle(row.workflow_id).describe()).rejects.toThrow(WorkflowNotFoundError);
   });
 });

@@ -45,7 +45,7 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   // …then the worker dies hard, and the subscriber comes back while no worker runs.
   await first.kill('SIGKILL');
   subscriber.script(url, [], 200);
-  await stack.startWorker();
+  const second = await stack.startWorker();
 
   const delivered = await eventually(async () => {
     const deliveries = await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id });
@@ -55,6 +55,9 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   const succeeded = subscriber.received.filter((r) => r.path === path && r.body.eventName === 'listing.created');
   const receivedListings = new Set(succeeded.map((r) => r.body.eventPayload.listingId));
   expect([...receivedListings].sort()).toEqual([...listingIds].sort());
+  // Every worker's relay claims from the one outbox: this one's config (its allow-list) must not
+  // make the next test's first attempts.
+  await second.kill('SIGTERM');
 });
 
 it('logs the attempt a SIGKILL interrupted mid-request, so the log shows every request the subscriber got', async () => {

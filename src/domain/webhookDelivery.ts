@@ -1,0 +1,37 @@
+/**
+ * The shape of a webhook delivery's workflow and who makes its first attempt. PURE: imported by
+ * workflow code.
+ */
+import { parseRetrySchedule } from './webhookRetry';
+
+/** One attempt's result. Plain JSON: it travels in workflow arguments and in the outbox. */
+export interface AttemptResult {
+  outcome: 'succeeded' | 'gone' | 'retry' | 'disabled';
+  statusCode: number | null;
+  retryAfterMs: number | null;
+}
+
+/** The arguments of one webhookDelivery workflow (`webhook-delivery:<deliveryId>`). */
+export interface WebhookDeliveryInput {
+  orgId: string;
+  webhookId: string;
+  deliveryId: string;
+  retrySchedule: string;
+  /** Attempt 1, when the outbox relay already made it (it did not succeed, or there would be no workflow). */
+  firstAttempt?: AttemptResult;
+}
+
+/** Time an attempt needs beyond its POST's timeout: reading the delivery, writing its answer. */
+export const ATTEMPT_WRITE_MARGIN_MS = 10_000;
+
+/**
+ * Whether the outbox relay may make this delivery's first attempt itself instead of starting its
+ * workflow: only an immediate first attempt that has not been made yet, and only when the attempt
+ * fits inside the relay's claim on the row, so that no other relay can claim it while it runs.
+ */
+export function relayMayMakeFirstAttempt(input: { delivery: WebhookDeliveryInput; timeoutMs: number; leaseMs: number }): boolean {
+  if (input.delivery.firstAttempt) return false;
+  if (input.timeoutMs + ATTEMPT_WRITE_MARGIN_MS > input.leaseMs) return false;
+  const [firstDelay] = parseRetrySchedule(input.delivery.retrySchedule);
+  return firstDelay === 0;
+}

@@ -1,0 +1,152 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import type { AttemptResult } from '../domain/webhookDelivery';
+import { classifyResponse, parseRetryAfter } from '../domain/webhookRetry';
+import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
+import type { DeliveryRow, WebhookRow } from './dto';
+import { createSecretBox } from './secretCrypto';
+import { signedHeaders } from './signing';
+
+const RESPONSE_BODY_LIMIT = 2048;
+
+/** The logged error of a try whose worker stopped before it recorded the endpoint's answer. */
+export const INTERRUPTED_TRY = 'Interrupted: the worker stopped before this attempt recorded its answer; the endpoint may have received the request.';
+
+/** What one attempt needs of a delivery and its subscription, read in one join. */
+type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' | 'event_name'> &
+  Pick<WebhookRow, 'url' | 'active' | 'deleted_at' | 'consecutive_failures' | 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>;
+
+const TARGET_COLUMNS = [
+  'd.webhook_id',
+  'd.envelope',
+  'd.event_id',
+  'd.event_name',
+  'w.url',
+  'w.active',
+  'w.deleted_at',
+  'w.consecutive_failures',
+  'w.secret_ciphertext',
+  'w.previous_secret_ciphertext',
+  'w.previous_secret_expires_at',
+];
+
+/** Writes the caller adds to the transaction that records an attempt, given its result. */
+export type AlsoInTransaction = (trx: Db, result: AttemptResult) => Promise<void>;
+
+export type DeliveryAttemptsDeps = { db: Db; config: Config; logger: Logger };
+
+/**
+ * One signed POST of a delivery and its record in the attempt log, for both callers: the
+ * webhookDelivery workflow's activity (every retry) and the outbox relay (a delivery's first
+ * attempt, src/webhooks/firstAttempts.ts). Every outbound call goes through the SSRF guard.
+ */
+export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsDeps) {
+  const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
+  // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
+  const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) };
+  const dispatcher = createGuardedDispatcher(policy);
+
+  function signingSecrets(webhook: Pick<WebhookRow, 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>): string[] {
+    const current = secrets.decrypt(webhook.secret_ciphertext);
+    const previousValid = webhook.previous_secret_ciphertext && webhook.previous_secret_expires_at && webhook.previous_secret_expires_at.getTime() > Date.now();
+    return previousValid ? [current, secrets.decrypt(webhook.previous_secret_ciphertext as string)] : [current];
+  }
+
+  async function post(deliveryId: string, attemptNumber: number, tryNumber: number, target: DeliveryTarget | undefined, alsoInTransaction?: AlsoInTransaction): Promise<AttemptResult> {
+    if (!target || !target.active || target.deleted_at) {
+      const disabled: AttemptResult = { outcome: 'disabled', statusCode: null, retryAfterMs: null };
+      if (alsoInTransaction) await db.transaction((trx) => alsoInTransaction(trx, disabled));
+      return disabled;
+    }
+    const rawBody = JSON.stringify(target.envelope);
+    const headers = signedHeaders({
+      rawBody,
+      secrets: signingSecrets(target),
+      deliveryEventId: target.event_id,
+      eventName: target.event_name,
+      webhookMessageId: target.event_id,
+      timestampSeconds: Math.floor(Date.now() / 1000),
+    });
+    const started = Date.now();
+    let statusCode: number | null = null;
+    let responseBody: string | null = null;
+    let error: string | null = null;
+    let retryAfterMs: number | null = null;
+    try {
+      const response = await guardedFetch(target.url, { method: 'POST', headers, body: rawBody }, { ...policy, timeoutMs: config.WEBHOOK_TIMEOUT, dispatcher });
+      statusCode = response.status;
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+      responseBody = (await response.text()).slice(0, RESPONSE_BODY_LIMIT);
+    } catch (caught) {
+      error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
+    }
+    const durationMs = Date.now() - started;
+    const result: AttemptResult = { outcome: classifyResponse(statusCode), statusCode, retryAfterMs };
+    await db.transaction(async (trx) => {
+      // Earlier tries of this attempt that left no row died after they may have sent the POST:
+      // the log says so rather than pretend the subscriber saw nothing.
+      if (tryNumber > 1) {
+        await trx('delivery_attempts')
+          .insert(
+            Array.from({ length: tryNumber - 1 }, (_, index) => ({
+              delivery_id: deliveryId,
+              attempt_number: attemptNumber,
+              try_number: index + 1,
+              status_code: null,
+              duration_ms: 0,
+              response_body: null,
+              error: INTERRUPTED_TRY,
+            })),
+          )
+          .onConflict(['delivery_id', 'attempt_number', 'try_number'])
+          .ignore();
+      }
+      await trx('delivery_attempts')
+        .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, try_number: tryNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
+        .onConflict(['delivery_id', 'attempt_number', 'try_number'])
+        .merge();
+      // A success completes the delivery in the same transaction: the common path is one write.
+      const completion = result.outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
+      await trx('webhook_deliveries')
+        .where({ id: deliveryId })
+        .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null, ...completion });
+      if (result.outcome === 'succeeded' && target.consecutive_failures > 0) {
+        await trx('webhooks').where({ id: target.webhook_id }).update({ consecutive_failures: 0 });
+      }
+      if (alsoInTransaction) await alsoInTransaction(trx, result);
+    });
+    logger.debug({ deliveryId, attemptNumber, tryNumber, statusCode, outcome: result.outcome, durationMs }, 'webhook attempt');
+    return result;
+  }
+
+  return {
+    /** An attempt made by the webhookDelivery workflow: `tryNumber` is the activity's own attempt. */
+    async attempt(deliveryId: string, attemptNumber: number, tryNumber: number): Promise<AttemptResult> {
+      const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
+      return post(deliveryId, attemptNumber, tryNumber, target, undefined);
+    },
+
+    /**
+     * A delivery's first attempt, made by the outbox relay for the outbox row `outboxId` that owes
+     * its workflow. The statement that reads the delivery also counts the try on that row, durably
+     * and before the POST, so a worker that dies mid-POST leaves a count the next try logs as
+     * interrupted, as Temporal's attempt counter does for the activity.
+     */
+    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
+      const { rows } = await db.raw<{ rows: (DeliveryTarget & { direct_tries: number })[] }>(
+        `with counted as (update outbox set direct_tries = direct_tries + 1 where id = ? returning direct_tries)
+         select ${TARGET_COLUMNS.join(', ')}, counted.direct_tries
+         from counted
+         left join webhook_deliveries d on d.id = ?
+         left join webhooks w on w.id = d.webhook_id`,
+        [outboxId, deliveryId],
+      );
+      const [row] = rows;
+      if (!row) throw new Error(`outbox row ${outboxId} is gone`);
+      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, alsoInTransaction);
+    },
+  };
+}
+
+export type DeliveryAttempts = ReturnType<typeof createDeliveryAttempts>;
