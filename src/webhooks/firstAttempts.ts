@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex';
 import { type WebhookDeliveryInput, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
 import type { ClaimedStart, DirectRunner } from '../outbox/service';
+import { taskQueues } from '../temporal/taskQueues';
 import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 
 /**
@@ -18,6 +19,7 @@ import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
   const attempts = createDeliveryAttempts(deps);
+  const ownQueue = taskQueues(config).main;
   let inFlight = 0;
   const perSubscription = new Map<string, number>();
 
@@ -35,6 +37,9 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   return {
     take({ outboxId, leaseMs, start }) {
       if (start.workflowType !== 'webhookDelivery') return undefined;
+      // The attempt runs with this deployment's timeout, SSRF rules and secrets key: a delivery
+      // owed to another task queue (another deployment sharing the database) is left to its workers.
+      if (start.taskQueue !== ownQueue) return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
       if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
       // Over either limit the workflow makes the attempt: a slow subscriber holds up its own slots only.
