@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +18,7 @@ import { taskQueues } from '../src/temporal/taskQueues';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { completeListing } from '../test/support/listings';
-import { benchPhases, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, machineCpuMs, percentile, pool, prepareBenchEnv, processCpuMs, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:publications`: publications/s hub → portal, on one deployment that is both (the
@@ -43,13 +42,6 @@ const RUN_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
 /** BENCH_KEEP_RESYNC=1 leaves the resync schedule (and its drift sweep) running during the run. */
 const KEEP_RESYNC = process.env.BENCH_KEEP_RESYNC === '1';
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 /** Every listing of the run has its own address: moderation sends one at an address the org already holds to review. */
 let houseNumber = 0;
@@ -78,27 +70,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-/** CPU time (user + system) of a process so far, in ms; null when it cannot be read. */
-function processCpuMs(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total CPU time of the whole machine so far, in ms. */
-function machineCpuMs(): { busy: number; total: number } {
-  const [, ...values] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const ticks = values.map(Number);
-  const total = ticks.slice(0, 8).reduce((sum, value) => sum + value, 0);
-  const idle = ticks[3] + ticks[4];
-  return { busy: ((total - idle) * 1000) / CLK_TCK, total: (total * 1000) / CLK_TCK };
 }
 
 interface CpuSnapshot {

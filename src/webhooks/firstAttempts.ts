@@ -19,7 +19,7 @@ import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
   const attempts = createDeliveryAttempts(deps);
-  const ownQueue = taskQueues(config).main;
+  const ownTaskQueue = taskQueues(config).main;
   let inFlight = 0;
   const perSubscription = new Map<string, number>();
 
@@ -37,11 +37,8 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   return {
     take({ outboxId, leaseMs, start }) {
       if (start.workflowType !== 'webhookDelivery') return undefined;
-      // The attempt runs with this deployment's timeout, SSRF rules and secrets key: a delivery
-      // owed to another task queue (another deployment sharing the database) is left to its workers.
-      if (start.taskQueue !== ownQueue) return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
-      if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
+      if (!relayMayMakeFirstAttempt({ delivery, taskQueue: start.taskQueue, ownTaskQueue, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
       // Over either limit the workflow makes the attempt: a slow subscriber holds up its own slots only.
       const ofSubscription = perSubscription.get(delivery.webhookId) ?? 0;
       if (inFlight >= config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY || ofSubscription >= config.WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION) return undefined;
