@@ -107,6 +107,7 @@ export const configSchema = z.object({
   // the rest start their workflow, which makes the attempt as an activity (src/webhooks/firstAttempts.ts).
   WEBHOOK_FIRST_ATTEMPT_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
   WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(1000).default(8),
+  WEBHOOK_FIRST_ATTEMPT_BACKLOG: z.coerce.number().int().min(0).max(100_000).default(1000),
   PARTNER_LINK_SIGNING_KEY: z
     .string()
     .refine((text) => Buffer.from(text, 'base64').length === 32, 'base64 of exactly 32 random bytes (openssl rand -base64 32)')

@@ -11,6 +11,7 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
+import { taskQueues } from './temporal/taskQueues';
 import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const outbox = createOutboxStarter(db, temporal, logger);
   const deps = { config, db, logger, storage, outbox };
   const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
-  const relay = startOutboxRelay(createRelayOutboxStarter({ db, temporal, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL });
+  const relay = startOutboxRelay(createRelayOutboxStarter({ db, temporal, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, taskQueue: taskQueues(config).main });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

@@ -39,3 +39,11 @@ export function relayMayMakeFirstAttempt(input: { delivery: WebhookDeliveryInput
   const [firstDelay] = parseRetrySchedule(input.delivery.retrySchedule);
   return firstDelay === 0;
 }
+
+/**
+ * The latest moment a first attempt claimed at `claimedAtMs` may begin: after it, the attempt
+ * could outlive the claim, and the delivery's workflow must make it instead.
+ */
+export function latestFirstAttemptStart(input: { claimedAtMs: number; leaseMs: number; timeoutMs: number }): number {
+  return input.claimedAtMs + input.leaseMs - input.timeoutMs - ATTEMPT_WRITE_MARGIN_MS;
+}

@@ -88,6 +88,12 @@ export interface StartOwedOptions {
    * start the same workflow id again, which is a no-op.
    */
   leaseSeconds: number;
+  /**
+   * Only rows owed to this task queue: a relay serves its own deployment's queue, so two
+   * deployments (or test files) sharing a database never run each other's owed work with the
+   * wrong config. The resync sweep passes none and starts every row left over.
+   */
+  taskQueue?: string;
 }
 
 export interface StartOwedResult {
@@ -113,6 +119,8 @@ export interface ClaimedStart {
  */
 export interface DirectRunner {
   take(claimed: ClaimedStart): Promise<WorkflowStart | null> | undefined;
+  /** Gives back (rejects) what it took but has not begun: the relay is stopping. */
+  stop(): void;
 }
 
 export interface OutboxStarterOptions {
@@ -161,12 +169,13 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
     }
   }
 
-  async function claim({ graceMs, batchSize, leaseSeconds }: StartOwedOptions): Promise<OutboxRow[]> {
+  async function claim({ graceMs, batchSize, leaseSeconds, taskQueue }: StartOwedOptions): Promise<OutboxRow[]> {
     const claimable = db('outbox')
       .select('id')
       .where({ status: 'pending' })
       .modify((query) => {
         if (graceMs > 0) query.where('created_at', '<', new Date(Date.now() - graceMs));
+        if (taskQueue) query.where({ task_queue: taskQueue });
       })
       .where((unclaimed) => unclaimed.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
       .orderBy('created_at')
@@ -251,6 +260,7 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
 
     /** Waits until the work the direct runner took has settled (a worker's graceful stop). */
     async drain(): Promise<void> {
+      direct?.stop();
       while (settling.size) await Promise.all([...settling]);
     },
   };

@@ -1,8 +1,24 @@
 import type { Db } from '../db/knex';
-import { type WebhookDeliveryInput, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
+import { type WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
 import type { ClaimedStart, DirectRunner } from '../outbox/service';
 import { taskQueues } from '../temporal/taskQueues';
 import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
+
+type OwedStart = ClaimedStart['start'];
+
+/** A taken delivery waiting for a slot of its subscription. */
+interface Waiting {
+  begin(): void;
+  /** Its claim can no longer cover the attempt: the workflow makes it. */
+  overdue(): void;
+  stop(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Lane {
+  inFlight: number;
+  waiting: Waiting[];
+}
 
 /**
  * A webhook delivery's first attempt, made by the outbox relay that claimed the delivery's owed
@@ -15,15 +31,23 @@ import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
  * the attempt can take; a relay that dies mid-attempt leaves the row pending, the next claimer
  * tries again (the same webhook-id, so a subscriber can deduplicate), and the attempt log shows
  * the interrupted try, because every try is counted on the row before its POST.
+ *
+ * Each subscription has a lane of at most WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION attempts in
+ * flight (WEBHOOK_FIRST_ATTEMPT_CONCURRENCY in all); the rest of a burst waits in its lane. A
+ * delivery that cannot begin while its claim still covers a whole attempt (a slow subscriber's
+ * backlog) starts its workflow instead, so a slow subscriber delays only its own deliveries, and
+ * by at most the lease less one attempt. Beyond WEBHOOK_FIRST_ATTEMPT_BACKLOG waiting deliveries
+ * the relay starts workflows at once.
  */
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
   const attempts = createDeliveryAttempts(deps);
   const ownTaskQueue = taskQueues(config).main;
+  const lanes = new Map<string, Lane>();
   let inFlight = 0;
-  const perSubscription = new Map<string, number>();
+  let waitingCount = 0;
 
-  async function run(outboxId: string, start: ClaimedStart['start'], delivery: WebhookDeliveryInput) {
+  async function attempt(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
     const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, async (trx: Db, attempt) => {
       if (attempt.outcome === 'succeeded') {
         await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
@@ -34,22 +58,79 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
     return result.outcome === 'succeeded' ? null : { ...start, args: [{ ...delivery, firstAttempt: result }] };
   }
 
+  function remove(lane: Lane, waiting: Waiting): boolean {
+    const index = lane.waiting.indexOf(waiting);
+    if (index < 0) return false;
+    lane.waiting.splice(index, 1);
+    waitingCount -= 1;
+    clearTimeout(waiting.timer);
+    return true;
+  }
+
+  /** Begins waiting attempts while their lanes and the worker have slots, lanes in turn. */
+  function pump(): void {
+    let begun = true;
+    while (begun && inFlight < config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY) {
+      begun = false;
+      for (const lane of lanes.values()) {
+        if (inFlight >= config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY) break;
+        if (lane.inFlight >= config.WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION || lane.waiting.length === 0) continue;
+        const next = lane.waiting[0];
+        remove(lane, next);
+        next.begin();
+        begun = true;
+      }
+    }
+  }
+
+  function laneOf(webhookId: string): Lane {
+    let lane = lanes.get(webhookId);
+    if (!lane) lanes.set(webhookId, (lane = { inFlight: 0, waiting: [] }));
+    return lane;
+  }
+
+  function release(webhookId: string, lane: Lane): void {
+    lane.inFlight -= 1;
+    inFlight -= 1;
+    if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(webhookId);
+    pump();
+  }
+
   return {
     take({ outboxId, leaseMs, start }) {
       if (start.workflowType !== 'webhookDelivery') return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
       if (!relayMayMakeFirstAttempt({ delivery, taskQueue: start.taskQueue, ownTaskQueue, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
-      // Over either limit the workflow makes the attempt: a slow subscriber holds up its own slots only.
-      const ofSubscription = perSubscription.get(delivery.webhookId) ?? 0;
-      if (inFlight >= config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY || ofSubscription >= config.WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION) return undefined;
-      inFlight += 1;
-      perSubscription.set(delivery.webhookId, ofSubscription + 1);
-      return run(outboxId, start, delivery).finally(() => {
-        inFlight -= 1;
-        const left = (perSubscription.get(delivery.webhookId) ?? 1) - 1;
-        if (left > 0) perSubscription.set(delivery.webhookId, left);
-        else perSubscription.delete(delivery.webhookId);
+      if (waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;
+      const lane = laneOf(delivery.webhookId);
+      const beginBy = latestFirstAttemptStart({ claimedAtMs: Date.now(), leaseMs, timeoutMs: config.WEBHOOK_TIMEOUT });
+      return new Promise<OwedStart | null>((resolve, reject) => {
+        const waiting: Waiting = {
+          begin() {
+            lane.inFlight += 1;
+            inFlight += 1;
+            attempt(outboxId, start, delivery)
+              .then(resolve, reject)
+              .finally(() => release(delivery.webhookId, lane));
+          },
+          overdue() {
+            if (remove(lane, waiting)) resolve(start);
+            if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(delivery.webhookId);
+          },
+          stop(error) {
+            if (remove(lane, waiting)) reject(error);
+          },
+          timer: setTimeout(() => waiting.overdue(), Math.max(0, beginBy - Date.now())),
+        };
+        lane.waiting.push(waiting);
+        waitingCount += 1;
+        pump();
       });
+    },
+
+    stop() {
+      const error = new Error('the relay stopped before this first attempt began; the delivery stays owed');
+      for (const lane of lanes.values()) for (const waiting of [...lane.waiting]) waiting.stop(error);
     },
   };
 }

@@ -148,14 +148,15 @@ describe('outbox relay and sweep', () => {
   }
 
   const SWEEP = { graceMs: 30_000, batchSize: 100, leaseSeconds: 300 };
+  /** The rows this block owes, and so the queue its relays serve. */
+  const relayQueue = `probe-${randomUUID()}`;
 
   /** Pending rows, by default backdated past any grace period. */
   async function owe(count: number, { backdate = true } = {}): Promise<WorkflowStart[]> {
-    const queue = `probe-${randomUUID()}`;
     const starts = Array.from({ length: count }, (_, index) => ({
       workflowType: 'outboxProbe',
       workflowId: `outbox-sweep-probe:${randomUUID()}:${index}`,
-      taskQueue: queue,
+      taskQueue: relayQueue,
       args: [],
     }));
     await db.transaction((trx) => enqueueWorkflowStarts(trx, starts, null));
@@ -218,7 +219,7 @@ describe('outbox relay and sweep', () => {
     const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
     const healthy = countingTemporal(counts);
     const [owed] = await owe(1);
-    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100 });
+    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100, taskQueue: relayQueue });
     try {
       const failing = await eventually(async () => {
         const row = await db('outbox').where({ workflow_id: owed.workflowId }).first();
@@ -229,7 +230,7 @@ describe('outbox relay and sweep', () => {
       await down.stop();
 
       // Temporal answers again: a relay starts the row it owes, once, and a fresh write at once.
-      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50 });
+      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, taskQueue: relayQueue });
       try {
         const [fresh] = await owe(1, { backdate: false });
         const committedAt = Date.now();

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelay } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
 import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter } from '../../src/temporal/workerFactory';
+import { taskQueues } from '../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -25,7 +26,7 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
     await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
   ];
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelay(createRelayOutboxStarter(deps), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL });
+  const relay = startOutboxRelay(createRelayOutboxStarter(deps), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, taskQueue: taskQueues(deps.config).main });
   return {
     async stop() {
       await relay.stop();

@@ -55,6 +55,9 @@ describe('loadConfig defaults', () => {
       WEBHOOK_SECRET_ENCRYPTION_KEY: expect.any(String),
       WEBHOOK_RETRY_SCHEDULE: '0s,5s,5m,30m,2h,5h,10h,10h,10h',
       WEBHOOK_TIMEOUT: 10_000,
+      WEBHOOK_FIRST_ATTEMPT_CONCURRENCY: 64,
+      WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: 8,
+      WEBHOOK_FIRST_ATTEMPT_BACKLOG: 1000,
       WEBHOOK_ALLOW_TARGETS: [],
       ATTACHMENT_ALLOW_TARGETS: [],
       SSRF_DNS_SERVERS: [],
@@ -298,7 +301,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(77);
+    expect(configVariableNames).toHaveLength(80);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

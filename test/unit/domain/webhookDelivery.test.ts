@@ -1,4 +1,4 @@
-import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, relayMayMakeFirstAttempt } from '../../../src/domain/webhookDelivery';
+import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../../../src/domain/webhookDelivery';
 
 const delivery: WebhookDeliveryInput = { orgId: 'o', webhookId: 'w', deliveryId: 'd', retrySchedule: '0s,5s,5m' };
 const queues = { taskQueue: 'immoflow', ownTaskQueue: 'immoflow' };
@@ -24,5 +24,11 @@ describe('relayMayMakeFirstAttempt', () => {
 
   it("leaves a delivery owed to another task queue to that queue's workers", () => {
     expect(relayMayMakeFirstAttempt({ delivery, taskQueue: 'other-deployment', ownTaskQueue: 'immoflow', timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
+  });
+});
+
+describe('latestFirstAttemptStart', () => {
+  it('leaves room in the claim for a whole attempt and its write', () => {
+    expect(latestFirstAttemptStart({ claimedAtMs: 1_000_000, leaseMs: 30_000, timeoutMs: 10_000 })).toBe(1_000_000 + 30_000 - 10_000 - ATTEMPT_WRITE_MARGIN_MS);
   });
 });
