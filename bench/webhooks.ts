@@ -28,7 +28,7 @@ import { benchPhases, percentile, pool, prepareBenchEnv, processCpuMs, root, rou
  * CPU ms per delivery is read from /proc for the worker, Temporal and this database's Postgres
  * backends over each capacity window.
  */
-const TOTAL_DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);
+const TOTAL_DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 1000);
 /** Events committed at once while measuring capacity: enough to keep the relay's batches full. */
 const COMMIT_CONCURRENCY = 10;
 /** No-op workflows started at once for the engine baseline. */
