@@ -101,7 +101,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
       if (start.workflowType !== 'webhookDelivery') return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
       if (!relayMayMakeFirstAttempt({ delivery, taskQueue: start.taskQueue, ownTaskQueue, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
-      if (waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;
+      if (config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY === 0 || waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;
       const lane = laneOf(delivery.webhookId);
       const beginBy = latestFirstAttemptStart({ claimedAtMs: Date.now(), leaseMs, timeoutMs: config.WEBHOOK_TIMEOUT });
       return new Promise<OwedStart | null>((resolve, reject) => {
