@@ -103,8 +103,9 @@ export const configSchema = z.object({
   ATTACHMENT_RETRY_INITIAL_INTERVAL: duration.prefault('2s'),
   WEBHOOK_SECRET_ROTATION_GRACE: duration.prefault('24h'),
   WEBHOOK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
-  // First attempts the outbox relay of one worker makes at once, in all and per subscription;
-  // the rest start their workflow, which makes the attempt as an activity (src/webhooks/firstAttempts.ts).
+  // First attempts the outbox relay of one worker makes at once, in all and per subscription, and
+  // how many may wait for a slot; beyond that, or once a waiting delivery's claim can no longer
+  // cover an attempt, its workflow makes the attempt as an activity (src/webhooks/firstAttempts.ts).
   WEBHOOK_FIRST_ATTEMPT_CONCURRENCY: z.coerce.number().int().min(0).max(1000).default(64),
   WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(1000).default(8),
   WEBHOOK_FIRST_ATTEMPT_BACKLOG: z.coerce.number().int().min(0).max(100_000).default(1000),

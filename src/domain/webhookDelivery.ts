@@ -27,13 +27,11 @@ export const ATTEMPT_WRITE_MARGIN_MS = 10_000;
 /**
  * Whether the outbox relay may make this delivery's first attempt itself instead of starting its
  * workflow: only an immediate first attempt that has not been made yet, and only when the attempt
- * fits inside the relay's claim on the row, so that no other relay can claim it while it runs. And
- * only a delivery owed to the relay's own task queue: the attempt runs with the relay's timeout,
- * SSRF rules and secrets key, which are those of the deployment whose workers serve that queue.
- * Another deployment sharing the database (or another test file) makes its own first attempts.
+ * fits inside the relay's claim on the row, so that no other relay can claim it while it runs.
+ * (A relay claims only rows of its own task queue, so the attempt runs with the config of the
+ * deployment that owes it: src/outbox/relay.ts.)
  */
-export function relayMayMakeFirstAttempt(input: { delivery: WebhookDeliveryInput; taskQueue: string; ownTaskQueue: string; timeoutMs: number; leaseMs: number }): boolean {
-  if (input.taskQueue !== input.ownTaskQueue) return false;
+export function relayMayMakeFirstAttempt(input: { delivery: WebhookDeliveryInput; timeoutMs: number; leaseMs: number }): boolean {
   if (input.delivery.firstAttempt) return false;
   if (input.timeoutMs + ATTEMPT_WRITE_MARGIN_MS > input.leaseMs) return false;
   const [firstDelay] = parseRetrySchedule(input.delivery.retrySchedule);

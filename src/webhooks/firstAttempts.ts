@@ -1,7 +1,6 @@
 import type { Db } from '../db/knex';
 import { type WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
 import type { ClaimedStart, DirectRunner } from '../outbox/service';
-import { taskQueues } from '../temporal/taskQueues';
 import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 
 type OwedStart = ClaimedStart['start'];
@@ -42,7 +41,6 @@ interface Lane {
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
   const attempts = createDeliveryAttempts(deps);
-  const ownTaskQueue = taskQueues(config).main;
   const lanes = new Map<string, Lane>();
   let inFlight = 0;
   let waitingCount = 0;
@@ -89,10 +87,14 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
     return lane;
   }
 
+  function forgetIfIdle(webhookId: string, lane: Lane): void {
+    if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(webhookId);
+  }
+
   function release(webhookId: string, lane: Lane): void {
     lane.inFlight -= 1;
     inFlight -= 1;
-    if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(webhookId);
+    forgetIfIdle(webhookId, lane);
     pump();
   }
 
@@ -100,7 +102,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
     take({ outboxId, leaseMs, start }) {
       if (start.workflowType !== 'webhookDelivery') return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
-      if (!relayMayMakeFirstAttempt({ delivery, taskQueue: start.taskQueue, ownTaskQueue, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
+      if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
       if (config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY === 0 || waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;
       const lane = laneOf(delivery.webhookId);
       const beginBy = latestFirstAttemptStart({ claimedAtMs: Date.now(), leaseMs, timeoutMs: config.WEBHOOK_TIMEOUT });
@@ -115,7 +117,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
           },
           overdue() {
             if (remove(lane, waiting)) resolve(start);
-            if (lane.inFlight === 0 && lane.waiting.length === 0) lanes.delete(delivery.webhookId);
+            forgetIfIdle(delivery.webhookId, lane);
           },
           stop(error) {
             if (remove(lane, waiting)) reject(error);

@@ -214,6 +214,19 @@ describe('outbox relay and sweep', () => {
     }
   });
 
+  it("claims for a relay only the rows of its own task queue, leaving another deployment's to it", async () => {
+    const [ours] = await owe(1, { backdate: false });
+    const theirs = { workflowType: 'outboxProbe', workflowId: `outbox-sweep-probe:${randomUUID()}:theirs`, taskQueue: `probe-${randomUUID()}`, args: [] };
+    await db.transaction((trx) => enqueueWorkflowStarts(trx, [theirs], null));
+    // Dated ahead so that no resync sweep (this file's runs every second) takes it meanwhile.
+    await db('outbox').where({ workflow_id: theirs.workflowId }).update({ created_at: db.raw("now() + interval '1 hour'") });
+    await createOutboxStarter(db, countingTemporal(new Map()), worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30, taskQueue: relayQueue });
+    const rows = await db('outbox').whereIn('workflow_id', [ours.workflowId, theirs.workflowId]);
+    expect(rows.find((row) => row.workflow_id === ours.workflowId)).toMatchObject({ status: 'started' });
+    expect(rows.find((row) => row.workflow_id === theirs.workflowId)).toMatchObject({ status: 'pending', claimed_until: null, attempts: 0 });
+    await db('outbox').where({ workflow_id: theirs.workflowId }).delete();
+  });
+
   it('relays a committed row within moments, and keeps it owed while Temporal is unreachable', async () => {
     const counts = new Map<string, number>();
     const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);

@@ -1,29 +1,24 @@
 import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../../../src/domain/webhookDelivery';
 
 const delivery: WebhookDeliveryInput = { orgId: 'o', webhookId: 'w', deliveryId: 'd', retrySchedule: '0s,5s,5m' };
-const queues = { taskQueue: 'immoflow', ownTaskQueue: 'immoflow' };
 
 describe('relayMayMakeFirstAttempt', () => {
   it('lets the relay make an immediate first attempt that fits in its lease', () => {
-    expect(relayMayMakeFirstAttempt({ ...queues, delivery, timeoutMs: 10_000, leaseMs: 30_000 })).toBe(true);
-    expect(relayMayMakeFirstAttempt({ ...queues, delivery, timeoutMs: 30_000 - ATTEMPT_WRITE_MARGIN_MS, leaseMs: 30_000 })).toBe(true);
+    expect(relayMayMakeFirstAttempt({ delivery, timeoutMs: 10_000, leaseMs: 30_000 })).toBe(true);
+    expect(relayMayMakeFirstAttempt({ delivery, timeoutMs: 30_000 - ATTEMPT_WRITE_MARGIN_MS, leaseMs: 30_000 })).toBe(true);
   });
 
   it('leaves an attempt that could outlive the lease to the workflow', () => {
-    expect(relayMayMakeFirstAttempt({ ...queues, delivery, timeoutMs: 30_000 - ATTEMPT_WRITE_MARGIN_MS + 1, leaseMs: 30_000 })).toBe(false);
+    expect(relayMayMakeFirstAttempt({ delivery, timeoutMs: 30_000 - ATTEMPT_WRITE_MARGIN_MS + 1, leaseMs: 30_000 })).toBe(false);
   });
 
   it('leaves a delayed first attempt to the workflow, whose timer is durable', () => {
-    expect(relayMayMakeFirstAttempt({ ...queues, delivery: { ...delivery, retrySchedule: '2s,5s' }, timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
+    expect(relayMayMakeFirstAttempt({ delivery: { ...delivery, retrySchedule: '2s,5s' }, timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
   });
 
   it('never makes a first attempt twice once its result is recorded', () => {
     const firstAttempt = { outcome: 'retry' as const, statusCode: 503, retryAfterMs: null };
-    expect(relayMayMakeFirstAttempt({ ...queues, delivery: { ...delivery, firstAttempt }, timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
-  });
-
-  it("leaves a delivery owed to another task queue to that queue's workers", () => {
-    expect(relayMayMakeFirstAttempt({ delivery, taskQueue: 'other-deployment', ownTaskQueue: 'immoflow', timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
+    expect(relayMayMakeFirstAttempt({ delivery: { ...delivery, firstAttempt }, timeoutMs: 1000, leaseMs: 30_000 })).toBe(false);
   });
 });
 
