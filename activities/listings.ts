@@ -8,6 +8,8 @@ import { ListingPublicDto, ListingRow, listingEventPayload, toListingDto } from 
 import { withRelations } from '../src/listings/relations';
 import { oweSyncsForListings } from '../src/targets/publicationStarts';
 import type { ActivityDeps } from './deps';
+import { createGeocoder, type KnownGeocode } from './geocoding';
+import { postalAddressOf } from '../src/domain/address';
 
 export interface ModerationSnapshot {
   status: ListingRow['status'];
@@ -16,6 +18,12 @@ export interface ModerationSnapshot {
   policy: ModerationPolicy;
   reviewTimeoutMs: number;
   reviewTimeoutOutcome: 'approved' | 'rejected';
+  /**
+   * When the address changed: its coordinates if the cache or an in-memory provider knows them,
+   * so that only a request to a remote provider costs the workflow an activity on the geocoding
+   * queue. Absent then, and when the address did not change.
+   */
+  knownGeocode?: KnownGeocode;
 }
 
 export interface ApplyResult {
@@ -30,12 +38,23 @@ async function lockAtRevision(trx: Db, input: ListingPublishInput): Promise<List
 
 export function createListingActivities(deps: ActivityDeps) {
   const { db, config } = deps;
+  const geocoder = createGeocoder(deps);
 
   /** The listing as GET returns it, read inside `trx` after its update: the events' payload. */
   async function currentDto(trx: Db, listingId: string): Promise<ListingPublicDto> {
     const row: ListingRow = await trx('listings as l').leftJoin('users as u', 'u.id', 'l.owner_user_id').where('l.id', listingId).first('l.*', 'u.email as owner_email');
     const [dto] = await withRelations(trx, config, [toListingDto(row)]);
     return dto;
+  }
+
+  /** Never fails the load: publication does not depend on coordinates, and the geocoding queue's activity can still try. */
+  async function knownCoordinates(dto: ListingPublicDto): Promise<KnownGeocode | undefined> {
+    try {
+      return await geocoder.geocodeWithoutRequest(postalAddressOf(dto));
+    } catch (error) {
+      deps.logger.warn({ err: error, listingId: dto.id }, 'geocoding without a request failed; the geocoding queue will try');
+      return undefined;
+    }
   }
 
   return {
@@ -59,7 +78,9 @@ export function createListingActivities(deps: ActivityDeps) {
         .orderBy('position')
         .select('kind', 'is_title', 'state');
       const title = titleImageIndex(attachments);
+      const knownGeocode = input.addressChanged ? await knownCoordinates(dto) : undefined;
       return {
+        ...(knownGeocode ? { knownGeocode } : {}),
         status: row.status,
         listing: {
           title: dto.title,

@@ -1,8 +1,9 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 
 /** What every benchmark needs: child processes, percentiles, and its section in docs/BENCHMARKS.md. */
 export const root = path.resolve(__dirname, '..');
@@ -184,4 +185,89 @@ export function machineCpuMs(): { busy: number; total: number } {
   const total = ticks.slice(0, 8).reduce((sum, value) => sum + value, 0);
   const idle = ticks[3] + ticks[4];
   return { busy: ((total - idle) * 1000) / CLK_TCK, total: (total * 1000) / CLK_TCK };
+}
+
+/** CPU counters of the named processes, this database's Postgres backends and the machine, at one instant. */
+export interface CpuSnapshot {
+  at: number;
+  processes: Record<string, number | null>;
+  postgres: Map<number, number>;
+  machine: { busy: number; total: number };
+}
+
+/** What a window between two snapshots cost. */
+export interface CpuWindow {
+  window_s: number;
+  /** ms of CPU per process; `postgres` is this database's backends, `bench` this process. */
+  cpu_ms: Record<string, number | null>;
+  machine_busy_cores: number;
+}
+
+/**
+ * Measures the CPU that named processes spend over a window. `backendPids` lists this
+ * database's Postgres backends (`select pid from pg_stat_activity where datname = current_database()`),
+ * read at each snapshot since pools open connections along the way.
+ */
+export function cpuMeter(processes: Record<string, number | undefined>, backendPids: () => Promise<number[]>) {
+  const snapshot = async (): Promise<CpuSnapshot> => {
+    const postgres = new Map<number, number>();
+    for (const pid of await backendPids()) {
+      const ms = processCpuMs(pid);
+      if (ms !== null) postgres.set(pid, ms);
+    }
+    const own = process.cpuUsage();
+    const counters: Record<string, number | null> = { bench: (own.user + own.system) / 1000 };
+    for (const [name, pid] of Object.entries(processes)) counters[name] = processCpuMs(pid);
+    return { at: Date.now(), processes: counters, postgres, machine: machineCpuMs() };
+  };
+  const since = async (start: CpuSnapshot): Promise<CpuWindow> => {
+    const end = await snapshot();
+    const cpu: Record<string, number | null> = {};
+    for (const [name, value] of Object.entries(end.processes)) {
+      const before = start.processes[name];
+      cpu[name] = value === null || before === null ? null : value - before;
+    }
+    let postgres = 0;
+    for (const [pid, value] of end.postgres) postgres += value - (start.postgres.get(pid) ?? 0);
+    cpu.postgres = postgres;
+    return { window_s: round((end.at - start.at) / 1000, 2), cpu_ms: cpu, machine_busy_cores: round((end.machine.busy - start.machine.busy) / (end.at - start.at), 2) };
+  };
+  return { snapshot, since };
+}
+
+/** CPU ms per unit of work (a delivery, a publish) for the named processes of a window. */
+export function cpuMsPer(window: CpuWindow, units: number, names: string[] = Object.keys(window.cpu_ms)): Record<string, number | null> {
+  return Object.fromEntries(names.map((name) => {
+    const ms = window.cpu_ms[name];
+    return [name, ms === null || ms === undefined ? null : round(ms / units, 1)];
+  }));
+}
+
+/** Runs `count` jobs, job i due `i * intervalMs` after the start (open loop: a slow job delays none). */
+export async function paced(count: number, intervalMs: number, job: (index: number) => Promise<void>): Promise<void> {
+  const started = Date.now();
+  const running: Promise<void>[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const wait = started + index * intervalMs - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    running.push(job(index));
+  }
+  await Promise.all(running);
+}
+
+/**
+ * The engine's throughput: `count` noopWorkflow runs (one no-op activity each, bench/noopWorker.ts
+ * with the SDK's default settings), `concurrency` starts in flight, from the first start to the
+ * last completion. Not one round trip: the server's and a worker's capacity for the smallest
+ * workflow with an activity.
+ */
+export async function engineNoopWorkflowsPerSecond(client: Client, taskQueue: string, count: number, concurrency = 50): Promise<number> {
+  const started = Date.now();
+  const results: Promise<unknown>[] = [];
+  await pool(count, concurrency, async () => {
+    const handle = await client.workflow.start('noopWorkflow', { taskQueue, workflowId: `noop-${randomUUID()}` });
+    results.push(handle.result());
+  });
+  await Promise.all(results);
+  return round(count / ((Date.now() - started) / 1000));
 }

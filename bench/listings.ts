@@ -6,19 +6,25 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { benchPhases, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { loadConfig } from '../src/config';
+import { createTemporalClientProvider } from '../src/temporal/client';
+import { benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
- * `npm run bench:listings` (issue 3): upsert throughput and latency of the API against a bare
- * pg baseline, side by side in one run; POST → listing.published latency at 20 writes/s; peak RSS
- * of the API and the worker. Everything runs on loopback against the real engines.
+ * `npm run bench:listings` (issues 3 and 16), side by side in one run:
+ * - upsert throughput and latency of the API against a bare pg baseline;
+ * - the pipeline's capacity (a backlog of publishes drained by the worker) against the engine's
+ *   throughput for as many no-op workflows with one no-op activity each: `ratio.drain`;
+ * - POST → listing.published latency at half that capacity and at 20 writes/s;
+ * - CPU ms per publish and per no-op workflow, and peak RSS of the API and the worker.
+ * Everything runs on loopback against the real engines.
  */
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = [16, 64];
 const PIPELINE_RATE = 20;
 const PIPELINE_SECONDS = Number(process.env.BENCH_PIPELINE_SECONDS ?? 15);
 /** Owed publishes of the throughput phase kept to measure the pipeline's capacity (see main). */
-const DRAIN_SAMPLE = 1500;
+const DRAIN_SAMPLE = Number(process.env.BENCH_DRAIN_SAMPLE ?? 1500);
 
 interface LoadResult {
   requests: number;
@@ -90,7 +96,7 @@ function peakRssMiB(pid: number | undefined): number | null {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-'));
-  const phase = benchPhases('listings', 7);
+  const phase = benchPhases('listings', 9);
   phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
   const children: ChildProcess[] = [];
@@ -143,7 +149,13 @@ async function main(): Promise<void> {
     await db.query("delete from outbox where org_id = $1 and status = 'pending' and not (args->0->>'listingId' = any($2))", [org.id, sampledIds]);
     phase(`draining a backlog of ${sampledIds.length} publishes with the worker`);
     const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
-    children.push(worker);
+    const noopQueue = `bench-noop-${randomUUID()}`;
+    const noopWorker = await startChild('noop worker', ['bench/noopWorker.ts'], { ...env, NOOP_TASK_QUEUE: noopQueue }, 'noop worker started');
+    children.push(worker, noopWorker);
+    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, async () =>
+      ((await db.query('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
+    );
+    const drainCpuStart = await meter.snapshot();
     const drainStart = Date.now();
     const backlog = sampledIds.length;
     let drainSeconds = NaN;
@@ -154,39 +166,52 @@ async function main(): Promise<void> {
         console.log(`[bench] backlog of ${backlog} publishes: ${rows[0].n} still pending after ${round(drainSeconds)} s`);
         break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    const drainCpu = cpuMsPer(await meter.since(drainCpuStart), backlog, ['worker', 'temporal', 'postgres']);
+    const drainPerSecond = round(backlog / drainSeconds);
 
-    const sent = new Map<string, number>();
-    const total = PIPELINE_RATE * PIPELINE_SECONDS;
-    phase(`pipeline: ${total} writes at ${PIPELINE_RATE}/s, then waiting for each listing.published`);
-    const writes: Promise<void>[] = [];
-    for (let i = 0; i < total; i += 1) {
-      writes.push(
-        (async () => {
-          const body = { ...listingBody(100_000 + i), status: 'active' };
-          const t0 = Date.now();
-          const response = await fetch(apiUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': key.key }, body: JSON.stringify(body) });
-          const json = (await response.json()) as { data?: { id: string } };
-          if (json.data) sent.set(json.data.id, t0);
-        })(),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1000 / PIPELINE_RATE));
-    }
-    await Promise.all(writes);
-    const pipelineDeadline = Date.now() + 300_000;
-    let published: { id: string; at: Date }[] = [];
-    while (Date.now() < pipelineDeadline) {
-      const { rows } = await db.query(
-        "select payload->>'listingId' as id, occurred_at as at from events where org_id = $1 and name = 'listing.published' and payload->>'listingId' = any($2)",
-        [org.id, [...sent.keys()]],
-      );
-      published = rows;
-      if (published.length >= sent.size) break;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    phase(`the engine's throughput: ${backlog} no-op workflows with one no-op activity each`);
+    const temporal = createTemporalClientProvider(loadConfig(env));
+    const engineCpuStart = await meter.snapshot();
+    const enginePerSecond = await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, backlog);
+    const engineCpu = cpuMsPer(await meter.since(engineCpuStart), backlog, ['noopWorker', 'temporal', 'postgres']);
+    await temporal.close();
+    console.log(`[bench] drain ${drainPerSecond}/s vs engine ${enginePerSecond} no-op workflows/s → ratio ${round(drainPerSecond / enginePerSecond, 3)}`);
+
+    /** POSTs `rate` active listings per second for PIPELINE_SECONDS; POST sent → listing.published committed, per listing. */
+    let offset = 100_000;
+    const pipelineAt = async (rate: number) => {
+      const sent = new Map<string, number>();
+      const total = Math.round(rate * PIPELINE_SECONDS);
+      const first = offset;
+      offset += total;
+      await paced(total, 1000 / rate, async (i) => {
+        const body = { ...listingBody(first + i), status: 'active' };
+        const t0 = Date.now();
+        const response = await fetch(apiUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': key.key }, body: JSON.stringify(body) });
+        const json = (await response.json()) as { data?: { id: string } };
+        if (json.data) sent.set(json.data.id, t0);
+      });
+      const deadline = Date.now() + 300_000;
+      let published: { id: string; at: Date }[] = [];
+      while (Date.now() < deadline) {
+        const { rows } = await db.query(
+          "select payload->>'listingId' as id, occurred_at as at from events where org_id = $1 and name = 'listing.published' and payload->>'listingId' = any($2)",
+          [org.id, [...sent.keys()]],
+        );
+        published = rows;
+        if (published.length >= sent.size) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      const latencies = published.map((row) => new Date(row.at).getTime() - (sent.get(row.id) ?? 0)).sort((a, b) => a - b);
+      return { rate_per_second: round(rate), writes: sent.size, published: published.length, post_to_published_p50_ms: percentile(latencies, 50), post_to_published_p99_ms: percentile(latencies, 99) };
+    };
+    phase(`pipeline at half its capacity: ${round(drainPerSecond / 2)} writes/s for ${PIPELINE_SECONDS} s, then each listing.published`);
+    const halfCapacity = await pipelineAt(drainPerSecond / 2);
+    phase(`pipeline: ${PIPELINE_RATE} writes/s for ${PIPELINE_SECONDS} s, then each listing.published`);
+    const pipeline = await pipelineAt(PIPELINE_RATE);
     await db.end();
-    const pipelineLatencies = published.map((row) => new Date(row.at).getTime() - (sent.get(row.id) ?? 0)).sort((a, b) => a - b);
 
     phase('writing bench/results/listings.json and docs/BENCHMARKS.md');
     const result = {
@@ -194,16 +219,13 @@ async function main(): Promise<void> {
       machine: { cpus: os.cpus().length, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },
       duration_ms_per_level: DURATION_MS,
       upsert: throughput,
-      ratio: Object.fromEntries(Object.entries(throughput).map(([level, value]) => [level, value.ratio])),
-      pipeline: {
-        rate_per_second: PIPELINE_RATE,
-        writes: sent.size,
-        published: published.length,
-        post_to_published_p50_ms: percentile(pipelineLatencies, 50),
-        post_to_published_p99_ms: percentile(pipelineLatencies, 99),
-      },
+      // Upserts against the bare pg server per level, and the pipeline's capacity against the engine's throughput.
+      ratio: { ...Object.fromEntries(Object.entries(throughput).map(([level, value]) => [level, value.ratio])), drain: round(drainPerSecond / enginePerSecond, 3) },
+      pipeline,
+      pipeline_at_half_capacity: halfCapacity,
       // How fast the worker publishes with nothing else running: the pipeline's capacity here.
-      backlog_drain: { publishes: backlog, seconds: round(drainSeconds), per_s: round(backlog / drainSeconds) },
+      backlog_drain: { publishes: backlog, seconds: round(drainSeconds), per_s: drainPerSecond, cpu_ms_per_publish: drainCpu },
+      engine: { noop_workflows: backlog, per_s: enginePerSecond, cpu_ms_per_workflow: engineCpu },
       peak_rss_mib: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) },
     };
     fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
@@ -215,6 +237,8 @@ async function main(): Promise<void> {
   }
 }
 
+const cpuLine = (cpu: Record<string, number | null>) => Object.entries(cpu).map(([name, ms]) => `${name} ${ms ?? '?'}`).join(', ');
+
 function writeMarkdown(result: any): void {
   const rows = Object.entries(result.upsert as Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }>)
     .map(([level, v]) => `| ${level.slice(1)} | ${v.api.throughput} | ${v.api.p50_ms} | ${v.api.p99_ms} | ${v.baseline.throughput} | ${v.baseline.p50_ms} | ${v.baseline.p99_ms} | **${v.ratio}** |`)
@@ -225,7 +249,14 @@ function writeMarkdown(result: any): void {
 |---|---|---|---|---|---|---|---|
 ${rows}
 
-POST (status active) → \`listing.published\` in the events table at ${result.pipeline.rate_per_second} writes/s: p50 **${result.pipeline.post_to_published_p50_ms} ms**, p99 **${result.pipeline.post_to_published_p99_ms} ms** (${result.pipeline.published}/${result.pipeline.writes} published). The worker drained a backlog of ${result.backlog_drain.publishes} of the throughput phase's publishes at **${result.backlog_drain.per_s}/s**: the pipeline's capacity on this machine.
+The worker drained a backlog of ${result.backlog_drain.publishes} of the throughput phase's publishes at **${result.backlog_drain.per_s}/s**, the pipeline's capacity; the engine ran as many no-op workflows (one no-op activity each) at ${result.engine.per_s}/s: ratio **${result.ratio.drain}** (target ≥ 1.5).
+
+| POSTs (status active) | writes/s | published | POST → \`listing.published\` p50 ms | p99 ms |
+|---|---|---|---|---|
+| at half the capacity | ${result.pipeline_at_half_capacity.rate_per_second} | ${result.pipeline_at_half_capacity.published}/${result.pipeline_at_half_capacity.writes} | ${result.pipeline_at_half_capacity.post_to_published_p50_ms} | **${result.pipeline_at_half_capacity.post_to_published_p99_ms}** |
+| at 20 writes/s | ${result.pipeline.rate_per_second} | ${result.pipeline.published}/${result.pipeline.writes} | ${result.pipeline.post_to_published_p50_ms} | **${result.pipeline.post_to_published_p99_ms}** |
+
+CPU ms per publish (drain): ${cpuLine(result.backlog_drain.cpu_ms_per_publish)}; per no-op workflow: ${cpuLine(result.engine.cpu_ms_per_workflow)}.
 
 Peak RSS: API ${result.peak_rss_mib.api} MiB, worker ${result.peak_rss_mib.worker} MiB.`;
   writeBenchmarkSection('listings', 'Listings (`npm run bench:listings`)', section);

@@ -18,7 +18,7 @@ import { taskQueues } from '../src/temporal/taskQueues';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { completeListing } from '../test/support/listings';
-import { benchPhases, machineCpuMs, percentile, pool, prepareBenchEnv, processCpuMs, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { CpuSnapshot, benchPhases, cpuMeter, cpuMsPer, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:publications`: publications/s hub → portal, on one deployment that is both (the
@@ -70,13 +70,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-}
-
-interface CpuSnapshot {
-  at: number;
-  processes: Record<string, number | null>;
-  postgres: Map<number, number>;
-  machine: { busy: number; total: number };
 }
 
 type Db = ReturnType<typeof createDb>;
@@ -237,46 +230,15 @@ async function main(): Promise<void> {
       return { portal_listing_published_in_window: times.filter((at) => at <= to).length, portal_last_listing_published_after_s: round((Math.max(...times) - from) / 1000, 2) };
     };
 
-    const cpuSnapshot = async (): Promise<CpuSnapshot> => {
-      const { rows } = await db.raw('select pid from pg_stat_activity where datname = current_database()');
-      const postgres = new Map<number, number>();
-      for (const { pid } of rows as { pid: number }[]) {
-        const ms = processCpuMs(pid);
-        if (ms !== null) postgres.set(pid, ms);
-      }
-      const own = process.cpuUsage();
-      return {
-        at: Date.now(),
-        processes: {
-          api: processCpuMs(api.pid),
-          worker: processCpuMs(worker.pid),
-          temporal: processCpuMs(stack.temporal.process?.child.pid),
-          minio: processCpuMs(stack.minio.process?.child.pid),
-          bench: (own.user + own.system) / 1000,
-        },
-        postgres,
-        machine: machineCpuMs(),
-      };
-    };
-    /** CPU seconds each process spent between two snapshots; postgres = this database's backends. */
+    const meter = cpuMeter(
+      { api: api.pid, worker: worker.pid, temporal: stack.temporal.process?.child.pid, minio: stack.minio.process?.child.pid },
+      async () => ((await db.raw('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
+    );
+    /** CPU seconds each process spent since `start`, and ms per publication; postgres = this database's backends. */
     const cpuBetween = async (start: CpuSnapshot, publications: number) => {
-      const end = await cpuSnapshot();
-      const seconds = (end.at - start.at) / 1000;
-      const spent: Record<string, number | null> = {};
-      for (const [name, value] of Object.entries(end.processes)) {
-        const before = start.processes[name];
-        spent[name] = value === null || before === null ? null : round((value - before) / 1000, 2);
-      }
-      let postgres = 0;
-      for (const [pid, value] of end.postgres) postgres += value - (start.postgres.get(pid) ?? 0);
-      spent.postgres = round(postgres / 1000, 2);
-      const perPublication = Object.fromEntries(Object.entries(spent).map(([name, value]) => [name, value === null ? null : round((value * 1000) / publications, 1)]));
-      return {
-        window_s: round(seconds, 2),
-        cpu_s: spent,
-        cpu_ms_per_publication: perPublication,
-        machine_busy_cores: round((end.machine.busy - start.machine.busy) / (end.at - start.at), 2),
-      };
+      const window = await meter.since(start);
+      const cpuSeconds = Object.fromEntries(Object.entries(window.cpu_ms).map(([name, ms]) => [name, ms === null ? null : round(ms / 1000, 2)]));
+      return { window_s: window.window_s, cpu_s: cpuSeconds, cpu_ms_per_publication: cpuMsPer(window, publications), machine_busy_cores: window.machine_busy_cores };
     };
 
     // ── Set-up and warm-up: H connected to P, a few listings pushed end to end, and a second hub
@@ -319,7 +281,7 @@ async function main(): Promise<void> {
     for (const body of baselineWarmup) await upsert(body);
     await portalPublished(baselinePortal.id, baselineWarmup.map((body) => String(body.external_ref)), 'baseline warm-up listings');
     await settle('the baseline warm-up');
-    const baselineCpuStart = await cpuSnapshot();
+    const baselineCpuStart = await meter.snapshot();
     const baselineStarted = performance.now();
     for (const body of baselineBodies) await upsert(body);
     const baselineSeconds = (performance.now() - baselineStarted) / 1000;
@@ -333,7 +295,7 @@ async function main(): Promise<void> {
 
     // ── Connect burst: the connect owes all 200 at once; the publication workflow alone.
     phase(`connect burst: ${LISTINGS} publications owed at once`);
-    const burstCpuStart = await cpuSnapshot();
+    const burstCpuStart = await meter.snapshot();
     const connectedAt = await connect(burstHub, burstHubSecret, burstPortal);
     await waitFor(`${LISTINGS} publications of the connect burst`, async () => (await countEvents(burstHub.id, 'publication.succeeded', burstIds)) >= LISTINGS);
     const burstCpu = await cpuBetween(burstCpuStart, LISTINGS);
@@ -353,7 +315,7 @@ async function main(): Promise<void> {
     phase(`hub → portal: ${LISTINGS} listings POSTed, published, then pushed`);
     const liveBodies = Array.from({ length: LISTINGS }, () => listingBody('PUB-LIVE'));
     const liveIds: string[] = [];
-    const liveCpuStart = await cpuSnapshot();
+    const liveCpuStart = await meter.snapshot();
     const postsStarted = Date.now();
     await pool(LISTINGS, POST_CONCURRENCY, async (i) => {
       liveIds.push((await request('POST', '/api/v1/listings', hubSecret, liveBodies[i])).id);

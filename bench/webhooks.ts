@@ -12,7 +12,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { benchPhases, percentile, pool, prepareBenchEnv, processCpuMs, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { CpuSnapshot, benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:webhooks` (issues 4 and 16): for 1 and 10 subscriptions, side by side in one run,
@@ -42,18 +42,6 @@ async function waitUntil(what: string, probe: () => boolean, timeoutMs: number):
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** Runs `count` jobs, job i due `i * intervalMs` after the start (open loop: a slow job delays none). */
-async function paced(count: number, intervalMs: number, job: (index: number) => Promise<void>): Promise<void> {
-  const started = Date.now();
-  const running: Promise<void>[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const wait = started + index * intervalMs - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    running.push(job(index));
-  }
-  await Promise.all(running);
 }
 
 async function main(): Promise<void> {
@@ -102,26 +90,11 @@ async function main(): Promise<void> {
     const temporal = createTemporalClientProvider(config);
     const client = await temporal.get();
 
-    const cpuSnapshot = async () => {
-      const { rows } = await db.raw('select pid from pg_stat_activity where datname = current_database()');
-      const postgres = new Map<number, number>();
-      for (const { pid } of rows as { pid: number }[]) postgres.set(pid, processCpuMs(pid) ?? 0);
-      return { worker: processCpuMs(worker.pid), noopWorker: processCpuMs(noopWorker.pid), temporal: processCpuMs(stack.temporal.process?.child.pid), postgres };
-    };
-    type CpuSnapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
-    /** CPU ms per unit of work between two snapshots, per process. */
-    const cpuPer = async (start: CpuSnapshot, units: number, processes: ('worker' | 'noopWorker' | 'temporal')[]) => {
-      const end = await cpuSnapshot();
-      const spent: Record<string, number | null> = {};
-      for (const name of processes) {
-        const [before, after] = [start[name], end[name]];
-        spent[name] = before === null || after === null ? null : round((after - before) / units, 1);
-      }
-      let postgres = 0;
-      for (const [pid, value] of end.postgres) postgres += value - (start.postgres.get(pid) ?? 0);
-      spent.postgres = round(postgres / units, 1);
-      return spent;
-    };
+    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, async () =>
+      ((await db.raw('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
+    );
+    /** CPU ms per unit of work since `start`, for the named processes and this database's Postgres. */
+    const cpuPer = async (start: CpuSnapshot, units: number, processes: ('worker' | 'noopWorker' | 'temporal')[]) => cpuMsPer(await meter.since(start), units, [...processes, 'postgres']);
 
     /** An organisation with `count` subscriptions to listing.created under `/<prefix>/<i>`. */
     const subscribe = async (prefix: string, count: number) => {
@@ -142,7 +115,7 @@ async function main(): Promise<void> {
     const deliver = async (prefix: string, subscriptions: number, events: number, schedule: (job: (index: number) => Promise<void>) => Promise<void>, deliveryConfig = config) => {
       const orgId = await subscribe(prefix, subscriptions);
       const committedAt = new Map<string, number>();
-      const cpuStart = await cpuSnapshot();
+      const cpuStart = await meter.snapshot();
       const started = Date.now();
       await schedule(async (index) => {
         const event = await db.transaction((trx) => appendEvent(trx, orgId, 'listing.created', { listingId: randomUUID(), externalRef: `BENCH-${prefix}-${index}` }, deliveryConfig));
@@ -170,15 +143,8 @@ async function main(): Promise<void> {
       const expected = capacity.deliveries;
 
       // Engine baseline: the same number of no-op workflows, all started at once.
-      const engineCpuStart = await cpuSnapshot();
-      const engineStarted = Date.now();
-      const handles: Promise<unknown>[] = [];
-      await pool(expected, ENGINE_START_CONCURRENCY, async () => {
-        const handle = await client.workflow.start('noopWorkflow', { taskQueue: noopQueue, workflowId: `noop-${randomUUID()}` });
-        handles.push(handle.result());
-      });
-      await Promise.all(handles);
-      const engineWorkflowsPerSecond = expected / ((Date.now() - engineStarted) / 1000);
+      const engineCpuStart = await meter.snapshot();
+      const engineWorkflowsPerSecond = await engineNoopWorkflowsPerSecond(client, noopQueue, expected, ENGINE_START_CONCURRENCY);
       const engineCpu = await cpuPer(engineCpuStart, expected, ['noopWorker', 'temporal']);
 
       // Network ceiling: the same signed POSTs from a plain loop, no Temporal, no Postgres.

@@ -63,6 +63,7 @@ export function nominatimPrecision(hit: NominatimHit, address: PostalAddress): G
 
 export class NominatimProvider implements GeocodingProvider {
   readonly name = 'nominatim';
+  readonly inMemory = false;
   private readonly searchUrl: string;
   private readonly timeoutMs: number;
 

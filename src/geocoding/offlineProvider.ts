@@ -128,6 +128,7 @@ function candidates(city: string): { key: string; exact: boolean }[] {
 
 export class OfflineGeocodingProvider implements GeocodingProvider {
   readonly name = 'offline-geonames';
+  readonly inMemory = true;
 
   async geocode(address: PostalAddress): Promise<GeocodeResult | null> {
     const country = (address.country ?? '').trim().toUpperCase();

@@ -14,6 +14,11 @@ export interface GeocodeResult {
 
 export interface GeocodingProvider {
   readonly name: string;
+  /**
+   * Answers from memory, with no request and no rate limit: its answers need neither the
+   * rate-limited geocoding queue nor a separate activity.
+   */
+  readonly inMemory: boolean;
   /** null: the provider knows no such place. Throws GeocoderUnavailableError for transient failures. */
   geocode(address: PostalAddress): Promise<GeocodeResult | null>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ensureApplicationFailure } from '@temporalio/common';
-import { createGeocodingActivities } from '../../activities/geocoding';
+import { createGeocoder, createGeocodingActivities } from '../../activities/geocoding';
 import type { PostalAddress } from '../../src/domain/address';
 import { normalizeAddress } from '../../src/domain/address';
 import { createGeocodeCache } from '../../src/geocoding/cache';
@@ -240,7 +240,7 @@ it('prefers an injected provider and geocodes only the address fields of a whole
   const seen: PostalAddress[] = [];
   const activitiesWithStub = createGeocodingActivities({
     ...ctx.deps,
-    geocoder: { name: 'stub', geocode: async (address) => (seen.push(address), { lat: 1, lng: 2, precision: 'street', provider: 'stub' }) },
+    geocoder: { name: 'stub', inMemory: false, geocode: async (address) => (seen.push(address), { lat: 1, lng: 2, precision: 'street', provider: 'stub' }) },
   });
   const listing = { ...uniqueAddress(), id: randomUUID(), title: 'Helle Wohnung', rent_cold: 980 };
   expect(await activitiesWithStub.geocodeAddress(listing)).toEqual({ lat: 1, lng: 2, precision: 'street', provider: 'stub' });
@@ -260,4 +260,26 @@ it('the cache replaces an earlier answer for the same address and keeps its hit 
   await cache.put(key, found, 'nominatim');
   expect(await cache.get(key)).toMatchObject({ result: found, provider: 'nominatim', hitCount: 2 });
   expect(await ctx.deps.db('geocode_cache').where({ normalized_address: key }).count<{ count: string }[]>('* as count')).toEqual([{ count: '1' }]);
+});
+
+describe('geocodeWithoutRequest (the listing pipeline asks it first)', () => {
+  it('answers a remote provider\'s cached address, "not found" included, and leaves a miss to the geocoding queue', async () => {
+    const geocoder = createGeocoder(ctx.deps);
+    const address = uniqueAddress();
+    expect(await geocoder.geocodeWithoutRequest(address)).toBeUndefined();
+    expect(fake.requests).toHaveLength(0);
+
+    fake.reply = () => ({ status: 200, body: [] });
+    expect(await geocoder.geocode(address)).toBeNull();
+    expect(await geocoder.geocodeWithoutRequest(address)).toEqual({ result: null });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('asks an in-memory provider directly and caches its answer', async () => {
+    const offline = createGeocoder({ ...ctx.deps, config: { ...ctx.deps.config, GEOCODER_URL: undefined } });
+    const address = uniqueAddress({ city: 'Köln', zip_code: '50667' });
+    expect(await offline.geocodeWithoutRequest(address)).toEqual({ result: expect.objectContaining({ precision: 'city', provider: 'offline-geonames' }) });
+    expect(await cacheRow(address)).toMatchObject({ found: true, provider: 'offline-geonames' });
+    expect(fake.requests).toHaveLength(0);
+  });
 });
