@@ -26,6 +26,11 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+/** Activities of the webhooks task queue: a delivery's attempts and their records. */
+export function createWebhookQueueActivities(deps: ActivityDeps) {
+  return createWebhookActivities(deps);
+}
+
 /** Activities of the geocoding task queue, which is rate-limited for the provider's sake. */
 export function createGeocodingQueueActivities(deps: ActivityDeps & { geocoder?: GeocodingProvider }) {
   return createGeocodingActivities(deps);

@@ -11,8 +11,8 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { taskQueues } from './temporal/taskQueues';
-import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, installTemporalRuntime } from './temporal/workerFactory';
+import { relayTaskQueues } from './temporal/taskQueues';
+import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -37,8 +37,8 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(db, temporal, logger);
   const deps = { config, db, logger, storage, outbox };
-  const workers = [await createMainWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
-  const relay = startOutboxRelay(createRelayOutboxStarter({ db, temporal, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, taskQueue: taskQueues(config).main });
+  const workers = [await createMainWorker({ connection, deps, metrics }), await createWebhookWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
+  const relay = startOutboxRelay(createRelayOutboxStarter({ db, connection, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, taskQueues: relayTaskQueues(config) });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

@@ -4,8 +4,8 @@ import type { OutboxStarter } from './service';
 export interface OutboxRelayOptions {
   /** How long an idle relay waits before it looks again (ms). */
   idleMs: number;
-  /** The task queue this relay's worker serves: it claims only the rows owed to it. */
-  taskQueue: string;
+  /** The task queues this relay's worker serves (relayTaskQueues): it claims only the rows owed to them. */
+  taskQueues: string[];
   batchSize?: number;
   /** After a failed pass (Postgres unreachable), wait this long before the next (ms). */
   errorBackoffMs?: number;
@@ -43,7 +43,7 @@ export function startOutboxRelay(starter: OutboxStarter, logger: Logger, options
   const loop = (async () => {
     while (!stopping) {
       try {
-        const pass = await starter.startOwed({ graceMs: 0, batchSize, leaseSeconds: RELAY_LEASE_SECONDS, taskQueue: options.taskQueue });
+        const pass = await starter.startOwed({ graceMs: 0, batchSize, leaseSeconds: RELAY_LEASE_SECONDS, taskQueues: options.taskQueues });
         // A full batch means more is waiting; a failed start waits for the next poll, not at once.
         if (pass.claimed < batchSize || pass.failed > 0) await pause(pass.failed > 0 ? errorBackoffMs : options.idleMs);
       } catch (error) {

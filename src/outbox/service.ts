@@ -89,11 +89,11 @@ export interface StartOwedOptions {
    */
   leaseSeconds: number;
   /**
-   * Only rows owed to this task queue: a relay serves its own deployment's queue, so two
+   * Only rows owed to these task queues: a relay serves its own deployment's queues, so two
    * deployments (or test files) sharing a database never run each other's owed work with the
    * wrong config. The resync sweep passes none and starts every row left over.
    */
-  taskQueue?: string;
+  taskQueues?: string[];
 }
 
 export interface StartOwedResult {
@@ -125,6 +125,13 @@ export interface DirectRunner {
 
 export interface OutboxStarterOptions {
   direct?: DirectRunner;
+  /**
+   * Ask for eager start: the server hands the new run's first workflow task back in the start's
+   * answer to a worker of this process, instead of queueing it for a poll. Needs a client on the
+   * worker's NativeConnection (the SDK refuses otherwise); the SDK asks only when a worker of the
+   * start's task queue has a free slot.
+   */
+  eagerStart?: boolean;
 }
 
 /**
@@ -135,7 +142,7 @@ export interface OutboxStarterOptions {
  * Postgres transaction or row lock open. Ids are deterministic and started with USE_EXISTING /
  * REJECT_DUPLICATE, so a start that races another is harmless.
  */
-export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, logger: Logger, { direct }: OutboxStarterOptions = {}) {
+export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, logger: Logger, { direct, eagerStart = false }: OutboxStarterOptions = {}) {
   const settling = new Set<Promise<void>>();
 
   async function start(owed: WorkflowStart): Promise<void> {
@@ -162,6 +169,7 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: toTypedSearchAttributes(owed.searchAttributes),
+        ...(eagerStart ? { requestEagerStart: true } : {}),
       });
     } catch (error) {
       // The workflow already ran to completion under this id: the work is done, not owed.
@@ -169,13 +177,13 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
     }
   }
 
-  async function claim({ graceMs, batchSize, leaseSeconds, taskQueue }: StartOwedOptions): Promise<OutboxRow[]> {
+  async function claim({ graceMs, batchSize, leaseSeconds, taskQueues }: StartOwedOptions): Promise<OutboxRow[]> {
     const claimable = db('outbox')
       .select('id')
       .where({ status: 'pending' })
       .modify((query) => {
         if (graceMs > 0) query.where('created_at', '<', new Date(Date.now() - graceMs));
-        if (taskQueue) query.where({ task_queue: taskQueue });
+        if (taskQueues) query.whereIn('task_queue', taskQueues);
       })
       .where((unclaimed) => unclaimed.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
       .orderBy('created_at')

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { ActivityDeps, createActivities, createGeocodingQueueActivities } from '../../activities';
+import { ActivityDeps, createActivities, createGeocodingQueueActivities, createWebhookQueueActivities } from '../../activities';
 import type { GeocodingProvider } from '../geocoding/types';
 import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
@@ -107,6 +108,22 @@ export async function createMainWorker({ connection, deps, metrics, workflowBund
 }
 
 /**
+ * Webhook deliveries' workflows (retries after a first attempt that did not succeed) and their
+ * activities, on their own queue with their own slots: a retry backlog never stands between the
+ * main queue and its pollers.
+ */
+export async function createWebhookWorker({ connection, deps, metrics, workflowBundle }: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: taskQueues(deps.config).webhooks,
+    ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
+    activities: instrumentActivities(createWebhookQueueActivities(deps), metrics),
+    ...workerSettings(deps.config),
+  });
+}
+
+/**
  * Geocoding activities on their own queue. A public Nominatim allows 1 request/s: the server
  * enforces that across every worker with maxTaskQueueActivitiesPerSecond, no sleeps involved.
  * The offline provider has no such limit.
@@ -127,6 +144,9 @@ export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, '
  * The outbox starter of a worker's relay. Unlike the resync sweep's, it makes webhook deliveries'
  * first attempts itself and starts their workflows only for the ones that did not succeed.
  */
-export function createRelayOutboxStarter({ db, temporal, logger, config }: { db: Db; temporal: TemporalClientProvider; logger: Logger; config: Config }) {
-  return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger }) });
+export function createRelayOutboxStarter({ db, connection, logger, config }: { db: Db; connection: NativeConnection; logger: Logger; config: Config }) {
+  // On the workers' own connection, so that starts may be eager (OutboxStarterOptions.eagerStart).
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal: TemporalClientProvider = { get: async () => client, close: async () => undefined };
+  return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger }), eagerStart: true });
 }

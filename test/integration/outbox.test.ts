@@ -220,7 +220,7 @@ describe('outbox relay and sweep', () => {
     await db.transaction((trx) => enqueueWorkflowStarts(trx, [theirs], null));
     // Dated ahead so that no resync sweep (this file's runs every second) takes it meanwhile.
     await db('outbox').where({ workflow_id: theirs.workflowId }).update({ created_at: db.raw("now() + interval '1 hour'") });
-    await createOutboxStarter(db, countingTemporal(new Map()), worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30, taskQueue: relayQueue });
+    await createOutboxStarter(db, countingTemporal(new Map()), worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30, taskQueues: [relayQueue] });
     const rows = await db('outbox').whereIn('workflow_id', [ours.workflowId, theirs.workflowId]);
     expect(rows.find((row) => row.workflow_id === ours.workflowId)).toMatchObject({ status: 'started' });
     expect(rows.find((row) => row.workflow_id === theirs.workflowId)).toMatchObject({ status: 'pending', claimed_until: null, attempts: 0 });
@@ -232,7 +232,7 @@ describe('outbox relay and sweep', () => {
     const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
     const healthy = countingTemporal(counts);
     const [owed] = await owe(1);
-    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100, taskQueue: relayQueue });
+    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100, taskQueues: [relayQueue] });
     try {
       const failing = await eventually(async () => {
         const row = await db('outbox').where({ workflow_id: owed.workflowId }).first();
@@ -243,7 +243,7 @@ describe('outbox relay and sweep', () => {
       await down.stop();
 
       // Temporal answers again: a relay starts the row it owes, once, and a fresh write at once.
-      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, taskQueue: relayQueue });
+      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, taskQueues: [relayQueue] });
       try {
         const [fresh] = await owe(1, { backdate: false });
         const committedAt = Date.now();

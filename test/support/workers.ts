@@ -4,8 +4,8 @@ import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelay } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
-import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter } from '../../src/temporal/workerFactory';
-import { taskQueues } from '../../src/temporal/taskQueues';
+import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker } from '../../src/temporal/workerFactory';
+import { relayTaskQueues } from '../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -13,7 +13,7 @@ export interface TestWorkers {
 }
 
 /**
- * The real workers (main + geocoding queue) in-process, on the test file's task queue, with the
+ * The real workers (main, webhooks and geocoding queues) in-process, on the test file's task queue, with the
  * outbox relay every worker process runs.
  */
 export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 'resolve'> = {}): Promise<TestWorkers> {
@@ -23,10 +23,11 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
   const metrics = new Registry();
   const workers: Worker[] = [
     await createMainWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
+    await createWebhookWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
     await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
   ];
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelay(createRelayOutboxStarter(deps), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, taskQueue: taskQueues(deps.config).main });
+  const relay = startOutboxRelay(createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config }), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, taskQueues: relayTaskQueues(deps.config) });
   return {
     async stop() {
       await relay.stop();

@@ -1,5 +1,6 @@
 import type { Db } from '../../../src/db/knex';
 import { appendEvent, toEventDto } from '../../../src/events/service';
+import { taskQueues } from '../../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, seedOrganization, startTestApi } from '../../support/context';
 import { completeListing } from '../../support/listings';
 
@@ -83,7 +84,7 @@ it('creates one delivery per matching active subscription and owes its workflow,
   expect(outbox.map((row) => row.workflow_id).sort()).toEqual(deliveries.map((delivery) => `webhook-delivery:${delivery.id}`).sort());
   for (const row of outbox) {
     const delivery = deliveries.find((candidate) => row.workflow_id === `webhook-delivery:${candidate.id}`);
-    expect(row).toMatchObject({ workflow_type: 'webhookDelivery', task_queue: ctx.deps.config.TEMPORAL_TASK_QUEUE, status: 'pending' });
+    expect(row).toMatchObject({ workflow_type: 'webhookDelivery', task_queue: taskQueues(ctx.deps.config).webhooks, status: 'pending' });
     expect(row.args).toEqual([{ orgId, webhookId: delivery.webhook_id, deliveryId: delivery.id, retrySchedule: '0s,3s,7s' }]);
     expect(row.search_attributes).toEqual({ OrgId: [orgId], WebhookId: [delivery.webhook_id], EventName: [delivery.event_name] });
   }
