@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
 import { loadConfig } from '../src/config';
+import { summarizeHeapSnapshot } from './heapSummary';
 import { createTemporalClientProvider } from '../src/temporal/client';
 import { benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
 
@@ -23,8 +24,57 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = [16, 64];
 const PIPELINE_RATE = 20;
 const PIPELINE_SECONDS = Number(process.env.BENCH_PIPELINE_SECONDS ?? 15);
+/** Subscriptions of another organisation pointing at a port nobody listens on, for the isolation scenario. */
+const DEAD_SUBSCRIPTIONS = 20;
+/** Writes of that organisation: each owes every dead subscription a delivery of its listing.created. */
+const DEAD_WRITES = Number(process.env.BENCH_DEAD_WRITES ?? 50);
+/** Dead deliveries retry every 5 s for about a minute, so they are all retrying while publication is measured. */
+const DEAD_RETRY_SCHEDULE = ['0s', ...Array.from({ length: 12 }, () => '5s')].join(',');
+
 /** Owed publishes of the throughput phase kept to measure the pipeline's capacity (see main). */
 const DRAIN_SAMPLE = Number(process.env.BENCH_DRAIN_SAMPLE ?? 1500);
+/**
+ * Publishes (and no-op workflows) run before each side's clock starts: a fresh worker's first
+ * seconds (bundle loading, JIT, pools) are not its capacity. Measured without it, the drain's
+ * ratio ranged 1.01–1.34 in four runs.
+ */
+const WARMUP = 200;
+
+/**
+ * BENCH_HEAP_SNAPSHOTS=DIR: a heap snapshot of the API at the end of its busiest level and of the
+ * worker at the end of the drain, summarised into the result (`heap`). Off by default: writing a
+ * snapshot stops the process for seconds.
+ */
+const HEAP_SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOTS;
+const heapSnapshotFlags = (name: string) => (HEAP_SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGWINCH', `--diagnostic-dir=${path.join(HEAP_SNAPSHOT_DIR, name)}`] : []);
+
+async function takeHeapSnapshot(child: ChildProcess, name: string): Promise<void> {
+  if (!HEAP_SNAPSHOT_DIR) return;
+  const dir = path.join(HEAP_SNAPSHOT_DIR, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const before = fs.readdirSync(dir).length;
+  // Not SIGUSR2: the Temporal worker shuts down on it (the SDK's default shutdownSignals).
+  child.kill('SIGWINCH');
+  // Written once complete: the file appears, then stops growing.
+  for (let last = -1; ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const files = fs.readdirSync(dir).filter((file) => file.endsWith('.heapsnapshot'));
+    if (files.length <= before) continue;
+    const size = fs.statSync(path.join(dir, files.sort().at(-1) as string)).size;
+    if (size === last) return;
+    last = size;
+  }
+}
+
+function heapSummaries() {
+  return Object.fromEntries(
+    ['api', 'worker'].map((name) => {
+      const dir = path.join(HEAP_SNAPSHOT_DIR as string, name);
+      const file = fs.readdirSync(dir).filter((entry) => entry.endsWith('.heapsnapshot')).sort().at(-1) as string;
+      return [name, summarizeHeapSnapshot(path.join(dir, file), 12)];
+    }),
+  );
+}
 
 interface LoadResult {
   requests: number;
@@ -96,12 +146,13 @@ function peakRssMiB(pid: number | undefined): number | null {
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-bench-'));
-  const phase = benchPhases('listings', 9);
+  const phase = benchPhases('listings', 11);
   phase('starting Postgres, Temporal and MinIO');
   const stack = await startStack({ mode: 'test', dataDir, database: `immoflow_bench_${Date.now()}` });
   const children: ChildProcess[] = [];
   try {
-    const { env, cli } = prepareBenchEnv(stack.env);
+    const deadPort = await freePort();
+    const { env, cli } = prepareBenchEnv(stack.env, { WEBHOOK_ALLOW_TARGETS: `127.0.0.1:${deadPort}`, WEBHOOK_RETRY_SCHEDULE: DEAD_RETRY_SCHEDULE });
     const org = cli('org', 'create', '--name', 'Bench', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--owner-email', 'bench@example.com');
     const key = cli('key', 'create', '--org', org.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'events:read');
     const baselineOrg = cli('org', 'create', '--name', 'Baseline', '--plan', 'enterprise', '--owner-email', 'baseline@example.com');
@@ -110,7 +161,7 @@ async function main(): Promise<void> {
     const apiPort = await freePort();
     const baselinePort = await freePort();
     // The limit of 1000/h per key would throttle the benchmark itself.
-    const api = await startChild('api', [...(process.env.BENCH_API_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROFILE}`] : []), 'src/server.ts'], { ...env, PORT: String(apiPort), RATE_LIMIT_PER_HOUR: '100000000', LOG_LEVEL: 'info' }, 'api listening');
+    const api = await startChild('api', [...(process.env.BENCH_API_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_API_CPU_PROFILE}`] : []), ...heapSnapshotFlags('api'), 'src/server.ts'], { ...env, PORT: String(apiPort), RATE_LIMIT_PER_HOUR: '100000000', LOG_LEVEL: 'info' }, 'api listening');
     const baseline = await startChild('baseline', ['bench/baselineServer.ts'], { ...env, PORT: String(baselinePort), BASELINE_ORG_ID: baselineOrg.id }, 'baseline listening');
     children.push(api, baseline);
 
@@ -130,6 +181,7 @@ async function main(): Promise<void> {
       const apiResult = await load(apiUrl, { 'X-API-Key': key.key }, concurrency, DURATION_MS);
       const baselineResult = await load(baselineUrl, {}, concurrency, DURATION_MS);
       throughput[`c${concurrency}`] = { api: apiResult, baseline: baselineResult, ratio: round(apiResult.throughput / baselineResult.throughput, 3) };
+      if (concurrency === CONCURRENCY.at(-1)) await takeHeapSnapshot(api, 'api');
       console.log(`c=${concurrency}: api ${apiResult.throughput}/s (p50 ${apiResult.p50_ms} ms, p99 ${apiResult.p99_ms} ms) vs baseline ${baselineResult.throughput}/s → ratio ${throughput[`c${concurrency}`].ratio}`);
     }
 
@@ -143,36 +195,43 @@ async function main(): Promise<void> {
     await db.connect();
     const { rows: sampled } = await db.query(
       "select args->0->>'listingId' as id from outbox where org_id = $1 and workflow_type = 'listingPublish' and status = 'pending' order by outbox.id limit $2",
-      [org.id, DRAIN_SAMPLE],
+      [org.id, WARMUP + DRAIN_SAMPLE],
     );
-    const sampledIds = sampled.map((row: { id: string }) => row.id);
-    await db.query("delete from outbox where org_id = $1 and status = 'pending' and not (args->0->>'listingId' = any($2))", [org.id, sampledIds]);
+    const keptIds = sampled.map((row: { id: string }) => row.id);
+    await db.query("delete from outbox where org_id = $1 and status = 'pending' and not (args->0->>'listingId' = any($2))", [org.id, keptIds]);
+    // The relay claims the oldest rows first, so the warm-up drains ahead of the sample.
+    const warmupIds = keptIds.slice(0, WARMUP);
+    const sampledIds = keptIds.slice(WARMUP);
+    const pendingOf = async (ids: string[]) => (await db.query("select count(*)::int as n from listings where id = any($1) and moderation_state = 'pending'", [ids])).rows[0].n as number;
     phase(`draining a backlog of ${sampledIds.length} publishes with the worker`);
-    const worker = await startChild('worker', ['src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
+    const worker = await startChild('worker', [...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROFILE}`] : []), ...heapSnapshotFlags('worker'), 'src/worker.ts'], { ...env, WORKER_METRICS_PORT: String(await freePort()), LOG_LEVEL: 'info' }, 'worker started');
     const noopQueue = `bench-noop-${randomUUID()}`;
     const noopWorker = await startChild('noop worker', ['bench/noopWorker.ts'], { ...env, NOOP_TASK_QUEUE: noopQueue }, 'noop worker started');
     children.push(worker, noopWorker);
     const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, async () =>
       ((await db.query('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
     );
+    while ((await pendingOf(warmupIds)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     const drainCpuStart = await meter.snapshot();
     const drainStart = Date.now();
     const backlog = sampledIds.length;
     let drainSeconds = NaN;
     for (;;) {
-      const { rows } = await db.query("select count(*)::int as n from listings where id = any($1) and moderation_state = 'pending'", [sampledIds]);
-      if (rows[0].n === 0 || Date.now() - drainStart > 600_000) {
+      const pending = await pendingOf(sampledIds);
+      if (pending === 0 || Date.now() - drainStart > 600_000) {
         drainSeconds = (Date.now() - drainStart) / 1000;
-        console.log(`[bench] backlog of ${backlog} publishes: ${rows[0].n} still pending after ${round(drainSeconds)} s`);
+        console.log(`[bench] backlog of ${backlog} publishes (after ${WARMUP} to warm up): ${pending} still pending after ${round(drainSeconds)} s`);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const drainCpu = cpuMsPer(await meter.since(drainCpuStart), backlog, ['worker', 'temporal', 'postgres']);
+    await takeHeapSnapshot(worker, 'worker');
     const drainPerSecond = round(backlog / drainSeconds);
 
     phase(`the engine's throughput: ${backlog} no-op workflows with one no-op activity each`);
     const temporal = createTemporalClientProvider(loadConfig(env));
+    await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, WARMUP);
     const engineCpuStart = await meter.snapshot();
     const enginePerSecond = await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, backlog);
     const engineCpu = cpuMsPer(await meter.since(engineCpuStart), backlog, ['noopWorker', 'temporal', 'postgres']);
@@ -211,6 +270,47 @@ async function main(): Promise<void> {
     const halfCapacity = await pipelineAt(drainPerSecond / 2);
     phase(`pipeline: ${PIPELINE_RATE} writes/s for ${PIPELINE_SECONDS} s, then each listing.published`);
     const pipeline = await pipelineAt(PIPELINE_RATE);
+
+    // Isolation: another organisation's 20 subscriptions point at a dead port. Its writes owe
+    // them DEAD_SUBSCRIPTIONS × DEAD_WRITES deliveries; every first attempt is refused, so each
+    // becomes a webhookDelivery retrying every 5 s. Publication is measured again while they retry.
+    phase(`isolation: ${DEAD_SUBSCRIPTIONS} dead subscriptions of another organisation, ${DEAD_SUBSCRIPTIONS * DEAD_WRITES} deliveries retrying`);
+    const deadOrg = cli('org', 'create', '--name', 'Dead subscriber', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--flag', 'WEBHOOKS_PUBLIC_API_ENABLED', '--owner-email', 'dead@example.com');
+    const deadKey = cli('key', 'create', '--org', deadOrg.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'webhooks:write');
+    for (let i = 0; i < DEAD_SUBSCRIPTIONS; i += 1) {
+      const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/webhooks`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-API-Key': deadKey.key },
+        body: JSON.stringify({ url: `http://127.0.0.1:${deadPort}/dead/${i}`, events: ['listing.created'] }),
+      });
+      if (response.status !== 201) throw new Error(`webhook create: ${response.status} ${await response.text()}`);
+    }
+    for (let i = 0; i < DEAD_WRITES; i += 1) {
+      await fetch(apiUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': deadKey.key }, body: JSON.stringify(listingBody(900_000 + i)) });
+    }
+    const deadDeliveries = DEAD_SUBSCRIPTIONS * DEAD_WRITES;
+    const retryingSince = Date.now();
+    for (;;) {
+      const { rows } = await db.query("select count(*)::int as n from webhook_deliveries where org_id = $1 and status = 'pending' and attempt_count >= 1", [deadOrg.id]);
+      if (rows[0].n >= deadDeliveries || Date.now() - retryingSince > 120_000) {
+        console.log(`[bench] ${rows[0].n} of ${deadDeliveries} dead deliveries retrying after ${round((Date.now() - retryingSince) / 1000)} s`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const withDeadSubscribers = await pipelineAt(PIPELINE_RATE);
+    const { rows: deadAttempts } = await db.query('select coalesce(sum(attempt_count), 0)::int as n from webhook_deliveries where org_id = $1', [deadOrg.id]);
+    const isolation = {
+      dead_subscriptions: DEAD_SUBSCRIPTIONS,
+      dead_deliveries: deadDeliveries,
+      dead_attempts_by_the_end: deadAttempts[0].n,
+      without: pipeline,
+      with_dead_subscribers: withDeadSubscribers,
+      // Publication's p99 without the dead subscribers over its p99 with them: 1 is no effect.
+      ratio: round(pipeline.post_to_published_p99_ms / withDeadSubscribers.post_to_published_p99_ms, 3),
+      p50_ratio: round(pipeline.post_to_published_p50_ms / withDeadSubscribers.post_to_published_p50_ms, 3),
+    };
+    console.log(`[bench] isolation: p99 ${pipeline.post_to_published_p99_ms} ms without, ${withDeadSubscribers.post_to_published_p99_ms} ms with → ratio ${isolation.ratio}`);
     await db.end();
 
     phase('writing bench/results/listings.json and docs/BENCHMARKS.md');
@@ -223,10 +323,12 @@ async function main(): Promise<void> {
       ratio: { ...Object.fromEntries(Object.entries(throughput).map(([level, value]) => [level, value.ratio])), drain: round(drainPerSecond / enginePerSecond, 3) },
       pipeline,
       pipeline_at_half_capacity: halfCapacity,
+      isolation,
       // How fast the worker publishes with nothing else running: the pipeline's capacity here.
       backlog_drain: { publishes: backlog, seconds: round(drainSeconds), per_s: drainPerSecond, cpu_ms_per_publish: drainCpu },
       engine: { noop_workflows: backlog, per_s: enginePerSecond, cpu_ms_per_workflow: engineCpu },
       peak_rss_mib: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) },
+      ...(HEAP_SNAPSHOT_DIR ? { heap: heapSummaries() } : {}),
     };
     fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench/results/listings.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -255,6 +357,8 @@ The worker drained a backlog of ${result.backlog_drain.publishes} of the through
 |---|---|---|---|---|
 | at half the capacity | ${result.pipeline_at_half_capacity.rate_per_second} | ${result.pipeline_at_half_capacity.published}/${result.pipeline_at_half_capacity.writes} | ${result.pipeline_at_half_capacity.post_to_published_p50_ms} | **${result.pipeline_at_half_capacity.post_to_published_p99_ms}** |
 | at 20 writes/s | ${result.pipeline.rate_per_second} | ${result.pipeline.published}/${result.pipeline.writes} | ${result.pipeline.post_to_published_p50_ms} | **${result.pipeline.post_to_published_p99_ms}** |
+
+Isolation: with another organisation's ${result.isolation.dead_subscriptions} subscriptions on a dead port and their ${result.isolation.dead_deliveries} deliveries retrying every 5 s (${result.isolation.dead_attempts_by_the_end} attempts by the end), the same 20 writes/s published at p50 ${result.isolation.with_dead_subscribers.post_to_published_p50_ms} ms, p99 ${result.isolation.with_dead_subscribers.post_to_published_p99_ms} ms (${result.isolation.with_dead_subscribers.published}/${result.isolation.with_dead_subscribers.writes}): \`isolation.ratio\` (p99 without ÷ p99 with) **${result.isolation.ratio}** (target ≥ 0.8), p50 ratio ${result.isolation.p50_ratio}.
 
 CPU ms per publish (drain): ${cpuLine(result.backlog_drain.cpu_ms_per_publish)}; per no-op workflow: ${cpuLine(result.engine.cpu_ms_per_workflow)}.
 

@@ -4,14 +4,14 @@ import { loadConfig } from './config';
 import { createDb } from './db/knex';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry, serveMetrics } from './observability/metrics';
-import { startOutboxRelay } from './outbox/relay';
+import { startOutboxRelays } from './outbox/relay';
 import { createOutboxStarter } from './outbox/service';
 import { configureImageBucket } from './images/storage';
 import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { relayTaskQueues } from './temporal/taskQueues';
+import { relayQueueGroups } from './temporal/taskQueues';
 import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const outbox = createOutboxStarter(db, temporal, logger);
   const deps = { config, db, logger, storage, outbox };
   const workers = [await createMainWorker({ connection, deps, metrics }), await createWebhookWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
-  const relay = startOutboxRelay(createRelayOutboxStarter({ db, connection, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, taskQueues: relayTaskQueues(config) });
+  const relay = startOutboxRelays(createRelayOutboxStarter({ db, connection, logger, config }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(config) });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

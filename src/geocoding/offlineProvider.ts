@@ -93,23 +93,20 @@ export function buildCountryIndex(text: string, country: string): Map<string, Pl
   return places;
 }
 
-let datasetText: Promise<string> | undefined;
 const countries = new Map<string, Promise<Map<string, Place>>>();
 
 /**
- * Loaded lazily, once per process: the file is read on the first lookup, and each country's
- * Map is built on the first lookup in that country (Germany: ~11,000 places, a few MB).
+ * Loaded lazily, once per process and country: the first lookup in a country reads the file and
+ * builds that country's Map (Germany: ~11,000 places, a few MB). The text itself is not kept: as
+ * a JavaScript string it is some 40 MB of the worker's heap, for the rare first lookup in
+ * another country.
  */
 function countryIndex(country: string): Promise<Map<string, Place>> {
   let places = countries.get(country);
   if (!places) {
-    datasetText ??= readFile(dataset().file, 'utf8');
-    places = datasetText.then((text) => buildCountryIndex(text, country));
+    places = readFile(dataset().file, 'utf8').then((text) => buildCountryIndex(text, country));
     // A failed read must not stick: the next lookup tries again.
-    places.catch(() => {
-      countries.delete(country);
-      datasetText = undefined;
-    });
+    places.catch(() => countries.delete(country));
     countries.set(country, places);
   }
   return places;

@@ -4,7 +4,7 @@ import type { OutboxStarter } from './service';
 export interface OutboxRelayOptions {
   /** How long an idle relay waits before it looks again (ms). */
   idleMs: number;
-  /** The task queues this relay's worker serves (relayTaskQueues): it claims only the rows owed to them. */
+  /** The task queues this relay's worker serves (a group of relayQueueGroups): it claims only the rows owed to them. */
   taskQueues: string[];
   batchSize?: number;
   /** After a failed pass (Postgres unreachable), wait this long before the next (ms). */
@@ -59,6 +59,21 @@ export function startOutboxRelay(starter: OutboxStarter, logger: Logger, options
       wake?.();
       await loop;
       await starter.drain();
+    },
+  };
+}
+
+/**
+ * One relay loop per group of task queues, sharing one starter. Each loop claims the oldest rows
+ * of its own group, so a backlog owed to one (a thousand deliveries' retries after an outage)
+ * never stands ahead of another's starts (the publishes of the next write).
+ */
+export function startOutboxRelays(starter: OutboxStarter, logger: Logger, options: Omit<OutboxRelayOptions, 'taskQueues'> & { queueGroups: string[][] }): OutboxRelay {
+  const { queueGroups, ...shared } = options;
+  const relays = queueGroups.map((taskQueues) => startOutboxRelay(starter, logger, { ...shared, taskQueues }));
+  return {
+    async stop() {
+      await Promise.all(relays.map((relay) => relay.stop()));
     },
   };
 }

@@ -16,8 +16,11 @@ export function taskQueues(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>) {
   } as const;
 }
 
-/** The queues whose owed starts a worker's outbox relay claims: the ones its workers serve with workflows. */
-export function relayTaskQueues(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>): string[] {
+/**
+ * The queues whose owed starts a worker's outbox relays claim (the ones its workers serve with
+ * workflows), one relay loop per group (startOutboxRelays).
+ */
+export function relayQueueGroups(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>): string[][] {
   const queues = taskQueues(config);
-  return [queues.main, queues.webhooks];
+  return [[queues.main], [queues.webhooks]];
 }

@@ -119,7 +119,11 @@ export async function createWebhookWorker({ connection, deps, metrics, workflowB
     taskQueue: taskQueues(deps.config).webhooks,
     ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
     activities: instrumentActivities(createWebhookQueueActivities(deps), metrics),
-    ...workerSettings(deps.config),
+    maxConcurrentActivityTaskExecutions: deps.config.WEBHOOK_RETRY_CONCURRENCY,
+    maxActivitiesPerSecond: deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND,
+    maxCachedWorkflows: deps.config.WEBHOOK_RETRY_CACHED_WORKFLOWS,
+    // Each attempt is one activity between two short workflow tasks.
+    maxConcurrentWorkflowTaskExecutions: Math.min(deps.config.WEBHOOK_RETRY_CONCURRENCY, 8),
   });
 }
 

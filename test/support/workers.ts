@@ -2,10 +2,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
-import { startOutboxRelay } from '../../src/outbox/relay';
+import { startOutboxRelays } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
 import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker } from '../../src/temporal/workerFactory';
-import { relayTaskQueues } from '../../src/temporal/taskQueues';
+import { relayQueueGroups } from '../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -27,7 +27,7 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
     await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
   ];
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelay(createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config }), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, taskQueues: relayTaskQueues(deps.config) });
+  const relay = startOutboxRelays(createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config }), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(deps.config) });
   return {
     async stop() {
       await relay.stop();

@@ -58,6 +58,9 @@ describe('loadConfig defaults', () => {
       WEBHOOK_FIRST_ATTEMPT_CONCURRENCY: 64,
       WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: 8,
       WEBHOOK_FIRST_ATTEMPT_BACKLOG: 1000,
+      WEBHOOK_RETRY_CONCURRENCY: 16,
+      WEBHOOK_RETRY_ATTEMPTS_PER_SECOND: 10,
+      WEBHOOK_RETRY_CACHED_WORKFLOWS: 100,
       WEBHOOK_ALLOW_TARGETS: [],
       ATTACHMENT_ALLOW_TARGETS: [],
       SSRF_DNS_SERVERS: [],
@@ -301,7 +304,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(80);
+    expect(configVariableNames).toHaveLength(83);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 
