@@ -57,4 +57,4 @@ USER node
 
 # 3000: API (PORT). 9464: worker /metrics and /healthz (WORKER_METRICS_PORT).
 EXPOSE 3000 9464
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=8", "dist/src/server.js"]

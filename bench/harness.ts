@@ -38,22 +38,37 @@ function ensureProductionBuild(): void {
  */
 export const PRODUCTION_WORKER_NODE_FLAGS = ['--max-old-space-size=384', '--max-semi-space-size=8'];
 
-/** The worker's node flags in this run: BENCH_WORKER_NODE_FLAGS (space-separated) measures others. */
+/**
+ * The API's, as docker-compose.yml's api command has them. A heap snapshot of the API at the end
+ * of bench:listings' 64-connection level held 40 MB; its peak RSS with the defaults was 264–267 MB,
+ * V8 growing the heap lazily toward its default limit rather than collecting.
+ */
+export const PRODUCTION_API_NODE_FLAGS = ['--max-old-space-size=160', '--max-semi-space-size=8'];
+
+/** Node flags in this run: BENCH_WORKER_NODE_FLAGS / BENCH_API_NODE_FLAGS (space-separated) measure others. */
+function nodeFlags(variable: string, production: string[]): string[] {
+  const chosen = process.env[variable];
+  return chosen !== undefined ? chosen.split(' ').filter(Boolean) : production;
+}
+
 export function workerNodeFlags(): string[] {
-  const chosen = process.env.BENCH_WORKER_NODE_FLAGS;
-  return chosen !== undefined ? chosen.split(' ').filter(Boolean) : PRODUCTION_WORKER_NODE_FLAGS;
+  return nodeFlags('BENCH_WORKER_NODE_FLAGS', PRODUCTION_WORKER_NODE_FLAGS);
+}
+
+export function apiNodeFlags(): string[] {
+  return nodeFlags('BENCH_API_NODE_FLAGS', PRODUCTION_API_NODE_FLAGS);
 }
 
 /**
  * The node arguments for `args`: an entry point of ours (`src/<name>.ts`) runs from the production
- * build (`dist/src/<name>.js`), the worker with its production flags; a benchmark's own helper
+ * build (`dist/src/<name>.js`), the worker and the API with their production flags; a benchmark's own helper
  * (`bench/…`) runs from source through swc.
  */
 function nodeArguments(args: string[]): string[] {
   const ours = args.findIndex((arg) => /^src\/[\w-]+\.ts$/.test(arg));
   if (ours < 0) return ['-r', '@swc-node/register', ...args];
   ensureProductionBuild();
-  const flags = args[ours] === 'src/worker.ts' ? workerNodeFlags() : [];
+  const flags = args[ours] === 'src/worker.ts' ? workerNodeFlags() : args[ours] === 'src/server.ts' ? apiNodeFlags() : [];
   return [...flags, ...args.map((arg, index) => (index === ours ? `dist/${arg.replace(/\.ts$/, '.js')}` : arg))];
 }
 

@@ -102,7 +102,8 @@ it('owes several signals to one workflow id as rows of their own, and delivers e
 
   const starter = createOutboxStarter(db, worker.ctx.deps.temporal, worker.ctx.deps.logger);
   await eventually(async () => {
-    await starter.startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30 });
+    // Scoped to this file's queue: jest runs another file at once on the same database.
+    await starter.startOwed({ graceMs: 0, batchSize: 100, leaseSeconds: 30, taskQueues: [config.TEMPORAL_TASK_QUEUE] });
     const rows = await db('outbox').where({ workflow_id: workflowId });
     return rows.every((row) => row.status === 'started');
   });
@@ -195,7 +196,7 @@ describe('outbox relay and sweep', () => {
     const counts = new Map<string, number>();
     const temporals = [countingTemporal(counts), countingTemporal(counts)];
     const [first, second] = temporals.map((temporal) => createOutboxStarter(db, temporal, worker.ctx.deps.logger));
-    const batch = { graceMs: 0, batchSize: 10, leaseSeconds: 30 };
+    const batch = { graceMs: 0, batchSize: 10, leaseSeconds: 30, taskQueues: [relayQueue] };
     try {
       // Batches of 10: each round the two sweeps compete for the same oldest rows.
       const results = [];
@@ -270,7 +271,7 @@ describe('outbox relay and sweep', () => {
     const owed = await owe(20);
     const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
     try {
-      const pass = await createOutboxStarter(db, unreachable, worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 20, leaseSeconds: 30 });
+      const pass = await createOutboxStarter(db, unreachable, worker.ctx.deps.logger).startOwed({ graceMs: 0, batchSize: 20, leaseSeconds: 30, taskQueues: [relayQueue] });
       expect(pass).toEqual({ claimed: 20, started: 0, failed: 8 });
       const rows = await db('outbox').whereIn('workflow_id', owed.map((start) => start.workflowId));
       expect(rows.every((row) => row.status === 'pending' && row.claimed_until === null)).toBe(true);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PRODUCTION_WORKER_NODE_FLAGS } from '../../bench/harness';
+import { PRODUCTION_API_NODE_FLAGS, PRODUCTION_WORKER_NODE_FLAGS } from '../../bench/harness';
 import { configVariableNames, loadConfig } from '../../src/config';
 
 /**
@@ -102,6 +102,12 @@ describe('docker-compose.yml', () => {
     const command = loadCompose().services.worker.command as string[];
     expect(command.slice(1, -1)).toEqual(PRODUCTION_WORKER_NODE_FLAGS);
     expect(command.at(-1)).toBe('dist/src/worker.js');
+  });
+
+  it('runs the API with the node flags the benchmarks measure it with', () => {
+    const command = loadCompose().services.api.command as string[];
+    expect(command.slice(1, -1)).toEqual(PRODUCTION_API_NODE_FLAGS);
+    expect(command.at(-1)).toBe('dist/src/server.js');
   });
 
   it("has every service README.md's Docker section names", () => {
