@@ -219,11 +219,12 @@ export interface CpuWindow {
 }
 
 /**
- * Measures the CPU that named processes spend over a window. `backendPids` lists this
- * database's Postgres backends (`select pid from pg_stat_activity where datname = current_database()`),
- * read at each snapshot since pools open connections along the way.
+ * Measures the CPU that named processes spend over a window, and this database's Postgres
+ * backends, listed at each snapshot since pools open connections along the way. `query` runs SQL
+ * on the benchmark's own connection (a pg Client's `query`, a knex `raw`).
  */
-export function cpuMeter(processes: Record<string, number | undefined>, backendPids: () => Promise<number[]>) {
+export function cpuMeter(processes: Record<string, number | undefined>, query: (sql: string) => Promise<{ rows: unknown[] }>) {
+  const backendPids = async () => ((await query('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid);
   const snapshot = async (): Promise<CpuSnapshot> => {
     const postgres = new Map<number, number>();
     for (const pid of await backendPids()) {

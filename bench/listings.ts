@@ -208,9 +208,7 @@ async function main(): Promise<void> {
     const noopQueue = `bench-noop-${randomUUID()}`;
     const noopWorker = await startChild('noop worker', ['bench/noopWorker.ts'], { ...env, NOOP_TASK_QUEUE: noopQueue }, 'noop worker started');
     children.push(worker, noopWorker);
-    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, async () =>
-      ((await db.query('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
-    );
+    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, (sql) => db.query(sql));
     while ((await pendingOf(warmupIds)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     const drainCpuStart = await meter.snapshot();
     const drainStart = Date.now();

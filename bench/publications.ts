@@ -232,7 +232,7 @@ async function main(): Promise<void> {
 
     const meter = cpuMeter(
       { api: api.pid, worker: worker.pid, temporal: stack.temporal.process?.child.pid, minio: stack.minio.process?.child.pid },
-      async () => ((await db.raw('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
+      (sql) => db.raw(sql),
     );
     /** CPU seconds each process spent since `start`, and ms per publication; postgres = this database's backends. */
     const cpuBetween = async (start: CpuSnapshot, publications: number) => {

@@ -90,9 +90,7 @@ async function main(): Promise<void> {
     const temporal = createTemporalClientProvider(config);
     const client = await temporal.get();
 
-    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, async () =>
-      ((await db.raw('select pid from pg_stat_activity where datname = current_database()')).rows as { pid: number }[]).map((row) => row.pid),
-    );
+    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, (sql) => db.raw(sql));
     /** CPU ms per unit of work since `start`, for the named processes and this database's Postgres. */
     const cpuPer = async (start: CpuSnapshot, units: number, processes: ('worker' | 'noopWorker' | 'temporal')[]) => cpuMsPer(await meter.since(start), units, [...processes, 'postgres']);
 

@@ -95,16 +95,22 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-/** Every workflow and activity of Immoflow on the main task queue. */
-export async function createMainWorker({ connection, deps, metrics, workflowBundle }: CreateWorkerOptions): Promise<Worker> {
+/** A worker that runs the workflow bundle on `taskQueue`, with these activities instrumented. */
+function createWorkflowWorker({ connection, deps, metrics, workflowBundle }: CreateWorkerOptions, taskQueue: string, activities: object, settings: Partial<WorkerOptions>): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: deps.config.TEMPORAL_NAMESPACE,
-    taskQueue: taskQueues(deps.config).main,
+    taskQueue,
     ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
-    activities: instrumentActivities(createActivities({ ...deps, metrics }), metrics),
-    ...workerSettings(deps.config),
+    activities: instrumentActivities(activities, metrics),
+    ...settings,
   });
+}
+
+/** Every workflow and activity of Immoflow on the main task queue. */
+export async function createMainWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { deps, metrics } = options;
+  return createWorkflowWorker(options, taskQueues(deps.config).main, createActivities({ ...deps, metrics }), workerSettings(deps.config));
 }
 
 /**
@@ -112,13 +118,9 @@ export async function createMainWorker({ connection, deps, metrics, workflowBund
  * activities, on their own queue with their own slots: a retry backlog never stands between the
  * main queue and its pollers.
  */
-export async function createWebhookWorker({ connection, deps, metrics, workflowBundle }: CreateWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection,
-    namespace: deps.config.TEMPORAL_NAMESPACE,
-    taskQueue: taskQueues(deps.config).webhooks,
-    ...(workflowBundle ? { workflowBundle } : workflowSource(deps.config)),
-    activities: instrumentActivities(createWebhookQueueActivities(deps), metrics),
+export async function createWebhookWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { deps } = options;
+  return createWorkflowWorker(options, taskQueues(deps.config).webhooks, createWebhookQueueActivities(deps), {
     maxConcurrentActivityTaskExecutions: deps.config.WEBHOOK_RETRY_CONCURRENCY,
     maxActivitiesPerSecond: deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND,
     maxCachedWorkflows: deps.config.WEBHOOK_RETRY_CACHED_WORKFLOWS,
