@@ -41,6 +41,12 @@ const DRAIN_SAMPLE = Number(process.env.BENCH_DRAIN_SAMPLE ?? 1500);
 const WARMUP = 200;
 
 /**
+ * BENCH_ONLY=isolation: only the pipeline at 20 writes/s and the isolation scenario, for profiling
+ * the latter (the result is printed, not written). Everything else needs the whole run.
+ */
+const ISOLATION_ONLY = process.env.BENCH_ONLY === 'isolation';
+
+/**
  * BENCH_HEAP_SNAPSHOTS=DIR: a heap snapshot of the API at the end of its busiest level and of the
  * worker at the end of the drain, summarised into the result (`heap`). Off by default: writing a
  * snapshot stops the process for seconds.
@@ -171,12 +177,12 @@ async function main(): Promise<void> {
     // concurrency, so the first level is not penalised: 2 s at 8 connections left the API's first
     // level 10-20 % below its second run in side-by-side probes.
     phase('warming up both servers');
-    await load(apiUrl, { 'X-API-Key': key.key }, CONCURRENCY[0], 5000);
-    await load(baselineUrl, {}, CONCURRENCY[0], 5000);
+    if (!ISOLATION_ONLY) await load(apiUrl, { 'X-API-Key': key.key }, CONCURRENCY[0], 5000);
+    if (!ISOLATION_ONLY) await load(baselineUrl, {}, CONCURRENCY[0], 5000);
 
     phase(`measuring upsert throughput at concurrency ${CONCURRENCY.join(', ')}, ${DURATION_MS / 1000} s per level and side`);
     const throughput: Record<string, { api: LoadResult; baseline: LoadResult; ratio: number }> = {};
-    for (const concurrency of CONCURRENCY) {
+    for (const concurrency of ISOLATION_ONLY ? [] : CONCURRENCY) {
       // Alternate the order per level so neither side always runs on a warmer machine.
       const apiResult = await load(apiUrl, { 'X-API-Key': key.key }, concurrency, DURATION_MS);
       const baselineResult = await load(baselineUrl, {}, concurrency, DURATION_MS);
@@ -208,7 +214,7 @@ async function main(): Promise<void> {
     const noopQueue = `bench-noop-${randomUUID()}`;
     const noopWorker = await startChild('noop worker', ['bench/noopWorker.ts'], { ...env, NOOP_TASK_QUEUE: noopQueue }, 'noop worker started');
     children.push(worker, noopWorker);
-    const meter = cpuMeter({ worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, (sql) => db.query(sql));
+    const meter = cpuMeter({ api: api.pid, worker: worker.pid, noopWorker: noopWorker.pid, temporal: stack.temporal.process?.child.pid }, (sql) => db.query(sql));
     while ((await pendingOf(warmupIds)) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     const drainCpuStart = await meter.snapshot();
     const drainStart = Date.now();
@@ -229,9 +235,9 @@ async function main(): Promise<void> {
 
     phase(`the engine's throughput: ${backlog} no-op workflows with one no-op activity each`);
     const temporal = createTemporalClientProvider(loadConfig(env));
-    await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, WARMUP);
+    if (!ISOLATION_ONLY) await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, WARMUP);
     const engineCpuStart = await meter.snapshot();
-    const enginePerSecond = await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, backlog);
+    const enginePerSecond = ISOLATION_ONLY ? NaN : await engineNoopWorkflowsPerSecond(await temporal.get(), noopQueue, backlog);
     const engineCpu = cpuMsPer(await meter.since(engineCpuStart), backlog, ['noopWorker', 'temporal', 'postgres']);
     await temporal.close();
     console.log(`[bench] drain ${drainPerSecond}/s vs engine ${enginePerSecond} no-op workflows/s → ratio ${round(drainPerSecond / enginePerSecond, 3)}`);
@@ -243,6 +249,7 @@ async function main(): Promise<void> {
       const total = Math.round(rate * PIPELINE_SECONDS);
       const first = offset;
       offset += total;
+      const cpuStart = await meter.snapshot();
       await paced(total, 1000 / rate, async (i) => {
         const body = { ...listingBody(first + i), status: 'active' };
         const t0 = Date.now();
@@ -262,10 +269,21 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
       const latencies = published.map((row) => new Date(row.at).getTime() - (sent.get(row.id) ?? 0)).sort((a, b) => a - b);
-      return { rate_per_second: round(rate), writes: sent.size, published: published.length, post_to_published_p50_ms: percentile(latencies, 50), post_to_published_p99_ms: percentile(latencies, 99) };
+      // What the whole machine spent while these were published, per publish: with a backlog
+      // retrying elsewhere, it shows which process took the cores.
+      const cpu = await meter.since(cpuStart);
+      return {
+        rate_per_second: round(rate),
+        writes: sent.size,
+        published: published.length,
+        post_to_published_p50_ms: percentile(latencies, 50),
+        post_to_published_p99_ms: percentile(latencies, 99),
+        machine_busy_cores: cpu.machine_busy_cores,
+        cpu_ms_per_publish: cpuMsPer(cpu, Math.max(1, sent.size), ['api', 'worker', 'temporal', 'postgres']),
+      };
     };
     phase(`pipeline at half its capacity: ${round(drainPerSecond / 2)} writes/s for ${PIPELINE_SECONDS} s, then each listing.published`);
-    const halfCapacity = await pipelineAt(drainPerSecond / 2);
+    const halfCapacity = ISOLATION_ONLY ? null : await pipelineAt(drainPerSecond / 2);
     phase(`pipeline: ${PIPELINE_RATE} writes/s for ${PIPELINE_SECONDS} s, then each listing.published`);
     const pipeline = await pipelineAt(PIPELINE_RATE);
 
@@ -296,12 +314,15 @@ async function main(): Promise<void> {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    const deadAttemptsSoFar = async () => (await db.query('select coalesce(sum(attempt_count), 0)::int as n from webhook_deliveries where org_id = $1', [deadOrg.id])).rows[0].n as number;
+    const deadAttemptsBefore = await deadAttemptsSoFar();
     const withDeadSubscribers = await pipelineAt(PIPELINE_RATE);
-    const { rows: deadAttempts } = await db.query('select coalesce(sum(attempt_count), 0)::int as n from webhook_deliveries where org_id = $1', [deadOrg.id]);
+    const deadAttemptsAfter = await deadAttemptsSoFar();
     const isolation = {
       dead_subscriptions: DEAD_SUBSCRIPTIONS,
       dead_deliveries: deadDeliveries,
-      dead_attempts_by_the_end: deadAttempts[0].n,
+      dead_attempts_by_the_end: deadAttemptsAfter,
+      dead_attempts_while_measured: deadAttemptsAfter - deadAttemptsBefore,
       without: pipeline,
       with_dead_subscribers: withDeadSubscribers,
       // Publication's p99 without the dead subscribers over its p99 with them: 1 is no effect.
@@ -310,6 +331,10 @@ async function main(): Promise<void> {
     };
     console.log(`[bench] isolation: p99 ${pipeline.post_to_published_p99_ms} ms without, ${withDeadSubscribers.post_to_published_p99_ms} ms with → ratio ${isolation.ratio}`);
     await db.end();
+    if (ISOLATION_ONLY) {
+      console.log(JSON.stringify({ isolation, peak_rss_mib: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) } }, null, 2));
+      return;
+    }
 
     phase('writing bench/results/listings.json and docs/BENCHMARKS.md');
     const result = {
