@@ -20,12 +20,14 @@ export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
   return {
     /**
      * One signed POST, recorded in the attempt log; a success completes the delivery in the same
-     * transaction. Re-reads the subscription first: a disabled one is not called.
+     * transaction, and a failure schedules the next attempt on `retrySchedule` in it. Re-reads
+     * the subscription first: a disabled one is not called.
      */
-    async attemptDelivery(deliveryId: string, attemptNumber: number): Promise<AttemptResult> {
-      return attempts.attempt(deliveryId, attemptNumber, Context.current().info.attempt);
+    async attemptDelivery(deliveryId: string, attemptNumber: number, retrySchedule?: string): Promise<AttemptResult> {
+      return attempts.attempt(deliveryId, attemptNumber, Context.current().info.attempt, retrySchedule);
     },
 
+    /** For runs whose attempts were recorded before attempts scheduled their successor. */
     async scheduleNextAttempt(deliveryId: string, delayMs: number): Promise<void> {
       await db('webhook_deliveries').where({ id: deliveryId }).update({ next_attempt_at: new Date(Date.now() + delayMs) });
     },

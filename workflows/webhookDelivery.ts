@@ -27,7 +27,7 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
-    const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt);
+    const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt, input.retrySchedule);
     // A success was recorded as complete by the attempt itself.
     if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
     if (result.outcome === 'disabled') {
@@ -40,13 +40,17 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
       await webhooks.notifyWebhookDisabled(input.webhookId);
       return { status: 'failed', attempts: attempt, reason: 'gone' };
     }
-    const delay = nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    // The attempt chose and recorded its successor's time. A result recorded before attempts did
+    // (in the history of a run begun then) leaves it to the workflow, as it was: replay follows
+    // the recorded result, so no patch is needed.
+    const scheduledByAttempt = result.nextAttemptDelayMs !== undefined;
+    const delay = scheduledByAttempt ? (result.nextAttemptDelayMs ?? null) : nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
     if (delay === null) {
       const { disabledWebhook } = await webhooks.failDelivery(input.deliveryId, true);
       if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
       return { status: 'failed', attempts: attempt, reason: 'exhausted' };
     }
-    await webhooks.scheduleNextAttempt(input.deliveryId, delay);
+    if (!scheduledByAttempt) await webhooks.scheduleNextAttempt(input.deliveryId, delay);
     await sleep(delay);
   }
 }

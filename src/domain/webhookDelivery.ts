@@ -9,6 +9,13 @@ export interface AttemptResult {
   outcome: 'succeeded' | 'gone' | 'retry' | 'disabled';
   statusCode: number | null;
   retryAfterMs: number | null;
+  /**
+   * For a retry: the delay before the next attempt, which the attempt chose (schedule, jitter,
+   * Retry-After) and recorded as the delivery's next_attempt_at in its own transaction; null when
+   * the schedule has no attempt left. Absent from results recorded before attempts scheduled
+   * their successor, which the workflow still schedules itself.
+   */
+  nextAttemptDelayMs?: number | null;
 }
 
 /** The arguments of one webhookDelivery workflow (`webhook-delivery:<deliveryId>`). */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { AttemptResult } from '../domain/webhookDelivery';
-import { classifyResponse, parseRetryAfter } from '../domain/webhookRetry';
+import { classifyResponse, nextAttemptDelay, parseRetryAfter, parseRetrySchedule } from '../domain/webhookRetry';
 import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
 import type { DeliveryRow, WebhookRow } from './dto';
 import { createSecretBox } from './secretCrypto';
@@ -53,7 +53,24 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
     return previousValid ? [current, secrets.decrypt(webhook.previous_secret_ciphertext as string)] : [current];
   }
 
-  async function post(deliveryId: string, attemptNumber: number, tryNumber: number, target: DeliveryTarget | undefined, alsoInTransaction?: AlsoInTransaction): Promise<AttemptResult> {
+  /**
+   * A retry's successor, chosen here rather than in the workflow so that recording it costs no
+   * activity of its own: a dead subscriber's retry is then one activity between two timers.
+   */
+  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
+    if (retrySchedule === undefined || result.outcome !== 'retry') return result;
+    const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retrySchedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    return { ...result, nextAttemptDelayMs: delay };
+  }
+
+  async function post(
+    deliveryId: string,
+    attemptNumber: number,
+    tryNumber: number,
+    target: DeliveryTarget | undefined,
+    retrySchedule: string | undefined,
+    alsoInTransaction?: AlsoInTransaction,
+  ): Promise<AttemptResult> {
     if (!target || !target.active || target.deleted_at) {
       const disabled: AttemptResult = { outcome: 'disabled', statusCode: null, retryAfterMs: null };
       if (alsoInTransaction) await db.transaction((trx) => alsoInTransaction(trx, disabled));
@@ -82,7 +99,8 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
     }
     const durationMs = Date.now() - started;
-    const result: AttemptResult = { outcome: classifyResponse(statusCode), statusCode, retryAfterMs };
+    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retrySchedule);
+    const nextAttemptAt = typeof result.nextAttemptDelayMs === 'number' ? new Date(Date.now() + result.nextAttemptDelayMs) : null;
     await db.transaction(async (trx) => {
       // Earlier tries of this attempt that left no row died after they may have sent the POST:
       // the log says so rather than pretend the subscriber saw nothing.
@@ -110,7 +128,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       const completion = result.outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
       await trx('webhook_deliveries')
         .where({ id: deliveryId })
-        .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: null, ...completion });
+        .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: nextAttemptAt, ...completion });
       if (result.outcome === 'succeeded' && target.consecutive_failures > 0) {
         await trx('webhooks').where({ id: target.webhook_id }).update({ consecutive_failures: 0 });
       }
@@ -121,10 +139,13 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
   }
 
   return {
-    /** An attempt made by the webhookDelivery workflow: `tryNumber` is the activity's own attempt. */
-    async attempt(deliveryId: string, attemptNumber: number, tryNumber: number): Promise<AttemptResult> {
+    /**
+     * An attempt made by the webhookDelivery workflow: `tryNumber` is the activity's own attempt.
+     * Given the delivery's retry schedule, a failed attempt also schedules the next one.
+     */
+    async attempt(deliveryId: string, attemptNumber: number, tryNumber: number, retrySchedule?: string): Promise<AttemptResult> {
       const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
-      return post(deliveryId, attemptNumber, tryNumber, target, undefined);
+      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule);
     },
 
     /**
@@ -133,7 +154,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
      * and before the POST, so a worker that dies mid-POST leaves a count the next try logs as
      * interrupted, as Temporal's attempt counter does for the activity.
      */
-    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
+    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, retrySchedule: string, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
       const { rows } = await db.raw<{ rows: (DeliveryTarget & { direct_tries: number })[] }>(
         `with counted as (update outbox set direct_tries = direct_tries + 1 where id = ? returning direct_tries)
          select ${TARGET_COLUMNS.join(', ')}, counted.direct_tries
@@ -144,7 +165,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       );
       const [row] = rows;
       if (!row) throw new Error(`outbox row ${outboxId} is gone`);
-      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, alsoInTransaction);
+      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retrySchedule, alsoInTransaction);
     },
   };
 }

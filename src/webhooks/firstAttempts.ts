@@ -46,7 +46,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   let waitingCount = 0;
 
   async function attempt(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
-    const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, async (trx: Db, attempt) => {
+    const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, delivery.retrySchedule, async (trx: Db, attempt) => {
       if (attempt.outcome === 'succeeded') {
         await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
       } else {

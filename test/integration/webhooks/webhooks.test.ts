@@ -130,6 +130,14 @@ describe('delivery', () => {
     const created = await api.request('POST', '/api/v1/listings', { key: org.secretKey, body: listing });
     expect(created.status).toBe(201);
 
+    // Between attempts, the failed attempt's own transaction has recorded when the next one runs.
+    const retrying = await eventually(async () => {
+      const row = await ctx.deps.db('webhook_deliveries').where({ webhook_id: webhook.id, status: 'pending' }).whereNotNull('next_attempt_at').first();
+      return row ? { row, seenAt: Date.now() } : undefined;
+    }, 30_000, 50);
+    expect(retrying.row.attempt_count).toBeGreaterThanOrEqual(1);
+    expect(retrying.row.next_attempt_at.getTime() - retrying.seenAt).toBeLessThanOrEqual(1200);
+
     const attempts = await eventually(async () => {
       const mine = receivedAt(webhook.path);
       return mine.length >= 4 ? mine : undefined;
@@ -155,9 +163,16 @@ describe('delivery', () => {
     expect(detail.body.data.attempts[0]).toMatchObject({ response_body: 'failing with 500', duration_ms: expect.any(Number) });
     // The relay made attempt 1; the workflow it then started went on from its result.
     const owed = await ctx.deps.db('outbox').where({ workflow_id: `webhook-delivery:${list.body.data[0].id}` }).first();
-    expect(owed).toMatchObject({ status: 'started', direct_tries: 1, args: [expect.objectContaining({ firstAttempt: { outcome: 'retry', statusCode: 500, retryAfterMs: null } })] });
-    const run = await (await ctx.deps.temporal.get()).workflow.getHandle(owed.workflow_id).result();
-    expect(run).toEqual({ status: 'succeeded', attempts: 4 });
+    // It also chose attempt 2's time (the schedule's 1 s ± 20 % jitter), so the workflow began by sleeping.
+    expect(owed).toMatchObject({ status: 'started', direct_tries: 1, args: [expect.objectContaining({ firstAttempt: { outcome: 'retry', statusCode: 500, retryAfterMs: null, nextAttemptDelayMs: expect.any(Number) } })] });
+    expect(owed.args[0].firstAttempt.nextAttemptDelayMs).toBeGreaterThanOrEqual(800);
+    expect(owed.args[0].firstAttempt.nextAttemptDelayMs).toBeLessThan(1200);
+    const handle = (await ctx.deps.temporal.get()).workflow.getHandle(owed.workflow_id);
+    expect(await handle.result()).toEqual({ status: 'succeeded', attempts: 4 });
+    // Each retry is one activity between two timers: the attempts scheduled their successors.
+    const history = await handle.fetchHistory();
+    const activities = (history.events ?? []).flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    expect(activities).toEqual(['attemptDelivery', 'attemptDelivery', 'attemptDelivery']);
   });
 
   it('disables the subscription on 410, refuses redelivery while disabled, and redelivers after re-enabling', async () => {
