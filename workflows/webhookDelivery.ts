@@ -43,14 +43,18 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     // The attempt chose and recorded its successor's time. A result recorded before attempts did
     // (in the history of a run begun then) leaves it to the workflow, as it was: replay follows
     // the recorded result, so no patch is needed.
-    const scheduledByAttempt = result.nextAttemptDelayMs !== undefined;
-    const delay = scheduledByAttempt ? (result.nextAttemptDelayMs ?? null) : nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    const scheduledByAttempt = result.nextAttemptAtMs !== undefined;
+    // Workflow time: the replay-safe time of this workflow task. A run whose start was delayed
+    // until the attempt was due has nothing left to wait.
+    const delay = scheduledByAttempt
+      ? result.nextAttemptAtMs == null ? null : Math.max(0, result.nextAttemptAtMs - Date.now())
+      : nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
     if (delay === null) {
       const { disabledWebhook } = await webhooks.failDelivery(input.deliveryId, true);
       if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
       return { status: 'failed', attempts: attempt, reason: 'exhausted' };
     }
     if (!scheduledByAttempt) await webhooks.scheduleNextAttempt(input.deliveryId, delay);
-    await sleep(delay);
+    if (delay > 0) await sleep(delay);
   }
 }

@@ -10,12 +10,13 @@ export interface AttemptResult {
   statusCode: number | null;
   retryAfterMs: number | null;
   /**
-   * For a retry: the delay before the next attempt, which the attempt chose (schedule, jitter,
-   * Retry-After) and recorded as the delivery's next_attempt_at in its own transaction; null when
-   * the schedule has no attempt left. Absent from results recorded before attempts scheduled
-   * their successor, which the workflow still schedules itself.
+   * For a retry: when the next attempt is due (epoch ms), which the attempt chose (schedule,
+   * jitter, Retry-After) and recorded as the delivery's next_attempt_at in its own transaction;
+   * null when the schedule has no attempt left. Absolute, so that a run started late (the relay
+   * delays the start of a delivery its first attempt failed) waits only what is left. Absent from
+   * results recorded before attempts scheduled their successor: the workflow schedules it then.
    */
-  nextAttemptDelayMs?: number | null;
+  nextAttemptAtMs?: number | null;
 }
 
 /** The arguments of one webhookDelivery workflow (`webhook-delivery:<deliveryId>`). */

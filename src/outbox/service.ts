@@ -169,7 +169,8 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: toTypedSearchAttributes(owed.searchAttributes),
-        ...(eagerStart ? { requestEagerStart: true } : {}),
+        // A delayed run has no first task to hand back eagerly.
+        ...(owed.startDelayMs ? { startDelay: owed.startDelayMs } : eagerStart ? { requestEagerStart: true } : {}),
       });
     } catch (error) {
       // The workflow already ran to completion under this id: the work is done, not owed.

@@ -60,7 +60,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
   function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
     if (retrySchedule === undefined || result.outcome !== 'retry') return result;
     const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retrySchedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
-    return { ...result, nextAttemptDelayMs: delay };
+    return { ...result, nextAttemptAtMs: delay === null ? null : Date.now() + delay };
   }
 
   async function post(
@@ -100,7 +100,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
     }
     const durationMs = Date.now() - started;
     const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retrySchedule);
-    const nextAttemptAt = typeof result.nextAttemptDelayMs === 'number' ? new Date(Date.now() + result.nextAttemptDelayMs) : null;
+    const nextAttemptAt = typeof result.nextAttemptAtMs === 'number' ? new Date(result.nextAttemptAtMs) : null;
     await db.transaction(async (trx) => {
       // Earlier tries of this attempt that left no row died after they may have sent the POST:
       // the log says so rather than pretend the subscriber saw nothing.

@@ -53,7 +53,11 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
         await trx('outbox').where({ id: outboxId }).update({ args: JSON.stringify([{ ...delivery, firstAttempt: attempt }]) });
       }
     });
-    return result.outcome === 'succeeded' ? null : { ...start, args: [{ ...delivery, firstAttempt: result }] };
+    if (result.outcome === 'succeeded') return null;
+    // Nothing of the run has anything to do before attempt 2 is due: a refused burst to a dead
+    // subscriber then costs Temporal its starts, not a workflow task and a timer each.
+    const startDelayMs = typeof result.nextAttemptAtMs === 'number' ? Math.max(0, result.nextAttemptAtMs - Date.now()) : 0;
+    return { ...start, args: [{ ...delivery, firstAttempt: result }], ...(startDelayMs > 0 ? { startDelayMs } : {}) };
   }
 
   function remove(lane: Lane, waiting: Waiting): boolean {

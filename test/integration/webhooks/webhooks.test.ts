@@ -163,16 +163,22 @@ describe('delivery', () => {
     expect(detail.body.data.attempts[0]).toMatchObject({ response_body: 'failing with 500', duration_ms: expect.any(Number) });
     // The relay made attempt 1; the workflow it then started went on from its result.
     const owed = await ctx.deps.db('outbox').where({ workflow_id: `webhook-delivery:${list.body.data[0].id}` }).first();
-    // It also chose attempt 2's time (the schedule's 1 s ± 20 % jitter), so the workflow began by sleeping.
-    expect(owed).toMatchObject({ status: 'started', direct_tries: 1, args: [expect.objectContaining({ firstAttempt: { outcome: 'retry', statusCode: 500, retryAfterMs: null, nextAttemptDelayMs: expect.any(Number) } })] });
-    expect(owed.args[0].firstAttempt.nextAttemptDelayMs).toBeGreaterThanOrEqual(800);
-    expect(owed.args[0].firstAttempt.nextAttemptDelayMs).toBeLessThan(1200);
+    // It also chose attempt 2's time: the schedule's 1 s ± 20 % jitter after attempt 1.
+    expect(owed).toMatchObject({ status: 'started', direct_tries: 1, args: [expect.objectContaining({ firstAttempt: { outcome: 'retry', statusCode: 500, retryAfterMs: null, nextAttemptAtMs: expect.any(Number) } })] });
+    const secondAttemptDue = owed.args[0].firstAttempt.nextAttemptAtMs - attempts[0].at;
+    expect(secondAttemptDue).toBeGreaterThanOrEqual(800 - 100);
+    expect(secondAttemptDue).toBeLessThan(1200 + 100);
+    expect(attempts[1].at).toBeGreaterThanOrEqual(owed.args[0].firstAttempt.nextAttemptAtMs - 50);
     const handle = (await ctx.deps.temporal.get()).workflow.getHandle(owed.workflow_id);
     expect(await handle.result()).toEqual({ status: 'succeeded', attempts: 4 });
-    // Each retry is one activity between two timers: the attempts scheduled their successors.
+    // The run's start waited for attempt 2 (no timer before it), and each later retry is one
+    // activity after one timer: the attempts scheduled their successors.
     const history = await handle.fetchHistory();
-    const activities = (history.events ?? []).flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
+    const events = history.events ?? [];
+    const activities = events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
     expect(activities).toEqual(['attemptDelivery', 'attemptDelivery', 'attemptDelivery']);
+    expect(events.filter((event) => event.timerStartedEventAttributes)).toHaveLength(2);
+    expect(Number(events[0].workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff?.nanos ?? 0) + Number(events[0].workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff?.seconds ?? 0) * 1e9).toBeGreaterThan(0);
   });
 
   it('disables the subscription on 410, refuses redelivery while disabled, and redelivers after re-enabling', async () => {
