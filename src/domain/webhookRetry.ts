@@ -170,3 +170,17 @@ export function classifyResponse(status: number | null): AttemptOutcome {
   if (status === 410) return 'gone';
   return 'retry';
 }
+
+/**
+ * Spaces wake-ups at most `perSecond` apart: the slot for an attempt due at `dueAtMs`, given the
+ * first free slot `nextFreeMs` (0 at first), and the free slot after it. A burst of refused first
+ * attempts (a dead subscriber, a consumer outage) would otherwise wake all its retries together,
+ * only for them to wait in the rate-limited queue (WEBHOOK_RETRY_ATTEMPTS_PER_SECOND): spaced,
+ * each wakes when it can run, and next_attempt_at says when that is.
+ */
+export function pacedRetrySlot(input: { dueAtMs: number; nextFreeMs: number; perSecond: number }): { slotMs: number; nextFreeMs: number } {
+  const { dueAtMs, nextFreeMs, perSecond } = input;
+  if (!(perSecond > 0)) throw new RangeError(`perSecond must be > 0, got ${perSecond}`);
+  const slotMs = Math.max(dueAtMs, nextFreeMs);
+  return { slotMs, nextFreeMs: slotMs + 1000 / perSecond };
+}

@@ -31,6 +31,15 @@ const TARGET_COLUMNS = [
   'w.previous_secret_expires_at',
 ];
 
+/**
+ * How a failed attempt picks its successor's time: the delivery's retry schedule, and optionally
+ * a pacer that may postpone the time it chose (the relay spaces a refused burst's retries).
+ */
+export interface RetryPlanning {
+  schedule: string;
+  pace?: (dueAtMs: number) => number;
+}
+
 /** Writes the caller adds to the transaction that records an attempt, given its result. */
 export type AlsoInTransaction = (trx: Db, result: AttemptResult) => Promise<void>;
 
@@ -57,10 +66,12 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
    * A retry's successor, chosen here rather than in the workflow so that recording it costs no
    * activity of its own: a dead subscriber's retry is then one activity between two timers.
    */
-  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
-    if (retrySchedule === undefined || result.outcome !== 'retry') return result;
-    const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retrySchedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
-    return { ...result, nextAttemptAtMs: delay === null ? null : Date.now() + delay };
+  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retry: RetryPlanning | undefined): AttemptResult {
+    if (retry === undefined || result.outcome !== 'retry') return result;
+    const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retry.schedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    if (delay === null) return { ...result, nextAttemptAtMs: null };
+    const dueAtMs = Date.now() + delay;
+    return { ...result, nextAttemptAtMs: retry.pace ? retry.pace(dueAtMs) : dueAtMs };
   }
 
   async function post(
@@ -68,7 +79,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
     attemptNumber: number,
     tryNumber: number,
     target: DeliveryTarget | undefined,
-    retrySchedule: string | undefined,
+    retry: RetryPlanning | undefined,
     alsoInTransaction?: AlsoInTransaction,
   ): Promise<AttemptResult> {
     if (!target || !target.active || target.deleted_at) {
@@ -99,7 +110,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
     }
     const durationMs = Date.now() - started;
-    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retrySchedule);
+    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retry);
     const nextAttemptAt = typeof result.nextAttemptAtMs === 'number' ? new Date(result.nextAttemptAtMs) : null;
     await db.transaction(async (trx) => {
       // Earlier tries of this attempt that left no row died after they may have sent the POST:
@@ -145,7 +156,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
      */
     async attempt(deliveryId: string, attemptNumber: number, tryNumber: number, retrySchedule?: string): Promise<AttemptResult> {
       const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
-      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule);
+      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule === undefined ? undefined : { schedule: retrySchedule });
     },
 
     /**
@@ -154,7 +165,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
      * and before the POST, so a worker that dies mid-POST leaves a count the next try logs as
      * interrupted, as Temporal's attempt counter does for the activity.
      */
-    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, retrySchedule: string, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
+    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, retry: RetryPlanning, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
       const { rows } = await db.raw<{ rows: (DeliveryTarget & { direct_tries: number })[] }>(
         `with counted as (update outbox set direct_tries = direct_tries + 1 where id = ? returning direct_tries)
          select ${TARGET_COLUMNS.join(', ')}, counted.direct_tries
@@ -165,7 +176,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       );
       const [row] = rows;
       if (!row) throw new Error(`outbox row ${outboxId} is gone`);
-      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retrySchedule, alsoInTransaction);
+      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retry, alsoInTransaction);
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_RETRY_SCHEDULE,
   MAX_RETRY_AFTER_MS,
   nextAttemptDelay,
+  pacedRetrySlot,
   parseRetryAfter,
   parseRetrySchedule,
   withJitter,
@@ -255,5 +256,29 @@ describe('classifyResponse', () => {
 
   it('a network error or timeout (null) → retry', () => {
     expect(classifyResponse(null)).toBe('retry');
+  });
+});
+
+describe('pacedRetrySlot', () => {
+  it('gives a lone attempt its due time', () => {
+    expect(pacedRetrySlot({ dueAtMs: 5000, nextFreeMs: 0, perSecond: 10 })).toEqual({ slotMs: 5000, nextFreeMs: 5100 });
+  });
+
+  it('spaces a burst due together at the rate', () => {
+    let nextFreeMs = 0;
+    const slots = Array.from({ length: 4 }, () => {
+      const paced = pacedRetrySlot({ dueAtMs: 5000, nextFreeMs, perSecond: 4 });
+      nextFreeMs = paced.nextFreeMs;
+      return paced.slotMs;
+    });
+    expect(slots).toEqual([5000, 5250, 5500, 5750]);
+  });
+
+  it('never brings an attempt forward, and forgets a burst once it is past', () => {
+    expect(pacedRetrySlot({ dueAtMs: 9000, nextFreeMs: 5750, perSecond: 4 })).toEqual({ slotMs: 9000, nextFreeMs: 9250 });
+  });
+
+  it('rejects a rate that is not positive', () => {
+    expect(() => pacedRetrySlot({ dueAtMs: 0, nextFreeMs: 0, perSecond: 0 })).toThrow(RangeError);
   });
 });
