@@ -5,6 +5,7 @@ import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
 import type { Resolver } from '../src/http/ssrfGuard';
 import type { OutboxStarter } from '../src/outbox/service';
+import type { RetryPacer } from '../src/webhooks/attempts';
 
 /** Everything an activity may touch, injected once by the worker (and by tests). */
 export interface ActivityDeps {
@@ -20,4 +21,6 @@ export interface ActivityDeps {
    * resolver (DNS is a third party) to make a name resolve to a private address.
    */
   resolve?: Resolver;
+  /** The process's webhook retry pacer, shared with its outbox relay (createRetryPacer); none: unpaced. */
+  retryPacer?: RetryPacer;
 }

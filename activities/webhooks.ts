@@ -13,8 +13,8 @@ export { INTERRUPTED_TRY } from '../src/webhooks/attempts';
  * with their event, in its transaction (`appendEvent`); their first attempt is usually made by the
  * outbox relay (src/webhooks/firstAttempts.ts), and this workflow's activities make the rest.
  */
-export function createWebhookActivities({ db, config, logger }: ActivityDeps) {
-  const attempts = createDeliveryAttempts({ db, config, logger });
+export function createWebhookActivities({ db, config, logger, retryPacer }: ActivityDeps) {
+  const attempts = createDeliveryAttempts({ db, config, logger, retryPacer });
   const mailer = nodemailer.createTransport(config.SMTP_URL);
 
   return {

@@ -10,6 +10,7 @@ import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { createOutboxStarter } from '../outbox/service';
+import { type RetryPacer } from '../webhooks/attempts';
 import { createFirstAttemptRunner } from '../webhooks/firstAttempts';
 import type { TemporalClientProvider } from './client';
 import { taskQueues } from './taskQueues';
@@ -150,9 +151,9 @@ export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, '
  * The outbox starter of a worker's relay. Unlike the resync sweep's, it makes webhook deliveries'
  * first attempts itself and starts their workflows only for the ones that did not succeed.
  */
-export function createRelayOutboxStarter({ db, connection, logger, config }: { db: Db; connection: NativeConnection; logger: Logger; config: Config }) {
+export function createRelayOutboxStarter({ db, connection, logger, config, retryPacer }: { db: Db; connection: NativeConnection; logger: Logger; config: Config; retryPacer: RetryPacer }) {
   // On the workers' own connection, so that starts may be eager (OutboxStarterOptions.eagerStart).
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const temporal: TemporalClientProvider = { get: async () => client, close: async () => undefined };
-  return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger }), eagerStart: true });
+  return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger, retryPacer }), eagerStart: true });
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { AttemptResult } from '../domain/webhookDelivery';
-import { classifyResponse, nextAttemptDelay, parseRetryAfter, parseRetrySchedule } from '../domain/webhookRetry';
+import { classifyResponse, nextAttemptDelay, pacedRetrySlot, parseRetryAfter, parseRetrySchedule } from '../domain/webhookRetry';
 import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
 import type { DeliveryRow, WebhookRow } from './dto';
 import { createSecretBox } from './secretCrypto';
@@ -32,25 +32,38 @@ const TARGET_COLUMNS = [
 ];
 
 /**
- * How a failed attempt picks its successor's time: the delivery's retry schedule, and optionally
- * a pacer that may postpone the time it chose (the relay spaces a refused burst's retries).
+ * Postpones a retry due at `dueAtMs` to the time its worker can make it: one per process, shared
+ * by the relay's first attempts and the workflows' retries.
  */
-export interface RetryPlanning {
-  schedule: string;
-  pace?: (dueAtMs: number) => number;
+export type RetryPacer = (dueAtMs: number) => number;
+
+/**
+ * Wake-ups at most `perSecond` a second (WEBHOOK_RETRY_ATTEMPTS_PER_SECOND, the rate the
+ * webhooks worker makes attempts at). Without it, a thousand deliveries to a dead subscriber
+ * would all wake on their schedule only to wait in the rate-limited queue, each costing Temporal a
+ * workflow task and a queued activity; paced, the excess waits in timers, and next_attempt_at
+ * says when each retry really runs.
+ */
+export function createRetryPacer(perSecond: number): RetryPacer {
+  let nextFreeMs = 0;
+  return (dueAtMs) => {
+    const paced = pacedRetrySlot({ dueAtMs, nextFreeMs, perSecond });
+    nextFreeMs = paced.nextFreeMs;
+    return paced.slotMs;
+  };
 }
 
 /** Writes the caller adds to the transaction that records an attempt, given its result. */
 export type AlsoInTransaction = (trx: Db, result: AttemptResult) => Promise<void>;
 
-export type DeliveryAttemptsDeps = { db: Db; config: Config; logger: Logger };
+export type DeliveryAttemptsDeps = { db: Db; config: Config; logger: Logger; retryPacer?: RetryPacer };
 
 /**
  * One signed POST of a delivery and its record in the attempt log, for both callers: the
  * webhookDelivery workflow's activity (every retry) and the outbox relay (a delivery's first
  * attempt, src/webhooks/firstAttempts.ts). Every outbound call goes through the SSRF guard.
  */
-export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsDeps) {
+export function createDeliveryAttempts({ db, config, logger, retryPacer }: DeliveryAttemptsDeps) {
   const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
   // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
   const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) };
@@ -66,12 +79,12 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
    * A retry's successor, chosen here rather than in the workflow so that recording it costs no
    * activity of its own: a dead subscriber's retry is then one activity between two timers.
    */
-  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retry: RetryPlanning | undefined): AttemptResult {
-    if (retry === undefined || result.outcome !== 'retry') return result;
-    const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retry.schedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
+  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
+    if (retrySchedule === undefined || result.outcome !== 'retry') return result;
+    const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retrySchedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
     if (delay === null) return { ...result, nextAttemptAtMs: null };
     const dueAtMs = Date.now() + delay;
-    return { ...result, nextAttemptAtMs: retry.pace ? retry.pace(dueAtMs) : dueAtMs };
+    return { ...result, nextAttemptAtMs: retryPacer ? retryPacer(dueAtMs) : dueAtMs };
   }
 
   async function post(
@@ -79,7 +92,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
     attemptNumber: number,
     tryNumber: number,
     target: DeliveryTarget | undefined,
-    retry: RetryPlanning | undefined,
+    retrySchedule: string | undefined,
     alsoInTransaction?: AlsoInTransaction,
   ): Promise<AttemptResult> {
     if (!target || !target.active || target.deleted_at) {
@@ -110,7 +123,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
     }
     const durationMs = Date.now() - started;
-    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retry);
+    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retrySchedule);
     const nextAttemptAt = typeof result.nextAttemptAtMs === 'number' ? new Date(result.nextAttemptAtMs) : null;
     await db.transaction(async (trx) => {
       // Earlier tries of this attempt that left no row died after they may have sent the POST:
@@ -156,7 +169,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
      */
     async attempt(deliveryId: string, attemptNumber: number, tryNumber: number, retrySchedule?: string): Promise<AttemptResult> {
       const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
-      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule === undefined ? undefined : { schedule: retrySchedule });
+      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule);
     },
 
     /**
@@ -165,7 +178,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
      * and before the POST, so a worker that dies mid-POST leaves a count the next try logs as
      * interrupted, as Temporal's attempt counter does for the activity.
      */
-    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, retry: RetryPlanning, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
+    async firstAttemptFromOutbox(deliveryId: string, outboxId: string, retrySchedule: string, alsoInTransaction: AlsoInTransaction): Promise<AttemptResult> {
       const { rows } = await db.raw<{ rows: (DeliveryTarget & { direct_tries: number })[] }>(
         `with counted as (update outbox set direct_tries = direct_tries + 1 where id = ? returning direct_tries)
          select ${TARGET_COLUMNS.join(', ')}, counted.direct_tries
@@ -176,7 +189,7 @@ export function createDeliveryAttempts({ db, config, logger }: DeliveryAttemptsD
       );
       const [row] = rows;
       if (!row) throw new Error(`outbox row ${outboxId} is gone`);
-      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retry, alsoInTransaction);
+      return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retrySchedule, alsoInTransaction);
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { Db } from '../db/knex';
 import { type WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
-import { pacedRetrySlot } from '../domain/webhookRetry';
 import type { ClaimedStart, DirectRunner } from '../outbox/service';
 import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 
@@ -39,10 +38,8 @@ interface Lane {
  * by at most the lease less one attempt. Beyond WEBHOOK_FIRST_ATTEMPT_BACKLOG waiting deliveries
  * the relay starts workflows at once.
  *
- * A refused first attempt's workflow starts delayed until attempt 2 is due, and those due times
- * are spaced at WEBHOOK_RETRY_ATTEMPTS_PER_SECOND: a dead subscriber's burst then wakes Temporal
- * no faster than its retries can run, instead of all at once to wait in the queue (issue 16's
- * isolation scenario).
+ * A refused first attempt's workflow starts delayed until attempt 2 is due, a time the process's
+ * retry pacer (deps.retryPacer) spaces at WEBHOOK_RETRY_ATTEMPTS_PER_SECOND with every other retry.
  */
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
@@ -50,17 +47,9 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   const lanes = new Map<string, Lane>();
   let inFlight = 0;
   let waitingCount = 0;
-  // This process's webhooks worker makes at most WEBHOOK_RETRY_ATTEMPTS_PER_SECOND attempts a
-  // second; the retries of the first attempts the relay saw refused are woken no faster.
-  let nextFreeRetrySlotMs = 0;
-  const paceRetry = (dueAtMs: number): number => {
-    const paced = pacedRetrySlot({ dueAtMs, nextFreeMs: nextFreeRetrySlotMs, perSecond: config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND });
-    nextFreeRetrySlotMs = paced.nextFreeMs;
-    return paced.slotMs;
-  };
 
   async function attempt(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
-    const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, { schedule: delivery.retrySchedule, pace: paceRetry }, async (trx: Db, attempt) => {
+    const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, delivery.retrySchedule, async (trx: Db, attempt) => {
       if (attempt.outcome === 'succeeded') {
         await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
       } else {
