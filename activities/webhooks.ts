@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { AttemptResult } from '../src/domain/webhookDelivery';
 import { createDeliveryAttempts } from '../src/webhooks/attempts';
@@ -6,6 +6,12 @@ import type { DeliveryRow, WebhookRow } from '../src/webhooks/dto';
 import type { ActivityDeps } from './deps';
 
 export type { AttemptResult } from '../src/domain/webhookDelivery';
+
+/** How a delivery's retries ended: the last attempt's result and its number. */
+export type SettledRetries = AttemptResult & { attemptNumber: number };
+
+/** The failure type of a try whose subscriber did not take the delivery; Temporal retries it on the schedule. */
+export const SUBSCRIBER_FAILED = 'WebhookSubscriberFailed';
 export { INTERRUPTED_TRY } from '../src/webhooks/attempts';
 
 /**
@@ -25,6 +31,35 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
      */
     async attemptDelivery(deliveryId: string, attemptNumber: number, retrySchedule?: string): Promise<AttemptResult> {
       return attempts.attempt(deliveryId, attemptNumber, Context.current().info.attempt, retrySchedule);
+    },
+
+    /**
+     * Makes a delivery's attempts until one settles it (success, 410 Gone, a disabled subscription,
+     * or the schedule exhausted), each try one attempt: a failed attempt records its successor's
+     * time and fails the try with that as Temporal's next retry delay. So a retry costs Temporal
+     * one activity task and no workflow task, and the Temporal UI shows the pending activity with
+     * its attempt count and the subscriber's last answer.
+     */
+    async retryUntilSettled(deliveryId: string, retrySchedule: string): Promise<SettledRetries> {
+      const { info } = Context.current();
+      const attempt = await attempts.retry(deliveryId, retrySchedule, { key: `${info.workflowExecution?.runId}:${info.activityId}`, attempt: info.attempt });
+      if (!attempt.made && 'completed' in attempt) {
+        const { status, attemptNumber } = attempt.completed;
+        return { outcome: status === 'succeeded' ? 'succeeded' : 'disabled', statusCode: null, retryAfterMs: null, attemptNumber };
+      }
+      if (!attempt.made) {
+        throw ApplicationFailure.create({ type: SUBSCRIBER_FAILED, message: 'the next attempt is not due yet', nextRetryDelay: attempt.remainingMs });
+      }
+      const { result, attemptNumber } = attempt;
+      if (result.outcome === 'retry' && typeof result.nextAttemptAtMs === 'number') {
+        const answer = result.statusCode === null ? 'no answer' : `HTTP ${result.statusCode}`;
+        throw ApplicationFailure.create({
+          type: SUBSCRIBER_FAILED,
+          message: `attempt ${attemptNumber}: ${answer}; attempt ${attemptNumber + 1} at ${new Date(result.nextAttemptAtMs).toISOString()}`,
+          nextRetryDelay: Math.max(1, result.nextAttemptAtMs - Date.now()),
+        });
+      }
+      return { ...result, attemptNumber };
     },
 
     /** For runs whose attempts were recorded before attempts scheduled their successor. */

@@ -1,16 +1,21 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks';
+import { patched, proxyActivities, sleep } from '@temporalio/workflow';
+import type { AttemptResult, SettledRetries, WebhookActivities } from '../activities/webhooks';
 import type { WebhookDeliveryInput } from '../src/domain/webhookDelivery';
 import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry';
 
-// Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal; the subscriber's
-// failures are business retries, made visible as explicit attempts with durable timers below.
+// Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal with this
+// back-off. A subscriber's failure is a business retry: the attempt records it and names its own
+// next retry delay (the schedule, jitter, Retry-After and the worker's pace), which Temporal
+// honours over this policy.
 const webhooks = proxyActivities<WebhookActivities>({
   // An attempt is bounded by WEBHOOK_TIMEOUT (10 s) plus two short writes; a worker that dies
   // mid-attempt is noticed after this, not after minutes.
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/** Retries are the tries of one activity (issue 16): no workflow task or timer per retry. */
+const RETRIES_AS_ACTIVITY_RETRIES = 'webhook-retries-as-activity-retries';
 
 export interface WebhookDeliveryResult {
   status: 'succeeded' | 'failed';
@@ -19,41 +24,57 @@ export interface WebhookDeliveryResult {
 }
 
 /**
- * `webhook-delivery:<deliveryId>`: attempt, record, sleep on the retry schedule, until done. When
- * the outbox relay already made attempt 1 (src/webhooks/firstAttempts.ts), it is in the input and
- * the workflow goes on from its result.
+ * `webhook-delivery:<deliveryId>`: the attempts after the first, until one settles the delivery,
+ * then what its end requires (disable a subscription that is gone or failing, tell its owner).
+ * When the outbox relay already made attempt 1 (src/webhooks/firstAttempts.ts), it is in the
+ * input, the run started delayed until attempt 2 was due, and the workflow goes on from there.
  */
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  if (!patched(RETRIES_AS_ACTIVITY_RETRIES)) return deliverWithWorkflowTimers(input);
+  const schedule = parseRetrySchedule(input.retrySchedule);
+  if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
+  const first = input.firstAttempt;
+  const settledByFirst = first && (first.outcome !== 'retry' || first.nextAttemptAtMs === null);
+  const settled: SettledRetries = settledByFirst ? { ...first, attemptNumber: 1 } : await webhooks.retryUntilSettled(input.deliveryId, input.retrySchedule);
+  return settle(input, settled, settled.attemptNumber);
+}
+
+/** The end of a delivery whose last attempt (number `attempt`) had this result. */
+async function settle(input: WebhookDeliveryInput, result: AttemptResult, attempt: number): Promise<WebhookDeliveryResult> {
+  // A success was recorded as complete by the attempt itself.
+  if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
+  if (result.outcome === 'disabled') {
+    await webhooks.failDelivery(input.deliveryId, false);
+    return { status: 'failed', attempts: attempt - 1, reason: 'disabled' };
+  }
+  if (result.outcome === 'gone') {
+    await webhooks.disableWebhook(input.webhookId, 'the endpoint answered 410 Gone');
+    await webhooks.failDelivery(input.deliveryId, false);
+    await webhooks.notifyWebhookDisabled(input.webhookId);
+    return { status: 'failed', attempts: attempt, reason: 'gone' };
+  }
+  const { disabledWebhook } = await webhooks.failDelivery(input.deliveryId, true);
+  if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
+  return { status: 'failed', attempts: attempt, reason: 'exhausted' };
+}
+
+/**
+ * Runs begun before RETRIES_AS_ACTIVITY_RETRIES: attempt, record, sleep on the retry schedule, in
+ * the workflow. Their histories replay through here (test/integration/webhooks/deliveryHistory).
+ */
+async function deliverWithWorkflowTimers(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
     const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt, input.retrySchedule);
-    // A success was recorded as complete by the attempt itself.
-    if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
-    if (result.outcome === 'disabled') {
-      await webhooks.failDelivery(input.deliveryId, false);
-      return { status: 'failed', attempts: attempt - 1, reason: 'disabled' };
-    }
-    if (result.outcome === 'gone') {
-      await webhooks.disableWebhook(input.webhookId, 'the endpoint answered 410 Gone');
-      await webhooks.failDelivery(input.deliveryId, false);
-      await webhooks.notifyWebhookDisabled(input.webhookId);
-      return { status: 'failed', attempts: attempt, reason: 'gone' };
-    }
-    // The attempt chose and recorded its successor's time. A result recorded before attempts did
-    // (in the history of a run begun then) leaves it to the workflow, as it was: replay follows
-    // the recorded result, so no patch is needed.
+    if (result.outcome !== 'retry') return settle(input, result, attempt);
+    // An attempt that chose its successor's time recorded it; results recorded before attempts
+    // did leave it to the workflow.
     const scheduledByAttempt = result.nextAttemptAtMs !== undefined;
-    // Workflow time: the replay-safe time of this workflow task. A run whose start was delayed
-    // until the attempt was due has nothing left to wait.
     const delay = scheduledByAttempt
       ? result.nextAttemptAtMs == null ? null : Math.max(0, result.nextAttemptAtMs - Date.now())
       : nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
-    if (delay === null) {
-      const { disabledWebhook } = await webhooks.failDelivery(input.deliveryId, true);
-      if (disabledWebhook) await webhooks.notifyWebhookDisabled(input.webhookId);
-      return { status: 'failed', attempts: attempt, reason: 'exhausted' };
-    }
+    if (delay === null) return settle(input, result, attempt);
     if (!scheduledByAttempt) await webhooks.scheduleNextAttempt(input.deliveryId, delay);
     if (delay > 0) await sleep(delay);
   }

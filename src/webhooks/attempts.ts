@@ -53,6 +53,18 @@ export function createRetryPacer(perSecond: number): RetryPacer {
   };
 }
 
+/** What one try of a delivery's retrying activity did. */
+export type RetryTry =
+  /** An attempt was made and recorded; `attemptNumber` is its number. */
+  | { made: true; attemptNumber: number; result: AttemptResult }
+  /** The delivery's next attempt is not due for `remainingMs` yet (a start repeated without its delay). */
+  | { made: false; remainingMs: number }
+  /** The delivery was already complete (an earlier try's answer reached Postgres, not Temporal). */
+  | { made: false; completed: { status: 'succeeded' | 'failed'; attemptNumber: number } };
+
+/** Lateness tolerated before a retry that Temporal runs early waits again. */
+const DUE_SLACK_MS = 1000;
+
 /** Writes the caller adds to the transaction that records an attempt, given its result. */
 export type AlsoInTransaction = (trx: Db, result: AttemptResult) => Promise<void>;
 
@@ -170,6 +182,34 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
     async attempt(deliveryId: string, attemptNumber: number, tryNumber: number, retrySchedule?: string): Promise<AttemptResult> {
       const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
       return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule);
+    },
+
+    /**
+     * One try of the activity that makes a delivery's retries, which Temporal retries at the time
+     * each failed attempt chose (the caller throws with it). The attempt's number comes from the
+     * delivery (the attempts recorded so far, plus one), and the try's number within it from
+     * Temporal's counter less the counter at this activity's last recorded try, so that a try that
+     * died after its POST is logged as interrupted by the next one.
+     */
+    async retry(deliveryId: string, retrySchedule: string, activity: { key: string; attempt: number }): Promise<RetryTry> {
+      const row: (DeliveryTarget & Pick<DeliveryRow, 'status' | 'attempt_count' | 'next_attempt_at' | 'retry_activity' | 'retry_activity_tries'>) | undefined = await db('webhook_deliveries as d')
+        .leftJoin('webhooks as w', 'w.id', 'd.webhook_id')
+        .where('d.id', deliveryId)
+        .first([...TARGET_COLUMNS, 'd.status', 'd.attempt_count', 'd.next_attempt_at', 'd.retry_activity', 'd.retry_activity_tries']);
+      if (!row) throw new Error(`webhook delivery ${deliveryId} does not exist`);
+      if (row.status !== 'pending') return { made: false, completed: { status: row.status, attemptNumber: row.attempt_count } };
+      const triesBefore = row.retry_activity === activity.key ? row.retry_activity_tries : 0;
+      const bookkeeping = { retry_activity: activity.key, retry_activity_tries: activity.attempt };
+      const remainingMs = (row.next_attempt_at?.getTime() ?? 0) - Date.now();
+      if (remainingMs > DUE_SLACK_MS) {
+        await db('webhook_deliveries').where({ id: deliveryId }).update(bookkeeping);
+        return { made: false, remainingMs };
+      }
+      const attemptNumber = row.attempt_count + 1;
+      const result = await post(deliveryId, attemptNumber, activity.attempt - triesBefore, row.url ? row : undefined, retrySchedule, async (trx) => {
+        await trx('webhook_deliveries').where({ id: deliveryId }).update(bookkeeping);
+      });
+      return { made: true, attemptNumber, result };
     },
 
     /**

@@ -29,6 +29,9 @@ export interface DeliveryRow {
   redelivery_of: string | null;
   created_at: Date;
   completed_at: Date | null;
+  /** Which activity makes the retries (`<runId>:<activityId>`), and its attempt counter at its last recorded try. */
+  retry_activity: string | null;
+  retry_activity_tries: number;
 }
 
 export interface AttemptRow {

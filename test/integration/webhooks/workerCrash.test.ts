@@ -98,3 +98,45 @@ it('logs the attempt a SIGKILL interrupted mid-request, so the log shows every r
     await new Promise((resolve) => hanging.close(resolve));
   }
 });
+
+it('logs a retry a SIGKILL interrupted mid-request under its attempt, and retries it', async () => {
+  const { ctx, api } = stack;
+  const org = await seedOrganization(ctx.deps);
+  // Refuses the first request, holds the second (attempt 2) open until the worker is dead, then answers 200.
+  const seen: number[] = [];
+  const held: http.ServerResponse[] = [];
+  const subscriberOf = http.createServer((request, response) => {
+    request.resume();
+    seen.push(Date.now());
+    if (seen.length === 1) response.writeHead(500).end('down');
+    else if (seen.length === 2) held.push(response);
+    else response.writeHead(200).end('ok');
+  });
+  await new Promise<void>((resolve) => subscriberOf.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(subscriberOf.address() as AddressInfo).port}/hook`;
+  const retryStack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: new URL(url).host, WEBHOOK_TIMEOUT: '20s', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
+  try {
+    const created = await retryStack.api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.created'] } });
+    expect(created.status).toBe(201);
+    const worker = await retryStack.startWorker();
+    await retryStack.api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
+    await eventually(async () => seen.length === 2, 60_000);
+    await worker.kill('SIGKILL');
+    for (const response of held) response.destroy();
+    // Temporal retries the try once its start-to-close timeout (30 s) shows the worker is gone.
+    await retryStack.startWorker();
+
+    const delivery = await eventually(async () => (await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id, status: 'succeeded' }).first()), 120_000);
+    const detail = await api.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries/${delivery.id}`, { key: org.secretKey });
+    expect(seen).toHaveLength(3);
+    expect(detail.body.data.attempts).toEqual([
+      expect.objectContaining({ attempt_number: 1, status_code: 500 }),
+      expect.objectContaining({ attempt_number: 2, status_code: null, error: INTERRUPTED_TRY }),
+      expect.objectContaining({ attempt_number: 2, status_code: 200, error: null }),
+    ]);
+    expect(detail.body.data.attempt_count).toBe(2);
+  } finally {
+    await retryStack.close();
+    await new Promise((resolve) => subscriberOf.close(resolve));
+  }
+});
