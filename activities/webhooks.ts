@@ -11,7 +11,7 @@ export type { AttemptResult } from '../src/domain/webhookDelivery';
 export type SettledRetries = AttemptResult & { attemptNumber: number };
 
 /** The failure type of a try whose subscriber did not take the delivery; Temporal retries it on the schedule. */
-export const SUBSCRIBER_FAILED = 'WebhookSubscriberFailed';
+const SUBSCRIBER_FAILED = 'WebhookSubscriberFailed';
 export { INTERRUPTED_TRY } from '../src/webhooks/attempts';
 
 /**

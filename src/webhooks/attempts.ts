@@ -41,8 +41,8 @@ export type RetryPacer = (dueAtMs: number) => number;
  * Wake-ups at most `perSecond` a second (WEBHOOK_RETRY_ATTEMPTS_PER_SECOND, the rate the
  * webhooks worker makes attempts at). Without it, a thousand deliveries to a dead subscriber
  * would all wake on their schedule only to wait in the rate-limited queue, each costing Temporal a
- * workflow task and a queued activity; paced, the excess waits in timers, and next_attempt_at
- * says when each retry really runs.
+ * workflow task and a queued activity; paced, the excess waits durably in Temporal, and
+ * next_attempt_at says when each retry really runs.
  */
 export function createRetryPacer(perSecond: number): RetryPacer {
   let nextFreeMs = 0;
@@ -88,8 +88,9 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
   }
 
   /**
-   * A retry's successor, chosen here rather than in the workflow so that recording it costs no
-   * activity of its own: a dead subscriber's retry is then one activity between two timers.
+   * A retry's successor, chosen here rather than in the workflow so that recording it costs nothing
+   * of its own: it goes into the attempt's transaction, and its time becomes Temporal's next retry
+   * delay (activities/webhooks.ts retryUntilSettled).
    */
   function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
     if (retrySchedule === undefined || result.outcome !== 'retry') return result;
