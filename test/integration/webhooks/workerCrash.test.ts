@@ -60,83 +60,72 @@ it('loses no event across a SIGKILL of the worker while the subscriber is down',
   await second.kill('SIGTERM');
 });
 
-it('logs the attempt a SIGKILL interrupted mid-request, so the log shows every request the subscriber got', async () => {
-  const { ctx, api } = stack;
-  const org = await seedOrganization(ctx.deps);
-  // A subscriber that holds the first request open until the worker is dead, then answers 200.
-  const seen: number[] = [];
-  const held: http.ServerResponse[] = [];
-  const hanging = http.createServer((request, response) => {
-    request.resume();
-    seen.push(Date.now());
-    if (seen.length === 1) held.push(response);
-    else response.writeHead(200).end('ok');
-  });
-  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`;
-  const interruptedStack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: new URL(url).host, WEBHOOK_TIMEOUT: '20s', WEBHOOK_RETRY_SCHEDULE: '0s,1s' });
-  try {
-    const created = await interruptedStack.api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.created'] } });
-    expect(created.status).toBe(201);
-    const worker = await interruptedStack.startWorker();
-    await interruptedStack.api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
-    await eventually(async () => seen.length === 1, 60_000);
-    await worker.kill('SIGKILL');
-    for (const response of held) response.destroy();
-    await interruptedStack.startWorker();
-
-    const delivery = await eventually(async () => (await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id, status: 'succeeded' }).first()), 120_000);
-    const detail = await api.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries/${delivery.id}`, { key: org.secretKey });
-    expect(seen).toHaveLength(2);
-    expect(detail.body.data.attempts).toEqual([
-      expect.objectContaining({ attempt_number: 1, status_code: null, error: INTERRUPTED_TRY }),
-      expect.objectContaining({ attempt_number: 1, status_code: 200, error: null }),
-    ]);
-    expect(detail.body.data.attempt_count).toBe(1);
-  } finally {
-    await interruptedStack.close();
-    await new Promise((resolve) => hanging.close(resolve));
-  }
-});
-
-it('logs a retry a SIGKILL interrupted mid-request under its attempt, and retries it', async () => {
-  const { ctx, api } = stack;
-  const org = await seedOrganization(ctx.deps);
-  // Refuses the first request, holds the second (attempt 2) open until the worker is dead, then answers 200.
+/**
+ * A subscriber of its own, and a crash stack allowed to reach it, for `run`: it refuses requests
+ * before number `holdRequest`, holds that one open until the test lets go (the worker is killed
+ * meanwhile), and answers 200 after it. `seen` has each request's arrival.
+ */
+async function withHoldingSubscriber(
+  holdRequest: number,
+  env: Record<string, string>,
+  run: (setup: { url: string; seen: number[]; stack: CrashTestStack; releaseHeld(): void }) => Promise<void>,
+): Promise<void> {
   const seen: number[] = [];
   const held: http.ServerResponse[] = [];
   const subscriberOf = http.createServer((request, response) => {
     request.resume();
     seen.push(Date.now());
-    if (seen.length === 1) response.writeHead(500).end('down');
-    else if (seen.length === 2) held.push(response);
+    if (seen.length < holdRequest) response.writeHead(500).end('down');
+    else if (seen.length === holdRequest) held.push(response);
     else response.writeHead(200).end('ok');
   });
   await new Promise<void>((resolve) => subscriberOf.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(subscriberOf.address() as AddressInfo).port}/hook`;
-  const retryStack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: new URL(url).host, WEBHOOK_TIMEOUT: '20s', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' });
+  const ownStack = await startCrashTestStack({ WEBHOOK_ALLOW_TARGETS: new URL(url).host, WEBHOOK_TIMEOUT: '20s', ...env });
   try {
-    const created = await retryStack.api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.created'] } });
-    expect(created.status).toBe(201);
-    const worker = await retryStack.startWorker();
-    await retryStack.api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
-    await eventually(async () => seen.length === 2, 60_000);
-    await worker.kill('SIGKILL');
-    for (const response of held) response.destroy();
-    // Temporal retries the try once its start-to-close timeout (30 s) shows the worker is gone.
-    await retryStack.startWorker();
-
-    const delivery = await eventually(async () => (await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id, status: 'succeeded' }).first()), 120_000);
-    const detail = await api.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries/${delivery.id}`, { key: org.secretKey });
-    expect(seen).toHaveLength(3);
-    expect(detail.body.data.attempts).toEqual([
-      expect.objectContaining({ attempt_number: 1, status_code: 500 }),
-      expect.objectContaining({ attempt_number: 2, status_code: null, error: INTERRUPTED_TRY }),
-      expect.objectContaining({ attempt_number: 2, status_code: 200, error: null }),
-    ]);
-    expect(detail.body.data.attempt_count).toBe(2);
+    await run({ url, seen, stack: ownStack, releaseHeld: () => held.forEach((response) => response.destroy()) });
   } finally {
-    await retryStack.close();
+    await ownStack.close();
     await new Promise((resolve) => subscriberOf.close(resolve));
   }
+}
+
+/** Posts a listing whose delivery reaches request `holdRequest`, SIGKILLs the worker there, restarts it, and returns the succeeded delivery's attempts. */
+async function attemptsAcrossAKill(holdRequest: number, retrySchedule: string) {
+  const { ctx, api } = stack;
+  const org = await seedOrganization(ctx.deps);
+  let attempts: unknown[] = [];
+  await withHoldingSubscriber(holdRequest, { WEBHOOK_RETRY_SCHEDULE: retrySchedule }, async ({ url, seen, stack: own, releaseHeld }) => {
+    const created = await own.api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.created'] } });
+    expect(created.status).toBe(201);
+    const worker = await own.startWorker();
+    await own.api.request('POST', '/api/v1/listings', { key: org.secretKey, body: completeListing() });
+    await eventually(async () => seen.length === holdRequest, 60_000);
+    await worker.kill('SIGKILL');
+    releaseHeld();
+    // Temporal retries a killed activity's try once its start-to-close timeout (30 s) shows the
+    // worker is gone; the relay's first attempt is retried when its claim runs out.
+    await own.startWorker();
+    const delivery = await eventually(async () => (await ctx.deps.db('webhook_deliveries').where({ org_id: org.organization.id, status: 'succeeded' }).first()), 120_000);
+    const detail = await api.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries/${delivery.id}`, { key: org.secretKey });
+    expect(seen).toHaveLength(holdRequest + 1);
+    expect(detail.body.data.attempt_count).toBe(holdRequest);
+    attempts = detail.body.data.attempts;
+  });
+  return attempts;
+}
+
+it('logs the attempt a SIGKILL interrupted mid-request, so the log shows every request the subscriber got', async () => {
+  expect(await attemptsAcrossAKill(1, '0s,1s')).toEqual([
+    expect.objectContaining({ attempt_number: 1, status_code: null, error: INTERRUPTED_TRY }),
+    expect.objectContaining({ attempt_number: 1, status_code: 200, error: null }),
+  ]);
+});
+
+it('logs a retry a SIGKILL interrupted mid-request under its attempt, and retries it', async () => {
+  expect(await attemptsAcrossAKill(2, '0s,1s,1s')).toEqual([
+    expect.objectContaining({ attempt_number: 1, status_code: 500 }),
+    expect.objectContaining({ attempt_number: 2, status_code: null, error: INTERRUPTED_TRY }),
+    expect.objectContaining({ attempt_number: 2, status_code: 200, error: null }),
+  ]);
 });
