@@ -287,3 +287,15 @@ export async function engineNoopWorkflowsPerSecond(client: Client, taskQueue: st
   await Promise.all(results);
   return round(count / ((Date.now() - started) / 1000));
 }
+
+/** Creates one subscription to `events` per URL, through the API with `apiKey` (scope webhooks:write). */
+export async function subscribeWebhooks(apiBase: string, apiKey: string, urls: string[], events: string[]): Promise<void> {
+  for (const url of urls) {
+    const response = await fetch(`${apiBase}/api/v1/webhooks`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': apiKey },
+      body: JSON.stringify({ url, events }),
+    });
+    if (response.status !== 201) throw new Error(`webhook create: ${response.status} ${await response.text()}`);
+  }
+}

@@ -9,7 +9,7 @@ import { startStack } from '../scripts/stack/stack';
 import { loadConfig } from '../src/config';
 import { summarizeHeapSnapshot } from './heapSummary';
 import { createTemporalClientProvider } from '../src/temporal/client';
-import { benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, prepareBenchEnv, root, round, startChild, stopBenchRun, subscribeWebhooks, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:listings` (issues 3 and 16), side by side in one run:
@@ -294,14 +294,8 @@ async function main(): Promise<void> {
     phase(`isolation: ${DEAD_SUBSCRIPTIONS} dead subscriptions of another organisation, ${DEAD_SUBSCRIPTIONS * DEAD_WRITES} deliveries retrying`);
     const deadOrg = cli('org', 'create', '--name', 'Dead subscriber', '--plan', 'enterprise', '--flag', 'LISTINGS_WRITE_API_ENABLED', '--flag', 'WEBHOOKS_PUBLIC_API_ENABLED', '--owner-email', 'dead@example.com');
     const deadKey = cli('key', 'create', '--org', deadOrg.id, '--kind', 'secret', '--mode', 'test', '--scope', 'listings:write', '--scope', 'webhooks:write');
-    for (let i = 0; i < DEAD_SUBSCRIPTIONS; i += 1) {
-      const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/webhooks`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-API-Key': deadKey.key },
-        body: JSON.stringify({ url: `http://127.0.0.1:${deadPort}/dead/${i}`, events: ['listing.created'] }),
-      });
-      if (response.status !== 201) throw new Error(`webhook create: ${response.status} ${await response.text()}`);
-    }
+    const deadUrls = Array.from({ length: DEAD_SUBSCRIPTIONS }, (_, i) => `http://127.0.0.1:${deadPort}/dead/${i}`);
+    await subscribeWebhooks(`http://127.0.0.1:${apiPort}`, deadKey.key, deadUrls, ['listing.created']);
     for (let i = 0; i < DEAD_WRITES; i += 1) {
       await fetch(apiUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': deadKey.key }, body: JSON.stringify(listingBody(900_000 + i)) });
     }

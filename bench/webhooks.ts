@@ -12,7 +12,7 @@ import { createTemporalClientProvider } from '../src/temporal/client';
 import { signedHeaders } from '../src/webhooks/signing';
 import { freePort } from '../scripts/stack/processes';
 import { startStack } from '../scripts/stack/stack';
-import { CpuSnapshot, benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, writeBenchmarkSection } from './harness';
+import { CpuSnapshot, benchPhases, cpuMeter, cpuMsPer, engineNoopWorkflowsPerSecond, paced, percentile, pool, prepareBenchEnv, root, round, startChild, stopBenchRun, subscribeWebhooks, writeBenchmarkSection } from './harness';
 
 /**
  * `npm run bench:webhooks` (issues 4 and 16): for 1 and 10 subscriptions, side by side in one run,
@@ -98,14 +98,8 @@ async function main(): Promise<void> {
     const subscribe = async (prefix: string, count: number) => {
       const org = cli('org', 'create', '--name', `Bench ${prefix}`, '--plan', 'enterprise', '--flag', 'WEBHOOKS_PUBLIC_API_ENABLED', '--owner-email', `${prefix}@example.com`);
       const key = cli('key', 'create', '--org', org.id, '--kind', 'secret', '--mode', 'test', '--scope', 'webhooks:write');
-      for (let i = 0; i < count; i += 1) {
-        const response = await fetch(`http://127.0.0.1:${apiPort}/api/v1/webhooks`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-API-Key': key.key },
-          body: JSON.stringify({ url: `http://127.0.0.1:${subscriberPort}/${prefix}/${i}`, events: ['listing.created'] }),
-        });
-        if (response.status !== 201) throw new Error(`webhook create: ${response.status} ${await response.text()}`);
-      }
+      const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:${subscriberPort}/${prefix}/${i}`);
+      await subscribeWebhooks(`http://127.0.0.1:${apiPort}`, key.key, urls, ['listing.created']);
       return org.id as string;
     };
 
