@@ -26,11 +26,11 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
   return {
     /**
      * One signed POST, recorded in the attempt log; a success completes the delivery in the same
-     * transaction, and a failure schedules the next attempt on `retrySchedule` in it. Re-reads
-     * the subscription first: a disabled one is not called.
+     * transaction. Re-reads the subscription first: a disabled one is not called. For runs begun
+     * before retries became retryUntilSettled's tries.
      */
-    async attemptDelivery(deliveryId: string, attemptNumber: number, retrySchedule?: string): Promise<AttemptResult> {
-      return attempts.attempt(deliveryId, attemptNumber, Context.current().info.attempt, retrySchedule);
+    async attemptDelivery(deliveryId: string, attemptNumber: number): Promise<AttemptResult> {
+      return attempts.attempt(deliveryId, attemptNumber, Context.current().info.attempt);
     },
 
     /**
@@ -62,7 +62,7 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
       return { ...result, attemptNumber };
     },
 
-    /** For runs whose attempts were recorded before attempts scheduled their successor. */
+    /** For runs begun before retries became retryUntilSettled's tries. */
     async scheduleNextAttempt(deliveryId: string, delayMs: number): Promise<void> {
       await db('webhook_deliveries').where({ id: deliveryId }).update({ next_attempt_at: new Date(Date.now() + delayMs) });
     },

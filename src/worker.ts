@@ -12,8 +12,7 @@ import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
 import { relayQueueGroups } from './temporal/taskQueues';
-import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker, installTemporalRuntime } from './temporal/workerFactory';
-import { createRetryPacer } from './webhooks/attempts';
+import { createWorkerProcess, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -37,11 +36,8 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(db, temporal, logger);
-  // One per process: the relay's first attempts and the webhooks worker's retries share its rate.
-  const retryPacer = createRetryPacer(config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND);
-  const deps = { config, db, logger, storage, outbox, retryPacer };
-  const workers = [await createMainWorker({ connection, deps, metrics }), await createWebhookWorker({ connection, deps, metrics }), await createGeocodingWorker({ connection, deps, metrics })];
-  const relay = startOutboxRelays(createRelayOutboxStarter({ db, connection, logger, config, retryPacer }), logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(config) });
+  const { workers, relayStarter } = await createWorkerProcess({ connection, deps: { config, db, logger, storage, outbox }, metrics });
+  const relay = startOutboxRelays(relayStarter, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(config) });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

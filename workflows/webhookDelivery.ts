@@ -66,16 +66,11 @@ async function deliverWithWorkflowTimers(input: WebhookDeliveryInput): Promise<W
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
-    const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt, input.retrySchedule);
+    const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt);
     if (result.outcome !== 'retry') return settle(input, result, attempt);
-    // An attempt that chose its successor's time recorded it; results recorded before attempts
-    // did leave it to the workflow.
-    const scheduledByAttempt = result.nextAttemptAtMs !== undefined;
-    const delay = scheduledByAttempt
-      ? result.nextAttemptAtMs == null ? null : Math.max(0, result.nextAttemptAtMs - Date.now())
-      : nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
+    const delay = nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
     if (delay === null) return settle(input, result, attempt);
-    if (!scheduledByAttempt) await webhooks.scheduleNextAttempt(input.deliveryId, delay);
-    if (delay > 0) await sleep(delay);
+    await webhooks.scheduleNextAttempt(input.deliveryId, delay);
+    await sleep(delay);
   }
 }

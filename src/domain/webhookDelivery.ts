@@ -14,7 +14,8 @@ export interface AttemptResult {
    * jitter, Retry-After) and recorded as the delivery's next_attempt_at in its own transaction;
    * null when the schedule has no attempt left. Absolute, so that a run started late (the relay
    * delays the start of a delivery its first attempt failed) waits only what is left. Absent from
-   * results recorded before attempts scheduled their successor: the workflow schedules it then.
+   * the results of runs begun before (their workflow schedules the next attempt itself), and from
+   * a first attempt an older relay recorded (the retrying activity then makes attempt 2 at once).
    */
   nextAttemptAtMs?: number | null;
 }

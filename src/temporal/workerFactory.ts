@@ -10,7 +10,7 @@ import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { createOutboxStarter } from '../outbox/service';
-import { type RetryPacer } from '../webhooks/attempts';
+import { type RetryPacer, createRetryPacer } from '../webhooks/attempts';
 import { createFirstAttemptRunner } from '../webhooks/firstAttempts';
 import type { TemporalClientProvider } from './client';
 import { taskQueues } from './taskQueues';
@@ -151,9 +151,22 @@ export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, '
  * The outbox starter of a worker's relay. Unlike the resync sweep's, it makes webhook deliveries'
  * first attempts itself and starts their workflows only for the ones that did not succeed.
  */
-export function createRelayOutboxStarter({ db, connection, logger, config, retryPacer }: { db: Db; connection: NativeConnection; logger: Logger; config: Config; retryPacer: RetryPacer }) {
+function createRelayOutboxStarter({ db, connection, logger, config, retryPacer }: { db: Db; connection: NativeConnection; logger: Logger; config: Config; retryPacer: RetryPacer }) {
   // On the workers' own connection, so that starts may be eager (OutboxStarterOptions.eagerStart).
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const temporal: TemporalClientProvider = { get: async () => client, close: async () => undefined };
   return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger, retryPacer }), eagerStart: true });
+}
+
+/**
+ * What one worker process runs: the main, webhooks and geocoding workers and the outbox relay's
+ * starter, sharing one retry pacer, so that the relay's first attempts and the webhooks worker's
+ * retries keep to one WEBHOOK_RETRY_ATTEMPTS_PER_SECOND. src/worker.ts and the tests build it here.
+ */
+export async function createWorkerProcess(options: CreateWorkerOptions): Promise<{ workers: Worker[]; relayStarter: ReturnType<typeof createRelayOutboxStarter> }> {
+  const { connection, deps } = options;
+  const retryPacer = createRetryPacer(deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND);
+  const shared = { ...options, deps: { ...deps, retryPacer } };
+  const workers = [await createMainWorker(shared), await createWebhookWorker(shared), await createGeocodingWorker(shared)];
+  return { workers, relayStarter: createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config, retryPacer }) };
 }

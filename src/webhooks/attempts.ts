@@ -177,12 +177,12 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
 
   return {
     /**
-     * An attempt made by the webhookDelivery workflow: `tryNumber` is the activity's own attempt.
-     * Given the delivery's retry schedule, a failed attempt also schedules the next one.
+     * An attempt of a run begun before retries became one activity's tries: `tryNumber` is the
+     * activity's own attempt, and the workflow schedules the next attempt itself.
      */
-    async attempt(deliveryId: string, attemptNumber: number, tryNumber: number, retrySchedule?: string): Promise<AttemptResult> {
+    async attempt(deliveryId: string, attemptNumber: number, tryNumber: number): Promise<AttemptResult> {
       const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
-      return post(deliveryId, attemptNumber, tryNumber, target, retrySchedule);
+      return post(deliveryId, attemptNumber, tryNumber, target, undefined);
     },
 
     /**

@@ -1,12 +1,11 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelays } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
-import { createGeocodingWorker, createMainWorker, createRelayOutboxStarter, createWebhookWorker } from '../../src/temporal/workerFactory';
+import { createWorkerProcess } from '../../src/temporal/workerFactory';
 import { relayQueueGroups } from '../../src/temporal/taskQueues';
-import { createRetryPacer } from '../../src/webhooks/attempts';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -20,16 +19,10 @@ export interface TestWorkers {
 export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 'resolve'> = {}): Promise<TestWorkers> {
   const connection = await NativeConnection.connect({ address: deps.config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(deps.db, deps.temporal, deps.logger);
-  const retryPacer = createRetryPacer(deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND);
-  const activityDeps: ActivityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox, retryPacer, ...extra };
-  const metrics = new Registry();
-  const workers: Worker[] = [
-    await createMainWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
-    await createWebhookWorker({ connection, deps: activityDeps, metrics, workflowBundle: await workflowBundle() }),
-    await createGeocodingWorker({ connection, deps: activityDeps, metrics }),
-  ];
+  const activityDeps: ActivityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox, ...extra };
+  const { workers, relayStarter } = await createWorkerProcess({ connection, deps: activityDeps, metrics: new Registry(), workflowBundle: await workflowBundle() });
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelays(createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config, retryPacer }), deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(deps.config) });
+  const relay = startOutboxRelays(relayStarter, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(deps.config) });
   return {
     async stop() {
       await relay.stop();
