@@ -38,15 +38,46 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * A port that was free a moment ago, for a process whose config must name it before it listens.
+ * It is drawn below the kernel's ephemeral range: a port the kernel handed out (listen(0)) is
+ * also what it hands to outgoing connections, so a busy stack could take it as a client socket in
+ * the seconds before the process binds, or while a killed process is down, and the bind fails with
+ * EADDRINUSE. The probe binds every address, as a server on 0.0.0.0 will.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+  const [ephemeralLow] = ephemeralPortRange();
+  const low = 10_000;
+  for (let tries = 0; tries < 200; tries++) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${low} and ${ephemeralLow} after 200 tries`);
+}
+
+/** Ports this process has already given out, so that two callers racing cannot get the same one. */
+const handedOut = new Set<number>();
+
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 20_000 && high > low) return [low, high];
+  } catch {
+    // Not Linux: IANA's dynamic range is what macOS and Windows use.
+  }
+  return [49_152, 65_535];
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host: '0.0.0.0', exclusive: true }, () => probe.close(() => resolve(true)));
   });
 }
 

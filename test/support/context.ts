@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { bundleWorkflowCode, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import pino from 'pino';
 import { Config, loadConfig } from '../../src/config';
@@ -101,14 +101,7 @@ export async function startTestApi(deps: AppDeps, routers: FeatureRouterFactory[
   };
 }
 
-/** A loopback port that was free a moment ago, for a server whose address its config must name. */
-export async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => probe.once('listening', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+export { freePort } from '../../scripts/stack/processes';
 
 /** An organisation with an owner, a full-scope secret key and a publishable key. */
 export async function seedOrganization(deps: Pick<AppDeps, 'identity'>, options: { flags?: ('LISTINGS_WRITE_API_ENABLED' | 'WEBHOOKS_PUBLIC_API_ENABLED')[]; plan?: 'free' | 'pro' | 'enterprise' } = {}) {
