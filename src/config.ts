@@ -110,11 +110,10 @@ export const configSchema = z.object({
   WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(1000).default(8),
   WEBHOOK_FIRST_ATTEMPT_BACKLOG: z.coerce.number().int().min(0).max(100_000).default(1000),
   // The webhooks task queue's worker (retries, after a first attempt that did not succeed): its
-  // attempts at once and per second, and the delivery workflows it keeps cached. They bound what a
-  // backlog of retries to dead subscribers can take from the listing pipeline on the same machine.
+  // attempts at once and per second. They bound what a backlog of retries to dead subscribers can
+  // take from the listing pipeline on the same machine.
   WEBHOOK_RETRY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   WEBHOOK_RETRY_ATTEMPTS_PER_SECOND: z.coerce.number().positive().max(100_000).default(10),
-  WEBHOOK_RETRY_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(100),
   PARTNER_LINK_SIGNING_KEY: z
     .string()
     .refine((text) => Buffer.from(text, 'base64').length === 32, 'base64 of exactly 32 random bytes (openssl rand -base64 32)')

@@ -11,7 +11,7 @@ import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { relayQueueGroups } from './temporal/taskQueues';
+import { relayLanes } from './temporal/taskQueues';
 import { createWorkerProcess, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(db, temporal, logger);
   const { workers, relayStarter } = await createWorkerProcess({ connection, deps: { config, db, logger, storage, outbox }, metrics });
-  const relay = startOutboxRelays(relayStarter, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(config) });
+  const relay = startOutboxRelays(relayStarter, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, lanes: relayLanes(config) });
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

@@ -1,18 +1,22 @@
-import { patched, proxyActivities, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { AttemptResult, SettledRetries, WebhookActivities } from '../activities/webhooks';
-import type { WebhookDeliveryInput } from '../src/domain/webhookDelivery';
+import { type WebhookDeliveryInput, webhookActivityQueue } from '../src/domain/webhookDelivery';
 import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry';
 
 // Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal with this
 // back-off. A subscriber's failure is a business retry: the attempt records it and names its own
 // next retry delay (the schedule, jitter, Retry-After and the worker's pace), which Temporal
-// honours over this policy.
-const webhooks = proxyActivities<WebhookActivities>({
-  // An attempt is bounded by WEBHOOK_TIMEOUT (10 s) plus two short writes; a worker that dies
-  // mid-attempt is noticed after this, not after minutes.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+// honours over this policy. The activities run on the webhooks queue, with its own slots and
+// rate, whichever queue the workflow runs on.
+function webhookActivities(): WebhookActivities {
+  return proxyActivities<WebhookActivities>({
+    taskQueue: webhookActivityQueue(workflowInfo().taskQueue),
+    // An attempt is bounded by WEBHOOK_TIMEOUT (10 s) plus two short writes; a worker that dies
+    // mid-attempt is noticed after this, not after minutes.
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+}
 
 /** Retries are the tries of one activity (issue 16): no workflow task or timer per retry. */
 const RETRIES_AS_ACTIVITY_RETRIES = 'webhook-retries-as-activity-retries';
@@ -30,17 +34,18 @@ export interface WebhookDeliveryResult {
  * input, the run started delayed until attempt 2 was due, and the workflow goes on from there.
  */
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  if (!patched(RETRIES_AS_ACTIVITY_RETRIES)) return deliverWithWorkflowTimers(input);
+  const webhooks = webhookActivities();
+  if (!patched(RETRIES_AS_ACTIVITY_RETRIES)) return deliverWithWorkflowTimers(webhooks, input);
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   const first = input.firstAttempt;
   const settledByFirst = first && (first.outcome !== 'retry' || first.nextAttemptAtMs === null);
   const settled: SettledRetries = settledByFirst ? { ...first, attemptNumber: 1 } : await webhooks.retryUntilSettled(input.deliveryId, input.retrySchedule);
-  return settle(input, settled, settled.attemptNumber);
+  return settle(webhooks, input, settled, settled.attemptNumber);
 }
 
 /** The end of a delivery whose last attempt (number `attempt`) had this result. */
-async function settle(input: WebhookDeliveryInput, result: AttemptResult, attempt: number): Promise<WebhookDeliveryResult> {
+async function settle(webhooks: WebhookActivities, input: WebhookDeliveryInput, result: AttemptResult, attempt: number): Promise<WebhookDeliveryResult> {
   // A success was recorded as complete by the attempt itself.
   if (result.outcome === 'succeeded') return { status: 'succeeded', attempts: attempt };
   if (result.outcome === 'disabled') {
@@ -62,14 +67,14 @@ async function settle(input: WebhookDeliveryInput, result: AttemptResult, attemp
  * Runs begun before RETRIES_AS_ACTIVITY_RETRIES: attempt, record, sleep on the retry schedule, in
  * the workflow. Their histories replay through here (test/integration/webhooks/deliveryHistory).
  */
-async function deliverWithWorkflowTimers(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+async function deliverWithWorkflowTimers(webhooks: WebhookActivities, input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   for (let attempt = 1; ; attempt += 1) {
     const result = attempt === 1 && input.firstAttempt ? input.firstAttempt : await webhooks.attemptDelivery(input.deliveryId, attempt);
-    if (result.outcome !== 'retry') return settle(input, result, attempt);
+    if (result.outcome !== 'retry') return settle(webhooks, input, result, attempt);
     const delay = nextAttemptDelay({ schedule, attemptNumber: attempt, retryAfterMs: result.retryAfterMs, random: Math.random() });
-    if (delay === null) return settle(input, result, attempt);
+    if (delay === null) return settle(webhooks, input, result, attempt);
     await webhooks.scheduleNextAttempt(input.deliveryId, delay);
     await sleep(delay);
   }

@@ -30,6 +30,17 @@ export interface WebhookDeliveryInput {
   firstAttempt?: AttemptResult;
 }
 
+/**
+ * The task queue of a delivery's activities (its attempts, with their own slots and rate), given
+ * the queue its workflow runs on: the main queue's, `<main>-webhooks`. A run begun when the
+ * workflows themselves ran on `<main>-webhooks` keeps its activities there.
+ */
+export function webhookActivityQueue(workflowTaskQueue: string): string {
+  return workflowTaskQueue.endsWith(WEBHOOK_QUEUE_SUFFIX) ? workflowTaskQueue : `${workflowTaskQueue}${WEBHOOK_QUEUE_SUFFIX}`;
+}
+
+const WEBHOOK_QUEUE_SUFFIX = '-webhooks';
+
 /** Time an attempt needs beyond its POST's timeout: reading the delivery, writing its answer. */
 export const ATTEMPT_WRITE_MARGIN_MS = 10_000;
 

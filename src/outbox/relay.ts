@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { OutboxStarter } from './service';
+import type { OutboxStarter, RelayLane } from './service';
 
 export interface OutboxRelayOptions {
   /** How long an idle relay waits before it looks again (ms). */
   idleMs: number;
-  /** The task queues this relay's worker serves (a group of relayQueueGroups): it claims only the rows owed to them. */
-  taskQueues: string[];
+  /** The rows this loop claims: owed to the task queues its worker serves, of some workflow types. */
+  lane: RelayLane;
   batchSize?: number;
   /** After a failed pass (Postgres unreachable), wait this long before the next (ms). */
   errorBackoffMs?: number;
@@ -43,7 +43,7 @@ export function startOutboxRelay(starter: OutboxStarter, logger: Logger, options
   const loop = (async () => {
     while (!stopping) {
       try {
-        const pass = await starter.startOwed({ graceMs: 0, batchSize, leaseSeconds: RELAY_LEASE_SECONDS, taskQueues: options.taskQueues });
+        const pass = await starter.startOwed({ graceMs: 0, batchSize, leaseSeconds: RELAY_LEASE_SECONDS, ...options.lane });
         // A full batch means more is waiting; a failed start waits for the next poll, not at once.
         if (pass.claimed < batchSize || pass.failed > 0) await pause(pass.failed > 0 ? errorBackoffMs : options.idleMs);
       } catch (error) {
@@ -64,13 +64,13 @@ export function startOutboxRelay(starter: OutboxStarter, logger: Logger, options
 }
 
 /**
- * One relay loop per group of task queues, sharing one starter. Each loop claims the oldest rows
- * of its own group, so a backlog owed to one (a thousand deliveries' retries after an outage)
- * never stands ahead of another's starts (the publishes of the next write).
+ * One relay loop per lane, sharing one starter. Each loop claims the oldest rows of its own lane,
+ * so a backlog owed to one (a thousand deliveries' first attempts after an outage) never stands
+ * ahead of another's starts (the publishes of the next write).
  */
-export function startOutboxRelays(starter: OutboxStarter, logger: Logger, options: Omit<OutboxRelayOptions, 'taskQueues'> & { queueGroups: string[][] }): OutboxRelay {
-  const { queueGroups, ...shared } = options;
-  const relays = queueGroups.map((taskQueues) => startOutboxRelay(starter, logger, { ...shared, taskQueues }));
+export function startOutboxRelays(starter: OutboxStarter, logger: Logger, options: Omit<OutboxRelayOptions, 'lane'> & { lanes: RelayLane[] }): OutboxRelay {
+  const { lanes, ...shared } = options;
+  const relays = lanes.map((lane) => startOutboxRelay(starter, logger, { ...shared, lane }));
   return {
     async stop() {
       await Promise.all(relays.map((relay) => relay.stop()));

@@ -94,7 +94,12 @@ export interface StartOwedOptions {
    * wrong config. The resync sweep passes none and starts every row left over.
    */
   taskQueues?: string[];
+  /** Only rows of these workflow types, or of every type but these (a relay lane of its own). */
+  workflowTypes?: { only: string[] } | { except: string[] };
 }
+
+/** What one relay loop claims (src/temporal/taskQueues.ts relayLanes). */
+export type RelayLane = Required<Pick<StartOwedOptions, 'taskQueues'>> & Pick<StartOwedOptions, 'workflowTypes'>;
 
 export interface StartOwedResult {
   claimed: number;
@@ -178,13 +183,15 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
     }
   }
 
-  async function claim({ graceMs, batchSize, leaseSeconds, taskQueues }: StartOwedOptions): Promise<OutboxRow[]> {
+  async function claim({ graceMs, batchSize, leaseSeconds, taskQueues, workflowTypes }: StartOwedOptions): Promise<OutboxRow[]> {
     const claimable = db('outbox')
       .select('id')
       .where({ status: 'pending' })
       .modify((query) => {
         if (graceMs > 0) query.where('created_at', '<', new Date(Date.now() - graceMs));
         if (taskQueues) query.whereIn('task_queue', taskQueues);
+        if (workflowTypes && 'only' in workflowTypes) query.whereIn('workflow_type', workflowTypes.only);
+        if (workflowTypes && 'except' in workflowTypes) query.whereNotIn('workflow_type', workflowTypes.except);
       })
       .where((unclaimed) => unclaimed.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
       .orderBy('created_at')

@@ -1,26 +1,33 @@
 import type { Config } from '../config';
 import { geocodingTaskQueue } from '../domain/listingPipeline';
+import { webhookActivityQueue } from '../domain/webhookDelivery';
+import type { RelayLane } from '../outbox/service';
 
 /**
- * Task queues. The main queue runs the listing pipeline and every other workflow but one;
- * rate-limited third parties get a queue of their own so that `maxTaskQueueActivitiesPerSecond`
- * throttles only them. Webhook deliveries' retries have their own queue and worker slots: a
- * backlog of retries to dead subscribers (after an outage, thousands at once) waits in its own
- * queue instead of ahead of publishes in the main one.
+ * Task queues. The main queue runs every workflow and most activities; rate-limited third parties
+ * get a queue of their own so that `maxTaskQueueActivitiesPerSecond` throttles only them. Webhook
+ * deliveries' attempts have their own queue and worker slots: a backlog of retries to dead
+ * subscribers (after an outage, thousands at once) waits in its own queue instead of ahead of
+ * publishes' activities. Their workflows run on the main queue: one workflow isolate per worker
+ * process instead of two (issue 16's RSS), and a delivery's workflow has two short tasks in all.
  */
 export function taskQueues(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>) {
   return {
     main: config.TEMPORAL_TASK_QUEUE,
     geocoding: geocodingTaskQueue(config.TEMPORAL_TASK_QUEUE),
-    webhooks: `${config.TEMPORAL_TASK_QUEUE}-webhooks`,
+    webhooks: webhookActivityQueue(config.TEMPORAL_TASK_QUEUE),
   } as const;
 }
 
 /**
- * The queues whose owed starts a worker's outbox relays claim (the ones its workers serve with
- * workflows), one relay loop per group (startOutboxRelays).
+ * The lanes of a worker's outbox relay, one loop each (startOutboxRelays): webhook deliveries'
+ * starts and first attempts in their own, so that a thousand first attempts to dead subscribers
+ * never stand ahead of the next write's publish.
  */
-export function relayQueueGroups(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>): string[][] {
-  const queues = taskQueues(config);
-  return [[queues.main], [queues.webhooks]];
+export function relayLanes(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>): RelayLane[] {
+  const { main } = taskQueues(config);
+  return [
+    { taskQueues: [main], workflowTypes: { except: ['webhookDelivery'] } },
+    { taskQueues: [main], workflowTypes: { only: ['webhookDelivery'] } },
+  ];
 }

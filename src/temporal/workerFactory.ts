@@ -115,19 +115,44 @@ export async function createMainWorker(options: CreateWorkerOptions): Promise<Wo
 }
 
 /**
- * Webhook deliveries' workflows (retries after a first attempt that did not succeed) and their
- * activities, on their own queue with their own slots: a retry backlog never stands between the
- * main queue and its pollers.
+ * Webhook deliveries' activities (their attempts), on their own queue with their own slots and
+ * rate: a retry backlog never stands between the main queue's activities and their pollers. The
+ * delivery workflows run on the main queue. With `legacyWorkflows` it also polls the workflow tasks
+ * of runs begun when they ran on this queue (webhookQueueHasWorkflows), at the cost of a second
+ * workflow isolate.
  */
-export async function createWebhookWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const { deps } = options;
-  return createWorkflowWorker(options, taskQueues(deps.config).webhooks, createWebhookQueueActivities(deps), {
+export async function createWebhookWorker(options: CreateWorkerOptions & { legacyWorkflows: boolean }): Promise<Worker> {
+  const { connection, deps, metrics, legacyWorkflows } = options;
+  const activitySettings: Partial<WorkerOptions> = {
     maxConcurrentActivityTaskExecutions: deps.config.WEBHOOK_RETRY_CONCURRENCY,
     maxActivitiesPerSecond: deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND,
-    maxCachedWorkflows: deps.config.WEBHOOK_RETRY_CACHED_WORKFLOWS,
-    // Each attempt is one activity between two short workflow tasks.
-    maxConcurrentWorkflowTaskExecutions: Math.min(deps.config.WEBHOOK_RETRY_CONCURRENCY, 8),
+  };
+  const queue = taskQueues(deps.config).webhooks;
+  const activities = createWebhookQueueActivities(deps);
+  if (legacyWorkflows) return createWorkflowWorker(options, queue, activities, { ...activitySettings, maxCachedWorkflows: LEGACY_WEBHOOK_CACHED_WORKFLOWS });
+  return Worker.create({
+    connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: queue,
+    activities: instrumentActivities(activities, metrics),
+    ...activitySettings,
   });
+}
+
+/** Runs left on the webhooks queue wait on a retry between two short tasks: a small cache does. */
+const LEGACY_WEBHOOK_CACHED_WORKFLOWS = 100;
+
+/**
+ * Whether any delivery workflow still runs on the webhooks queue, or is owed a start there: runs
+ * begun before their workflows moved to the main queue, or started by a worker of that release
+ * during a rolling deploy. Those need a workflow poller on that queue until they end.
+ */
+export async function webhookQueueHasWorkflows(client: Client, db: Db, config: Config): Promise<boolean> {
+  const queue = taskQueues(config).webhooks;
+  const owed = await db('outbox').where({ task_queue: queue, status: 'pending' }).first('id');
+  if (owed) return true;
+  const { count } = await client.workflow.count(`TaskQueue = '${queue}' AND ExecutionStatus = 'Running'`);
+  return count > 0;
 }
 
 /**
@@ -148,12 +173,11 @@ export async function createGeocodingWorker(options: Omit<CreateWorkerOptions, '
 }
 
 /**
- * The outbox starter of a worker's relay. Unlike the resync sweep's, it makes webhook deliveries'
+ * The outbox starter of a worker's relay, on the workers' own connection, so that starts may be
+ * eager (OutboxStarterOptions.eagerStart). Unlike the resync sweep's, it makes webhook deliveries'
  * first attempts itself and starts their workflows only for the ones that did not succeed.
  */
-function createRelayOutboxStarter({ db, connection, logger, config, retryPacer }: { db: Db; connection: NativeConnection; logger: Logger; config: Config; retryPacer: RetryPacer }) {
-  // On the workers' own connection, so that starts may be eager (OutboxStarterOptions.eagerStart).
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+function createRelayOutboxStarter({ db, client, logger, config, retryPacer }: { db: Db; client: Client; logger: Logger; config: Config; retryPacer: RetryPacer }) {
   const temporal: TemporalClientProvider = { get: async () => client, close: async () => undefined };
   return createOutboxStarter(db, temporal, logger, { direct: createFirstAttemptRunner({ db, config, logger, retryPacer }), eagerStart: true });
 }
@@ -163,10 +187,13 @@ function createRelayOutboxStarter({ db, connection, logger, config, retryPacer }
  * starter, sharing one retry pacer, so that the relay's first attempts and the webhooks worker's
  * retries keep to one WEBHOOK_RETRY_ATTEMPTS_PER_SECOND. src/worker.ts and the tests build it here.
  */
-export async function createWorkerProcess(options: CreateWorkerOptions): Promise<{ workers: Worker[]; relayStarter: ReturnType<typeof createRelayOutboxStarter> }> {
+export async function createWorkerProcess(options: CreateWorkerOptions) {
   const { connection, deps } = options;
+  const client = new Client({ connection, namespace: deps.config.TEMPORAL_NAMESPACE });
   const retryPacer = createRetryPacer(deps.config.WEBHOOK_RETRY_ATTEMPTS_PER_SECOND);
   const shared = { ...options, deps: { ...deps, retryPacer } };
-  const workers = [await createMainWorker(shared), await createWebhookWorker(shared), await createGeocodingWorker(shared)];
-  return { workers, relayStarter: createRelayOutboxStarter({ db: deps.db, connection, logger: deps.logger, config: deps.config, retryPacer }) };
+  const legacyWebhookWorkflows = await webhookQueueHasWorkflows(client, deps.db, deps.config);
+  if (legacyWebhookWorkflows) deps.logger.info({ taskQueue: taskQueues(deps.config).webhooks }, 'delivery workflows still run on the webhooks queue: polling their workflow tasks too, until a restart finds none');
+  const workers = [await createMainWorker(shared), await createWebhookWorker({ ...shared, legacyWorkflows: legacyWebhookWorkflows }), await createGeocodingWorker(shared)];
+  return { workers, legacyWebhookWorkflows, relayStarter: createRelayOutboxStarter({ db: deps.db, client, logger: deps.logger, config: deps.config, retryPacer }) };
 }

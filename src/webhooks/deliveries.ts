@@ -35,6 +35,6 @@ export function owedDeliveriesInsert(source: string, config: DeliveryConfig): Sq
                jsonb_build_object('OrgId', jsonb_build_array(d.org_id), 'WebhookId', jsonb_build_array(d.webhook_id), 'EventName', jsonb_build_array(d.event_name))
         from ${source} d
         on conflict (workflow_id, start_key) do nothing`,
-    bindings: [workflowIds.webhookDelivery(''), taskQueues(config).webhooks, config.WEBHOOK_RETRY_SCHEDULE],
+    bindings: [workflowIds.webhookDelivery(''), taskQueues(config).main, config.WEBHOOK_RETRY_SCHEDULE],
   };
 }

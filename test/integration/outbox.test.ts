@@ -233,7 +233,7 @@ describe('outbox relay and sweep', () => {
     const unreachable = createTemporalClientProvider({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_NAMESPACE: 'default' }, 500);
     const healthy = countingTemporal(counts);
     const [owed] = await owe(1);
-    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100, taskQueues: [relayQueue] });
+    const down = startOutboxRelay(createOutboxStarter(db, unreachable, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, errorBackoffMs: 100, lane: { taskQueues: [relayQueue] } });
     try {
       const failing = await eventually(async () => {
         const row = await db('outbox').where({ workflow_id: owed.workflowId }).first();
@@ -244,7 +244,7 @@ describe('outbox relay and sweep', () => {
       await down.stop();
 
       // Temporal answers again: a relay starts the row it owes, once, and a fresh write at once.
-      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, taskQueues: [relayQueue] });
+      const up = startOutboxRelay(createOutboxStarter(db, healthy, worker.ctx.deps.logger), worker.ctx.deps.logger, { idleMs: 50, lane: { taskQueues: [relayQueue] } });
       try {
         const [fresh] = await owe(1, { backdate: false });
         const committedAt = Date.now();

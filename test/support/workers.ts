@@ -5,7 +5,7 @@ import type { AppDeps } from '../../src/http/app';
 import { startOutboxRelays } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
 import { createWorkerProcess } from '../../src/temporal/workerFactory';
-import { relayQueueGroups } from '../../src/temporal/taskQueues';
+import { relayLanes } from '../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -22,7 +22,7 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
   const activityDeps: ActivityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox, ...extra };
   const { workers, relayStarter } = await createWorkerProcess({ connection, deps: activityDeps, metrics: new Registry(), workflowBundle: await workflowBundle() });
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelays(relayStarter, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, queueGroups: relayQueueGroups(deps.config) });
+  const relay = startOutboxRelays(relayStarter, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, lanes: relayLanes(deps.config) });
   return {
     async stop() {
       await relay.stop();

@@ -60,7 +60,6 @@ describe('loadConfig defaults', () => {
       WEBHOOK_FIRST_ATTEMPT_BACKLOG: 1000,
       WEBHOOK_RETRY_CONCURRENCY: 16,
       WEBHOOK_RETRY_ATTEMPTS_PER_SECOND: 10,
-      WEBHOOK_RETRY_CACHED_WORKFLOWS: 100,
       WEBHOOK_ALLOW_TARGETS: [],
       ATTACHMENT_ALLOW_TARGETS: [],
       SSRF_DNS_SERVERS: [],
@@ -304,7 +303,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(83);
+    expect(configVariableNames).toHaveLength(82);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

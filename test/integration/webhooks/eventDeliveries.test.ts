@@ -84,7 +84,7 @@ it('creates one delivery per matching active subscription and owes its workflow,
   expect(outbox.map((row) => row.workflow_id).sort()).toEqual(deliveries.map((delivery) => `webhook-delivery:${delivery.id}`).sort());
   for (const row of outbox) {
     const delivery = deliveries.find((candidate) => row.workflow_id === `webhook-delivery:${candidate.id}`);
-    expect(row).toMatchObject({ workflow_type: 'webhookDelivery', task_queue: taskQueues(ctx.deps.config).webhooks, status: 'pending' });
+    expect(row).toMatchObject({ workflow_type: 'webhookDelivery', task_queue: taskQueues(ctx.deps.config).main, status: 'pending' });
     expect(row.args).toEqual([{ orgId, webhookId: delivery.webhook_id, deliveryId: delivery.id, retrySchedule: '0s,3s,7s' }]);
     expect(row.search_attributes).toEqual({ OrgId: [orgId], WebhookId: [delivery.webhook_id], EventName: [delivery.event_name] });
   }

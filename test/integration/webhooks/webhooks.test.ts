@@ -5,6 +5,7 @@ import { TestApi, TestContext, eventually, seedOrganization } from '../../suppor
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { completeListing } from '../../support/listings';
 import { SmtpSink, startSmtpSink } from '../../support/smtpSink';
+import { taskQueues } from '../../../src/temporal/taskQueues';
 import { TestStack, startTestStack } from '../../support/workers';
 
 /** Verbatim logic of the Node snippet in reference 002. */
@@ -177,6 +178,9 @@ describe('delivery', () => {
     const events = history.events ?? [];
     const activities = events.flatMap((event) => (event.activityTaskScheduledEventAttributes ? [event.activityTaskScheduledEventAttributes.activityType?.name] : []));
     expect(activities).toEqual(['retryUntilSettled']);
+    // The workflow runs on the main queue, its attempts on the webhooks queue with its own slots.
+    expect((await handle.describe()).taskQueue).toBe(taskQueues(ctx.deps.config).main);
+    expect(events.find((event) => event.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes?.taskQueue?.name).toBe(taskQueues(ctx.deps.config).webhooks);
     expect(events.find((event) => event.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes?.attempt).toBe(3);
     expect(events.filter((event) => event.timerStartedEventAttributes)).toHaveLength(0);
     expect(events.filter((event) => event.workflowTaskCompletedEventAttributes)).toHaveLength(2);
