@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { retryOnPortRace } from '../../scripts/stack/processes';
+import net from 'node:net';
+import { freePort, retryOnPortRace } from '../../scripts/stack/processes';
 
 describe('retryOnPortRace', () => {
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'immoflow-port-race-')), 'server.log');
@@ -42,5 +43,20 @@ describe('retryOnPortRace', () => {
       }),
     ).rejects.toThrow('not a port race');
     expect(other).toBe(1);
+  });
+});
+
+describe('freePort', () => {
+  it('hands out distinct ports below the ephemeral range that a server can bind on every address', async () => {
+    const [ephemeralLow] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    expect(new Set(ports).size).toBe(ports.length);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralLow);
+    }
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(ports[0], '0.0.0.0', resolve));
+    await new Promise((resolve) => server.close(resolve));
   });
 });

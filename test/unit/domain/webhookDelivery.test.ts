@@ -1,4 +1,4 @@
-import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../../../src/domain/webhookDelivery';
+import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt, webhookActivityQueue } from '../../../src/domain/webhookDelivery';
 
 const delivery: WebhookDeliveryInput = { orgId: 'o', webhookId: 'w', deliveryId: 'd', retrySchedule: '0s,5s,5m' };
 
@@ -25,5 +25,15 @@ describe('relayMayMakeFirstAttempt', () => {
 describe('latestFirstAttemptStart', () => {
   it('leaves room in the claim for a whole attempt and its write', () => {
     expect(latestFirstAttemptStart({ claimedAtMs: 1_000_000, leaseMs: 30_000, timeoutMs: 10_000 })).toBe(1_000_000 + 30_000 - 10_000 - ATTEMPT_WRITE_MARGIN_MS);
+  });
+});
+
+describe('webhookActivityQueue', () => {
+  it('puts the attempts of a run on the main queue on <main>-webhooks', () => {
+    expect(webhookActivityQueue('immoflow')).toBe('immoflow-webhooks');
+  });
+
+  it('keeps the attempts of a run begun on <main>-webhooks on that queue', () => {
+    expect(webhookActivityQueue('immoflow-webhooks')).toBe('immoflow-webhooks');
   });
 });
