@@ -283,6 +283,7 @@ async function main(): Promise<void> {
     await settle('the baseline warm-up');
     const baselineCpuStart = await meter.snapshot();
     const baselineStarted = performance.now();
+    const baselineStartedAt = Date.now();
     for (const body of baselineBodies) await upsert(body);
     const baselineSeconds = (performance.now() - baselineStarted) / 1000;
     const baselineCpu = await cpuBetween(baselineCpuStart, LISTINGS);
@@ -292,6 +293,7 @@ async function main(): Promise<void> {
     // P's own pipeline publishes what the baseline wrote; it must not run into the next phase.
     await portalPublished(baselinePortal.id, baselineBodies.map((body) => String(body.external_ref)), 'baseline listings');
     await settle('the baseline');
+    const baselinePortalPipeline = await portalPipelineOverlap(baselinePortal.id, baselineBodies.map((body) => String(body.external_ref)), baselineStartedAt, baselineStartedAt + baselineSeconds * 1000);
 
     // ── Connect burst: the connect owes all 200 at once; the publication workflow alone.
     phase(`connect burst: ${LISTINGS} publications owed at once`);
@@ -370,6 +372,10 @@ async function main(): Promise<void> {
     };
     if (verified.baseline_on_portal_once !== LISTINGS) throw new Error(`[bench] baseline: ${verified.baseline_on_portal_once} of ${LISTINGS} upserts are on the portal`);
 
+    // Both windows until the portal has published every listing: its own pipeline, which the
+    // burst's window holds and the baseline's mostly runs after, is then in both.
+    const burstUntilLiveSeconds = Math.max(burstSeconds, burstPortalPipeline.portal_last_listing_published_after_s);
+    const baselineUntilLiveSeconds = Math.max(baselineSeconds, baselinePortalPipeline.portal_last_listing_published_after_s);
     const result = {
       measured_at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, memory_gib: round(os.totalmem() / 2 ** 30), node: process.version },
@@ -377,6 +383,12 @@ async function main(): Promise<void> {
       ratio: round(burstPerSecond / baselinePerSecond, 3),
       ratio_of: 'connect_burst.publications_per_s / baseline.publications_per_s',
       hub_to_portal_ratio: round(livePerSecond / baselinePerSecond, 3),
+      until_live_on_portal: {
+        window: 'target.connected (burst) or first request (baseline) → last listing.published on the portal',
+        connect_burst_per_s: round(LISTINGS / burstUntilLiveSeconds, 2),
+        baseline_per_s: round(LISTINGS / baselineUntilLiveSeconds, 2),
+        ratio: round(baselineUntilLiveSeconds / burstUntilLiveSeconds, 3),
+      },
       connect_burst: {
         publications_per_s: round(burstPerSecond, 2),
         seconds: round(burstSeconds, 2),
@@ -402,6 +414,7 @@ async function main(): Promise<void> {
         publications_per_s: round(baselinePerSecond, 2),
         seconds: round(baselineSeconds, 2),
         window: 'first request → last response, one undici Client (pipelining 1)',
+        ...baselinePortalPipeline,
         cpu: baselineCpu,
       },
       verified,
@@ -433,6 +446,8 @@ function writeMarkdown(result: any): void {
 | connect burst (200 listings, one publicationBackfill workflow) | \`target.connected\` → last \`publication.succeeded\` | ${result.connect_burst.seconds} | ${result.connect_burst.publications_per_s} | **${result.ratio}** (\`ratio\`) |
 | hub → portal (listing pipeline + publication) | first \`listing.published\` → last \`publication.succeeded\` | ${result.hub_to_portal.seconds} | ${result.hub_to_portal.publications_per_s} | ${result.hub_to_portal_ratio} |
 | baseline: the same upserts straight to P's API, one connection | first request → last response | ${result.baseline.seconds} | ${result.baseline.publications_per_s} | 1 |
+
+Until live on the portal (the portal's own pipeline in both windows: the burst's holds it, the baseline's mostly runs after its last response): connect burst ${result.until_live_on_portal.connect_burst_per_s}/s, baseline ${result.until_live_on_portal.baseline_per_s}/s, ratio ${result.until_live_on_portal.ratio} (reported beside \`ratio\`, which stays the issue's measure).
 
 Hub → portal, \`listing.published\` → \`publication.succeeded\` on H: p50 **${result.hub_to_portal.published_to_succeeded_p50_ms} ms**, p99 **${result.hub_to_portal.published_to_succeeded_p99_ms} ms** (H's listing pipeline published the ${result.listings} over ${result.hub_to_portal.listing_published_span_s} s). Verified: every listing has exactly one \`publication.succeeded\` (type set) on H and one copy on P.
 
