@@ -195,5 +195,5 @@ export async function createWorkerProcess(options: CreateWorkerOptions) {
   const legacyWebhookWorkflows = await webhookQueueHasWorkflows(client, deps.db, deps.config);
   if (legacyWebhookWorkflows) deps.logger.info({ taskQueue: taskQueues(deps.config).webhooks }, 'delivery workflows still run on the webhooks queue: polling their workflow tasks too, until a restart finds none');
   const workers = [await createMainWorker(shared), await createWebhookWorker({ ...shared, legacyWorkflows: legacyWebhookWorkflows }), await createGeocodingWorker(shared)];
-  return { workers, legacyWebhookWorkflows, relayStarter: createRelayOutboxStarter({ db: deps.db, client, logger: deps.logger, config: deps.config, retryPacer }) };
+  return { workers, relayStarter: createRelayOutboxStarter({ db: deps.db, client, logger: deps.logger, config: deps.config, retryPacer }) };
 }
