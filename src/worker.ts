@@ -4,14 +4,12 @@ import { loadConfig } from './config';
 import { createDb } from './db/knex';
 import { createLogger } from './observability/logger';
 import { createMetricsRegistry, serveMetrics } from './observability/metrics';
-import { startOutboxRelays } from './outbox/relay';
 import { createOutboxStarter } from './outbox/service';
 import { configureImageBucket } from './images/storage';
 import { createStorageClient, ensureBuckets } from './storage/minio';
 import { createTemporalClientProvider } from './temporal/client';
 import { registerSchedule, resyncScheduleOptions, tokenRefreshScheduleOptions } from './temporal/schedules';
 import { ensureSearchAttributes } from './temporal/searchAttributes';
-import { relayLanes } from './temporal/taskQueues';
 import { createWorkerProcess, installTemporalRuntime } from './temporal/workerFactory';
 
 async function main(): Promise<void> {
@@ -36,8 +34,8 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(db, temporal, logger);
-  const { workers, relayStarter } = await createWorkerProcess({ connection, deps: { config, db, logger, storage, outbox }, metrics });
-  const relay = startOutboxRelays(relayStarter, logger, { idleMs: config.OUTBOX_RELAY_INTERVAL, lanes: relayLanes(config) });
+  const { workers, startRelay } = await createWorkerProcess({ connection, deps: { config, db, logger, storage, outbox }, metrics });
+  const relay = startRelay();
   const metricsServer = config.METRICS_ENABLED ? await serveMetrics(metrics, config.WORKER_METRICS_PORT) : undefined;
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker started');
 

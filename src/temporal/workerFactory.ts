@@ -9,11 +9,12 @@ import type { GeocodingProvider } from '../geocoding/types';
 import { temporalLogger } from '../observability/temporalLogger';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
+import { type OutboxRelay, startOutboxRelays } from '../outbox/relay';
 import { createOutboxStarter } from '../outbox/service';
 import { type RetryPacer, createRetryPacer } from '../webhooks/attempts';
 import { createFirstAttemptRunner } from '../webhooks/firstAttempts';
 import type { TemporalClientProvider } from './client';
-import { taskQueues } from './taskQueues';
+import { relayLanes, taskQueues } from './taskQueues';
 
 /** The prebuilt bundle `npm run build` writes (samples-typescript `production` pattern). */
 export const DEFAULT_WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
@@ -185,7 +186,8 @@ function createRelayOutboxStarter({ db, client, logger, config, retryPacer }: { 
 /**
  * What one worker process runs: the main, webhooks and geocoding workers and the outbox relay's
  * starter, sharing one retry pacer, so that the relay's first attempts and the webhooks worker's
- * retries keep to one WEBHOOK_RETRY_ATTEMPTS_PER_SECOND. src/worker.ts and the tests build it here.
+ * retries keep to one WEBHOOK_RETRY_ATTEMPTS_PER_SECOND, and its relay's lanes. src/worker.ts and
+ * the tests build it here.
  */
 export async function createWorkerProcess(options: CreateWorkerOptions) {
   const { connection, deps } = options;
@@ -195,5 +197,8 @@ export async function createWorkerProcess(options: CreateWorkerOptions) {
   const legacyWebhookWorkflows = await webhookQueueHasWorkflows(client, deps.db, deps.config);
   if (legacyWebhookWorkflows) deps.logger.info({ taskQueue: taskQueues(deps.config).webhooks }, 'delivery workflows still run on the webhooks queue: polling their workflow tasks too, until a restart finds none');
   const workers = [await createMainWorker(shared), await createWebhookWorker({ ...shared, legacyWorkflows: legacyWebhookWorkflows }), await createGeocodingWorker(shared)];
-  return { workers, relayStarter: createRelayOutboxStarter({ db: deps.db, client, logger: deps.logger, config: deps.config, retryPacer }) };
+  const relayStarter = createRelayOutboxStarter({ db: deps.db, client, logger: deps.logger, config: deps.config, retryPacer });
+  /** The process's outbox relay, one loop per lane (relayLanes); start it once the workers run. */
+  const startRelay = (): OutboxRelay => startOutboxRelays(relayStarter, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, lanes: relayLanes(deps.config) });
+  return { workers, startRelay };
 }

@@ -2,10 +2,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { ActivityDeps } from '../../activities/deps';
 import type { AppDeps } from '../../src/http/app';
-import { startOutboxRelays } from '../../src/outbox/relay';
 import { createOutboxStarter } from '../../src/outbox/service';
 import { createWorkerProcess } from '../../src/temporal/workerFactory';
-import { relayLanes } from '../../src/temporal/taskQueues';
 import { TestApi, TestContext, createTestContext, startTestApi, workflowBundle } from './context';
 
 export interface TestWorkers {
@@ -20,9 +18,9 @@ export async function startTestWorkers(deps: AppDeps, extra: Pick<ActivityDeps, 
   const connection = await NativeConnection.connect({ address: deps.config.TEMPORAL_ADDRESS });
   const outbox = createOutboxStarter(deps.db, deps.temporal, deps.logger);
   const activityDeps: ActivityDeps = { config: deps.config, db: deps.db, logger: deps.logger, storage: deps.storage, outbox, ...extra };
-  const { workers, relayStarter } = await createWorkerProcess({ connection, deps: activityDeps, metrics: new Registry(), workflowBundle: await workflowBundle() });
+  const { workers, startRelay } = await createWorkerProcess({ connection, deps: activityDeps, metrics: new Registry(), workflowBundle: await workflowBundle() });
   const running = workers.map((worker) => worker.run());
-  const relay = startOutboxRelays(relayStarter, deps.logger, { idleMs: deps.config.OUTBOX_RELAY_INTERVAL, lanes: relayLanes(deps.config) });
+  const relay = startRelay();
   return {
     async stop() {
       await relay.stop();
