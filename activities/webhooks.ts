@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { AttemptResult } from '../src/domain/webhookDelivery';
 import { createDeliveryAttempts } from '../src/webhooks/attempts';
+import { createCircuit } from '../src/webhooks/circuit';
 import type { DeliveryRow, WebhookRow } from '../src/webhooks/dto';
 import type { ActivityDeps } from './deps';
 
@@ -21,6 +22,7 @@ export { INTERRUPTED_TRY } from '../src/webhooks/attempts';
  */
 export function createWebhookActivities({ db, config, logger, retryPacer }: ActivityDeps) {
   const attempts = createDeliveryAttempts({ db, config, logger, retryPacer });
+  const circuit = createCircuit(config);
   const mailer = nodemailer.createTransport(config.SMTP_URL);
 
   return {
@@ -47,6 +49,7 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
         const { status, attemptNumber } = attempt.completed;
         return { outcome: status === 'succeeded' ? 'succeeded' : 'disabled', statusCode: null, retryAfterMs: null, attemptNumber };
       }
+      if (!attempt.made && 'parked' in attempt) return { outcome: 'parked', statusCode: null, retryAfterMs: null, attemptNumber: attempt.parked.attemptNumber };
       if (!attempt.made) {
         throw ApplicationFailure.create({ type: SUBSCRIBER_FAILED, message: 'the next attempt is not due yet', nextRetryDelay: attempt.remainingMs });
       }
@@ -69,7 +72,10 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
 
     /**
      * Ends a delivery as failed. An exhausted one adds to the subscription's consecutive failures
-     * (a success resets them, in attemptDelivery); at WEBHOOK_FAILURE_THRESHOLD it is disabled.
+     * (a success resets them); at WEBHOOK_FAILURE_THRESHOLD it is disabled. So is a subscription
+     * whose circuit's probe exhausted its schedule while every other delivery waited: nothing got
+     * through for a whole retry schedule (src/webhooks/circuit.ts). A disabled subscription's
+     * parked deliveries are released, to end as disabled.
      */
     async failDelivery(deliveryId: string, exhausted: boolean): Promise<{ disabledWebhook: boolean }> {
       return db.transaction(async (trx) => {
@@ -77,24 +83,37 @@ export function createWebhookActivities({ db, config, logger, retryPacer }: Acti
           .where({ id: deliveryId, status: 'pending' })
           .update({ status: 'failed', completed_at: trx.fn.now(), next_attempt_at: null })
           .returning('*');
-        if (!delivery || !exhausted) return { disabledWebhook: false };
-        const [webhook]: WebhookRow[] = await trx('webhooks')
-          .where({ id: delivery.webhook_id })
-          .update({ consecutive_failures: trx.raw('consecutive_failures + 1') })
-          .returning('*');
-        if (webhook.active && webhook.consecutive_failures >= config.WEBHOOK_FAILURE_THRESHOLD) {
+        if (!delivery) return { disabledWebhook: false };
+        const webhook: WebhookRow = await trx('webhooks').where({ id: delivery.webhook_id }).forNoKeyUpdate().first();
+        const consecutiveFailures = webhook.consecutive_failures + (exhausted ? 1 : 0);
+        const wasProbe = webhook.probe_delivery_id === deliveryId;
+        const reason = !webhook.active || !exhausted
+          ? null
+          : wasProbe
+            ? `its circuit stayed open while delivery ${deliveryId}, its probe, failed every retry`
+            : consecutiveFailures >= config.WEBHOOK_FAILURE_THRESHOLD
+              ? `${consecutiveFailures} consecutive deliveries failed after every retry`
+              : null;
+        if (exhausted || wasProbe) {
           await trx('webhooks')
             .where({ id: webhook.id })
-            .update({ active: false, disabled_reason: `${webhook.consecutive_failures} consecutive deliveries failed after every retry`, updated_at: trx.fn.now() });
-          return { disabledWebhook: true };
+            .update({
+              consecutive_failures: consecutiveFailures,
+              ...(wasProbe ? { probe_delivery_id: null } : {}),
+              ...(reason ? { active: false, disabled_reason: reason, updated_at: trx.fn.now() } : {}),
+            });
         }
-        return { disabledWebhook: false };
+        if (!webhook.active || reason) await circuit.releaseParked(trx, webhook.id);
+        return { disabledWebhook: reason !== null };
       });
     },
 
-    /** 410 Gone: the subscriber asked us to stop. */
+    /** 410 Gone: the subscriber asked us to stop. Its parked deliveries end as disabled. */
     async disableWebhook(webhookId: string, reason: string): Promise<void> {
-      await db('webhooks').where({ id: webhookId }).update({ active: false, disabled_reason: reason, updated_at: db.fn.now() });
+      await db.transaction(async (trx) => {
+        await trx('webhooks').where({ id: webhookId }).update({ active: false, disabled_reason: reason, updated_at: trx.fn.now() });
+        await circuit.releaseParked(trx, webhookId);
+      });
     },
 
     /** Tells the organisation's developer contact that a subscription was disabled, and how to resume. */

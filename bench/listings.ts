@@ -301,11 +301,13 @@ async function main(): Promise<void> {
     }
     const deadDeliveries = DEAD_SUBSCRIPTIONS * DEAD_WRITES;
     const retryingSince = Date.now();
-    // Retrying: every first attempt was refused and its workflow started (the relay's burst of
-    // first attempts and starts is over), so what is measured is publication beside the retries.
+    // Retrying or parked: every first attempt was refused and its workflow started, or the
+    // subscription's circuit had opened and the delivery waits behind its probe (the relay's burst
+    // of first attempts and starts is over), so what is measured is publication beside the retries.
     for (;;) {
       const { rows } = await db.query(
-        "select count(*)::int as n from webhook_deliveries d join outbox o on o.workflow_id = 'webhook-delivery:' || d.id where d.org_id = $1 and d.status = 'pending' and d.attempt_count >= 1 and o.status = 'started'",
+        `select count(distinct d.id)::int as n from webhook_deliveries d join outbox o on o.workflow_id = 'webhook-delivery:' || d.id
+         where d.org_id = $1 and d.status = 'pending' and (d.parked_at is not null or (d.attempt_count >= 1 and o.status = 'started'))`,
         [deadOrg.id],
       );
       if (rows[0].n >= deadDeliveries || Date.now() - retryingSince > 120_000) {
@@ -316,6 +318,7 @@ async function main(): Promise<void> {
     }
     const deadAttemptsSoFar = async () => (await db.query('select coalesce(sum(attempt_count), 0)::int as n from webhook_deliveries where org_id = $1', [deadOrg.id])).rows[0].n as number;
     const deadAttemptsBefore = await deadAttemptsSoFar();
+    const deadParked = (await db.query('select count(*)::int as n from webhook_deliveries where org_id = $1 and parked_at is not null', [deadOrg.id])).rows[0].n as number;
     const withDeadSubscribers = await pipelineAt(PIPELINE_RATE);
     const deadAttemptsAfter = await deadAttemptsSoFar();
     const isolation = {
@@ -323,6 +326,8 @@ async function main(): Promise<void> {
       dead_deliveries: deadDeliveries,
       dead_attempts_by_the_end: deadAttemptsAfter,
       dead_attempts_while_measured: deadAttemptsAfter - deadAttemptsBefore,
+      // Waiting behind their subscription's open circuit (src/webhooks/circuit.ts) when measuring began.
+      dead_parked: deadParked,
       without: pipeline,
       with_dead_subscribers: withDeadSubscribers,
       // Publication's p99 without the dead subscribers over its p99 with them: 1 is no effect.

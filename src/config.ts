@@ -103,6 +103,10 @@ export const configSchema = z.object({
   ATTACHMENT_RETRY_INITIAL_INTERVAL: duration.prefault('2s'),
   WEBHOOK_SECRET_ROTATION_GRACE: duration.prefault('24h'),
   WEBHOOK_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  // Failed attempts in a row, across a subscription's deliveries, that open its circuit: one
+  // delivery goes on probing on its schedule and the others wait in Postgres (src/webhooks/circuit.ts).
+  // 0 never opens it.
+  WEBHOOK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(0).max(100_000).default(10),
   // First attempts the outbox relay of one worker makes at once, in all and per subscription, and
   // how many may wait for a slot; beyond that, or once a waiting delivery's claim can no longer
   // cover an attempt, its workflow makes the attempt as an activity (src/webhooks/firstAttempts.ts).

@@ -1,6 +1,6 @@
-import { patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { AttemptResult, SettledRetries, WebhookActivities } from '../activities/webhooks';
-import { type WebhookDeliveryInput, webhookActivityQueue } from '../src/domain/webhookDelivery';
+import { RELEASE_FROM_CIRCUIT_SIGNAL, type WebhookDeliveryInput, webhookActivityQueue } from '../src/domain/webhookDelivery';
 import { nextAttemptDelay, parseRetrySchedule } from '../src/domain/webhookRetry';
 
 // Infrastructure hiccups (Postgres, the activity worker) are retried by Temporal with this
@@ -17,6 +17,9 @@ function webhookActivities(): WebhookActivities {
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
 }
+
+/** Sent when the subscription's circuit closes (src/webhooks/circuit.ts), to a parked delivery's run or as its start. */
+export const releaseFromCircuit = defineSignal(RELEASE_FROM_CIRCUIT_SIGNAL);
 
 /** Retries are the tries of one activity (issue 16): no workflow task or timer per retry. */
 const RETRIES_AS_ACTIVITY_RETRIES = 'webhook-retries-as-activity-retries';
@@ -35,13 +38,24 @@ export interface WebhookDeliveryResult {
  */
 export async function webhookDelivery(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const webhooks = webhookActivities();
+  let releases = 0;
+  setHandler(releaseFromCircuit, () => {
+    releases += 1;
+  });
   if (!patched(RETRIES_AS_ACTIVITY_RETRIES)) return deliverWithWorkflowTimers(webhooks, input);
   const schedule = parseRetrySchedule(input.retrySchedule);
   if (schedule[0] > 0 && !input.firstAttempt) await sleep(schedule[0]);
   const first = input.firstAttempt;
   const settledByFirst = first && (first.outcome !== 'retry' || first.nextAttemptAtMs === null);
-  const settled: SettledRetries = settledByFirst ? { ...first, attemptNumber: 1 } : await webhooks.retryUntilSettled(input.deliveryId, input.retrySchedule);
-  return settle(webhooks, input, settled, settled.attemptNumber);
+  if (settledByFirst) return settle(webhooks, input, first, 1);
+  for (;;) {
+    // Counted before the activity: a release that arrives while it parks the delivery still counts.
+    const releasesBefore = releases;
+    const settled: SettledRetries = await webhooks.retryUntilSettled(input.deliveryId, input.retrySchedule);
+    if (settled.outcome !== 'parked') return settle(webhooks, input, settled, settled.attemptNumber);
+    // Parked behind the subscription's open circuit: no timer, no task, until it closes.
+    await condition(() => releases > releasesBefore);
+  }
 }
 
 /** The end of a delivery whose last attempt (number `attempt`) had this result. */

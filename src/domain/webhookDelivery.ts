@@ -6,7 +6,8 @@ import { parseRetrySchedule } from './webhookRetry';
 
 /** One attempt's result. Plain JSON: it travels in workflow arguments and in the outbox. */
 export interface AttemptResult {
-  outcome: 'succeeded' | 'gone' | 'retry' | 'disabled';
+  /** `parked`: no attempt was made; the delivery waits behind its subscription's open circuit. */
+  outcome: 'succeeded' | 'gone' | 'retry' | 'disabled' | 'parked';
   statusCode: number | null;
   retryAfterMs: number | null;
   /**
@@ -64,4 +65,33 @@ export function relayMayMakeFirstAttempt(input: { delivery: WebhookDeliveryInput
  */
 export function latestFirstAttemptStart(input: { claimedAtMs: number; leaseMs: number; timeoutMs: number }): number {
   return input.claimedAtMs + input.leaseMs - input.timeoutMs - ATTEMPT_WRITE_MARGIN_MS;
+}
+
+/** The signal a closing circuit sends a parked delivery's workflow (or starts it with). */
+export const RELEASE_FROM_CIRCUIT_SIGNAL = 'releaseFromCircuit';
+
+/** What a subscription's circuit lets one delivery's due attempt do (src/webhooks/circuit.ts). */
+export type CircuitVerdict =
+  /** The circuit is closed, or this delivery is its probe: attempt. */
+  | 'attempt'
+  /** The circuit is open and nobody probes it: this delivery becomes the probe, and attempts. */
+  | 'probe'
+  /** The circuit is open and another delivery probes it: wait, without an attempt. */
+  | 'park';
+
+export interface CircuitState {
+  /** WEBHOOK_CIRCUIT_THRESHOLD; 0 never opens the circuit. */
+  threshold: number;
+  failedAttemptsInARow: number;
+  probeDeliveryId: string | null;
+}
+
+export function isCircuitOpen(state: Pick<CircuitState, 'threshold' | 'failedAttemptsInARow'>): boolean {
+  return state.threshold > 0 && state.failedAttemptsInARow >= state.threshold;
+}
+
+export function circuitVerdict(state: CircuitState, deliveryId: string): CircuitVerdict {
+  if (!isCircuitOpen(state)) return 'attempt';
+  if (state.probeDeliveryId === null) return 'probe';
+  return state.probeDeliveryId === deliveryId ? 'attempt' : 'park';
 }

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import type { AttemptResult } from '../domain/webhookDelivery';
+import { type AttemptResult, isCircuitOpen } from '../domain/webhookDelivery';
 import { classifyResponse, nextAttemptDelay, pacedRetrySlot, parseRetryAfter, parseRetrySchedule } from '../domain/webhookRetry';
 import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
+import { createCircuit } from './circuit';
 import type { DeliveryRow, WebhookRow } from './dto';
 import { createSecretBox } from './secretCrypto';
 import { signedHeaders } from './signing';
@@ -15,7 +16,18 @@ export const INTERRUPTED_TRY = 'Interrupted: the worker stopped before this atte
 
 /** What one attempt needs of a delivery and its subscription, read in one join. */
 type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' | 'event_name'> &
-  Pick<WebhookRow, 'url' | 'active' | 'deleted_at' | 'consecutive_failures' | 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>;
+  Pick<
+    WebhookRow,
+    | 'url'
+    | 'active'
+    | 'deleted_at'
+    | 'consecutive_failures'
+    | 'failed_attempts_in_a_row'
+    | 'probe_delivery_id'
+    | 'secret_ciphertext'
+    | 'previous_secret_ciphertext'
+    | 'previous_secret_expires_at'
+  >;
 
 const TARGET_COLUMNS = [
   'd.webhook_id',
@@ -26,6 +38,8 @@ const TARGET_COLUMNS = [
   'w.active',
   'w.deleted_at',
   'w.consecutive_failures',
+  'w.failed_attempts_in_a_row',
+  'w.probe_delivery_id',
   'w.secret_ciphertext',
   'w.previous_secret_ciphertext',
   'w.previous_secret_expires_at',
@@ -60,7 +74,9 @@ export type RetryTry =
   /** The delivery's next attempt is not due for `remainingMs` yet (a start repeated without its delay). */
   | { made: false; remainingMs: number }
   /** The delivery was already complete (an earlier try's answer reached Postgres, not Temporal). */
-  | { made: false; completed: { status: 'succeeded' | 'failed'; attemptNumber: number } };
+  | { made: false; completed: { status: 'succeeded' | 'failed'; attemptNumber: number } }
+  /** Its subscription's circuit is open and another delivery probes it: parked, until released. */
+  | { made: false; parked: { attemptNumber: number } };
 
 /** Lateness tolerated before a retry that Temporal runs early waits again. */
 const DUE_SLACK_MS = 1000;
@@ -80,6 +96,14 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
   // One pooled, guarded dispatcher per worker: every connection is checked and pinned at connect.
   const policy = { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) };
   const dispatcher = createGuardedDispatcher(policy);
+  const circuit = createCircuit(config);
+
+  /** Whether the circuit, as the delivery's read saw it, may park this delivery (checked again under lock). */
+  function mayBeParked(deliveryId: string, target: DeliveryTarget | undefined): target is DeliveryTarget {
+    if (!target?.url || !target.active || target.deleted_at) return false;
+    const state = { threshold: config.WEBHOOK_CIRCUIT_THRESHOLD, failedAttemptsInARow: target.failed_attempts_in_a_row };
+    return isCircuitOpen(state) && target.probe_delivery_id !== deliveryId;
+  }
 
   function signingSecrets(webhook: Pick<WebhookRow, 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>): string[] {
     const current = secrets.decrypt(webhook.secret_ciphertext);
@@ -166,8 +190,13 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
       await trx('webhook_deliveries')
         .where({ id: deliveryId })
         .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: nextAttemptAt, ...completion });
-      if (result.outcome === 'succeeded' && target.consecutive_failures > 0) {
-        await trx('webhooks').where({ id: target.webhook_id }).update({ consecutive_failures: 0 });
+      // The read before the POST saw what there was to reset: a success in the common case adds
+      // no write. (A count that grew meanwhile is reset by the probe's own next success.)
+      if (result.outcome === 'succeeded' && (target.consecutive_failures > 0 || target.failed_attempts_in_a_row > 0)) {
+        await circuit.recordSuccess(trx, target.webhook_id);
+      }
+      if (result.outcome === 'retry' || result.outcome === 'gone') {
+        await circuit.recordFailure(trx, target.webhook_id, deliveryId, result.outcome === 'retry' && result.nextAttemptAtMs !== null);
       }
       if (alsoInTransaction) await alsoInTransaction(trx, result);
     });
@@ -207,6 +236,9 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
         return { made: false, remainingMs };
       }
       const attemptNumber = row.attempt_count + 1;
+      if (mayBeParked(deliveryId, row) && (await circuit.admit(db, deliveryId, row.webhook_id)) === 'parked') {
+        return { made: false, parked: { attemptNumber: row.attempt_count } };
+      }
       const result = await post(deliveryId, attemptNumber, activity.attempt - triesBefore, row.url ? row : undefined, retrySchedule, async (trx) => {
         await trx('webhook_deliveries').where({ id: deliveryId }).update(bookkeeping);
       });
@@ -230,6 +262,10 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
       );
       const [row] = rows;
       if (!row) throw new Error(`outbox row ${outboxId} is gone`);
+      if (mayBeParked(deliveryId, row)) {
+        const parked: AttemptResult = { outcome: 'parked', statusCode: null, retryAfterMs: null };
+        if ((await circuit.admit(db, deliveryId, row.webhook_id, (trx) => alsoInTransaction(trx, parked))) === 'parked') return parked;
+      }
       return post(deliveryId, 1, row.direct_tries, row.url ? row : undefined, retrySchedule, alsoInTransaction);
     },
   };

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { SqlFragment } from '../db/sql';
+import { RELEASE_FROM_CIRCUIT_SIGNAL } from '../domain/webhookDelivery';
 import { workflowIds } from '../domain/workflowIds';
 import { taskQueues } from '../temporal/taskQueues';
 
@@ -26,13 +27,17 @@ export async function oweDeliveries(trx: Db, config: DeliveryConfig, deliveryIds
  * the CTE `source` (id, org_id, webhook_id, event_name), as SQL that a statement creating
  * deliveries can embed (`eventAppendCtes`). test/integration/webhooks/eventDeliveries.test.ts
  * checks the rows it writes.
+ *
+ * `release`: instead, the signal that lets a parked delivery's run go on, or starts it when it has
+ * none (src/webhooks/circuit.ts); `source` then also has `resumes`, which keys each release.
  */
-export function owedDeliveriesInsert(source: string, config: DeliveryConfig): SqlFragment {
+export function owedDeliveriesInsert(source: string, config: DeliveryConfig, { release = false } = {}): SqlFragment {
   return {
-    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes)
+    sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes${release ? ', start_key, signal_name, signal_args' : ''})
         select d.org_id, 'webhookDelivery', ? || d.id, ?,
                jsonb_build_array(jsonb_build_object('orgId', d.org_id, 'webhookId', d.webhook_id, 'deliveryId', d.id, 'retrySchedule', ?::text)),
                jsonb_build_object('OrgId', jsonb_build_array(d.org_id), 'WebhookId', jsonb_build_array(d.webhook_id), 'EventName', jsonb_build_array(d.event_name))
+               ${release ? `, 'release:' || d.resumes, '${RELEASE_FROM_CIRCUIT_SIGNAL}', '[]'::jsonb` : ''}
         from ${source} d
         on conflict (workflow_id, start_key) do nothing`,
     bindings: [workflowIds.webhookDelivery(''), taskQueues(config).main, config.WEBHOOK_RETRY_SCHEDULE],

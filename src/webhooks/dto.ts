@@ -10,6 +10,10 @@ export interface WebhookRow {
   previous_secret_ciphertext: string | null;
   previous_secret_expires_at: Date | null;
   consecutive_failures: number;
+  /** Failed attempts since the last success, across deliveries: the circuit's count. */
+  failed_attempts_in_a_row: number;
+  /** While the circuit is open, the one delivery that goes on attempting. */
+  probe_delivery_id: string | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
@@ -32,6 +36,10 @@ export interface DeliveryRow {
   /** Which activity makes the retries (`<runId>:<activityId>`), and its attempt counter at its last recorded try. */
   retry_activity: string | null;
   retry_activity_tries: number;
+  /** Set while the delivery waits behind its subscription's open circuit. */
+  parked_at: Date | null;
+  /** How many times a closing circuit released it: the start key of each release's signal. */
+  resumes: number;
 }
 
 export interface AttemptRow {

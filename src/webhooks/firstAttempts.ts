@@ -38,6 +38,9 @@ interface Lane {
  * by at most the lease less one attempt. Beyond WEBHOOK_FIRST_ATTEMPT_BACKLOG waiting deliveries
  * the relay starts workflows at once.
  *
+ * A delivery whose subscription's circuit is open is parked instead (src/webhooks/circuit.ts): no
+ * attempt and no workflow, until the circuit closes.
+ *
  * A refused first attempt's workflow starts delayed until attempt 2 is due, a time the process's
  * retry pacer (deps.retryPacer) spaces at WEBHOOK_RETRY_ATTEMPTS_PER_SECOND with every other retry.
  */
@@ -50,13 +53,14 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
 
   async function attempt(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
     const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, delivery.retrySchedule, async (trx: Db, attempt) => {
-      if (attempt.outcome === 'succeeded') {
+      // A parked delivery owes no run until its circuit closes, whose release owes it one.
+      if (attempt.outcome === 'succeeded' || attempt.outcome === 'parked') {
         await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
       } else {
         await trx('outbox').where({ id: outboxId }).update({ args: JSON.stringify([{ ...delivery, firstAttempt: attempt }]) });
       }
     });
-    if (result.outcome === 'succeeded') return null;
+    if (result.outcome === 'succeeded' || result.outcome === 'parked') return null;
     // Nothing of the run has anything to do before attempt 2 is due: a refused burst to a dead
     // subscriber then costs Temporal its starts, not a workflow task and a timer each.
     const startDelayMs = typeof result.nextAttemptAtMs === 'number' ? Math.max(0, result.nextAttemptAtMs - Date.now()) : 0;
@@ -107,7 +111,8 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
 
   return {
     take({ outboxId, leaseMs, start }) {
-      if (start.workflowType !== 'webhookDelivery') return undefined;
+      // A release from an open circuit (a signal) goes to the delivery's run, which attempts.
+      if (start.workflowType !== 'webhookDelivery' || start.signal) return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
       if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
       if (config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY === 0 || waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;

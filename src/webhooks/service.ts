@@ -6,6 +6,7 @@ import { EVENT_NAMES } from '../domain/events';
 import { ApiError } from '../http/errors';
 import { checkUrl, resolverFromConfig } from '../http/ssrfGuard';
 import type { AuthContext } from '../identity/authContext';
+import { createCircuit } from './circuit';
 import { oweDeliveries } from './deliveries';
 import { AttemptRow, DeliveryRow, WebhookRow, toDeliveryDetailDto, toDeliverySummaryDto, toWebhookDto } from './dto';
 import type { CreateWebhookInput, PatchWebhookInput } from './schema';
@@ -16,12 +17,13 @@ const NOT_FOUND = 'No webhook with this id in your organization.';
 
 export type WebhookConfig = Pick<
   Config,
-  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'
+  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_CIRCUIT_THRESHOLD'
 >;
 
 /** Webhook subscriptions of reference 002: CRUD, secret rotation, deliveries and redelivery. */
 export function createWebhookService(db: Db, config: WebhookConfig) {
   const secrets = createSecretBox(config.WEBHOOK_SECRET_ENCRYPTION_KEY as string);
+  const circuit = createCircuit(config);
 
   async function validateUrl(url: string): Promise<string> {
     const verdict = await checkUrl(url, { allowTargets: config.WEBHOOK_ALLOW_TARGETS, resolve: resolverFromConfig(config) });
@@ -83,19 +85,25 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
       if (input.active !== undefined) {
         changes.active = input.active;
         // Re-enabling starts a fresh failure count: the policy judges the endpoint from now on.
-        if (input.active) Object.assign(changes, { disabled_reason: null, consecutive_failures: 0 });
+        // Its circuit closes too: the next delivery is attempted.
+        if (input.active) Object.assign(changes, { disabled_reason: null, consecutive_failures: 0, failed_attempts_in_a_row: 0, probe_delivery_id: null });
         else changes.disabled_reason = 'disabled via API';
       }
       return db.transaction(async (trx) => {
         await find(trx, auth, id, true);
         const [row]: WebhookRow[] = await trx('webhooks').where({ id }).update({ ...changes, updated_at: trx.fn.now() }).returning('*');
+        // Deliveries parked behind its circuit go on: attempted when re-enabled, failed when disabled.
+        if (input.active !== undefined) await circuit.releaseParked(trx, id);
         return toWebhookDto(row);
       });
     },
 
     async remove(auth: AuthContext, id: string) {
-      await find(db, auth, id);
-      await db('webhooks').where({ id }).update({ deleted_at: db.fn.now(), active: false, updated_at: db.fn.now() });
+      await db.transaction(async (trx) => {
+        await find(trx, auth, id, true);
+        await trx('webhooks').where({ id }).update({ deleted_at: trx.fn.now(), active: false, updated_at: trx.fn.now() });
+        await circuit.releaseParked(trx, id);
+      });
       return { id, deleted: true as const };
     },
 

@@ -70,6 +70,7 @@ describe('loadConfig defaults', () => {
       ATTACHMENT_RETRY_INITIAL_INTERVAL: 2000,
       WEBHOOK_SECRET_ROTATION_GRACE: 86_400_000,
       WEBHOOK_FAILURE_THRESHOLD: 5,
+      WEBHOOK_CIRCUIT_THRESHOLD: 10,
       PARTNER_LINK_SIGNING_KEY: expect.any(String),
       CONNECT_LINK_TTL: 86_400_000,
       CRM_TOKEN_TTL: 21_600_000,
@@ -303,7 +304,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(82);
+    expect(configVariableNames).toHaveLength(83);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

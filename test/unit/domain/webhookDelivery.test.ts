@@ -1,4 +1,4 @@
-import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt, webhookActivityQueue } from '../../../src/domain/webhookDelivery';
+import { ATTEMPT_WRITE_MARGIN_MS, WebhookDeliveryInput, circuitVerdict, isCircuitOpen, latestFirstAttemptStart, relayMayMakeFirstAttempt, webhookActivityQueue } from '../../../src/domain/webhookDelivery';
 
 const delivery: WebhookDeliveryInput = { orgId: 'o', webhookId: 'w', deliveryId: 'd', retrySchedule: '0s,5s,5m' };
 
@@ -35,5 +35,32 @@ describe('webhookActivityQueue', () => {
 
   it('keeps the attempts of a run begun on <main>-webhooks on that queue', () => {
     expect(webhookActivityQueue('immoflow-webhooks')).toBe('immoflow-webhooks');
+  });
+});
+
+describe('circuitVerdict', () => {
+  const closed = { threshold: 3, failedAttemptsInARow: 2, probeDeliveryId: null };
+
+  it('lets every delivery attempt while fewer attempts than the threshold failed in a row', () => {
+    expect(circuitVerdict(closed, 'd1')).toBe('attempt');
+    expect(isCircuitOpen(closed)).toBe(false);
+  });
+
+  it('makes the first delivery due on an open circuit without a probe its probe', () => {
+    const open = { ...closed, failedAttemptsInARow: 3 };
+    expect(isCircuitOpen(open)).toBe(true);
+    expect(circuitVerdict(open, 'd1')).toBe('probe');
+  });
+
+  it('lets the probe attempt and parks every other delivery of an open circuit', () => {
+    const probing = { threshold: 3, failedAttemptsInARow: 40, probeDeliveryId: 'd1' };
+    expect(circuitVerdict(probing, 'd1')).toBe('attempt');
+    expect(circuitVerdict(probing, 'd2')).toBe('park');
+  });
+
+  it('never opens with a threshold of 0', () => {
+    const off = { threshold: 0, failedAttemptsInARow: 10_000, probeDeliveryId: 'd1' };
+    expect(isCircuitOpen(off)).toBe(false);
+    expect(circuitVerdict(off, 'd2')).toBe('attempt');
   });
 });

@@ -1,0 +1,92 @@
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import { circuitVerdict } from '../domain/webhookDelivery';
+import { type DeliveryConfig, owedDeliveriesInsert } from './deliveries';
+
+export type CircuitConfig = DeliveryConfig & Pick<Config, 'WEBHOOK_CIRCUIT_THRESHOLD'>;
+
+/**
+ * A subscription's circuit breaker (issue 16). After WEBHOOK_CIRCUIT_THRESHOLD failed attempts in
+ * a row, across its deliveries, the circuit opens: one delivery, the probe, goes on attempting on
+ * its retry schedule, and every other delivery that comes due is parked in Postgres instead of
+ * being attempted. A parked delivery costs nothing: no POST, no Temporal timer or task. A dead
+ * endpoint with a thousand deliveries owed then costs one retry per schedule step, not a thousand,
+ * and leaves the webhooks worker's retry budget to the other subscriptions.
+ *
+ * The probe's first success closes the circuit and releases every parked delivery (an outbox
+ * signal each, in the success's transaction, so none is forgotten); they are attempted at once. A
+ * probe that exhausts its schedule while the circuit is open disables the subscription, which
+ * releases them to fail as disabled (activities/webhooks.ts failDelivery).
+ *
+ * Lock order, as everywhere a delivery's attempt writes: the delivery's row, then its webhook's.
+ * Parking and releasing both hold the webhook's row, so a delivery is never parked after the
+ * release that should have freed it.
+ */
+export function createCircuit(config: CircuitConfig) {
+  const threshold = config.WEBHOOK_CIRCUIT_THRESHOLD;
+
+  /**
+   * Whether the delivery may make its due attempt, decided under the webhook's lock: when the
+   * circuit is open and another delivery probes it, the delivery is parked (with `whenParked`, in
+   * the same transaction) and nothing is attempted. Called only when the caller's read saw the
+   * circuit open, so a closed circuit costs nothing.
+   */
+  async function admit(db: Db, deliveryId: string, webhookId: string, whenParked?: (trx: Db) => Promise<void>): Promise<'attempt' | 'parked'> {
+    return db.transaction(async (trx) => {
+      await trx('webhook_deliveries').where({ id: deliveryId }).forNoKeyUpdate().first('id');
+      const webhook = await trx('webhooks').where({ id: webhookId }).forNoKeyUpdate().first('failed_attempts_in_a_row', 'probe_delivery_id', 'active', 'deleted_at');
+      // A subscription disabled meanwhile releases rather than parks: the attempt ends it as disabled.
+      if (!webhook || !webhook.active || webhook.deleted_at) return 'attempt';
+      const verdict = circuitVerdict({ threshold, failedAttemptsInARow: webhook.failed_attempts_in_a_row, probeDeliveryId: webhook.probe_delivery_id }, deliveryId);
+      if (verdict === 'attempt') return 'attempt';
+      if (verdict === 'probe') {
+        await trx('webhooks').where({ id: webhookId }).update({ probe_delivery_id: deliveryId });
+        return 'attempt';
+      }
+      await trx('webhook_deliveries').where({ id: deliveryId }).update({ parked_at: trx.fn.now(), next_attempt_at: null });
+      if (whenParked) await whenParked(trx);
+      return 'parked';
+    });
+  }
+
+  /**
+   * In the transaction that records a failed attempt: one more in a row, and the attempt that
+   * opens the circuit makes its delivery the probe, if it has an attempt left to probe with.
+   */
+  async function recordFailure(trx: Db, webhookId: string, deliveryId: string, hasNextAttempt: boolean): Promise<void> {
+    if (threshold === 0) return;
+    await trx.raw(
+      `update webhooks set failed_attempts_in_a_row = failed_attempts_in_a_row + 1,
+         probe_delivery_id = case when probe_delivery_id is null and failed_attempts_in_a_row + 1 >= ? and ? then ?::uuid else probe_delivery_id end
+       where id = ?`,
+      [threshold, hasNextAttempt, deliveryId, webhookId],
+    );
+  }
+
+  /** In the transaction that records a success: the endpoint answers, so the circuit closes. */
+  async function recordSuccess(trx: Db, webhookId: string): Promise<void> {
+    await trx('webhooks').where({ id: webhookId }).update({ consecutive_failures: 0, failed_attempts_in_a_row: 0, probe_delivery_id: null });
+    await releaseParked(trx, webhookId);
+  }
+
+  return { admit, recordFailure, recordSuccess, releaseParked };
+
+  /**
+   * Owes every parked delivery of the webhook the signal that lets its run go on (or starts one).
+   * Callers hold the webhook's row: they have just updated it.
+   */
+  async function releaseParked(trx: Db, webhookId: string): Promise<number> {
+    const insert = owedDeliveriesInsert('released', config, { release: true });
+    const result = await trx.raw(
+      `with released as (
+         update webhook_deliveries set parked_at = null, resumes = resumes + 1
+         where webhook_id = ? and parked_at is not null
+         returning id, org_id, webhook_id, event_name, resumes)
+       ${insert.sql}`,
+      [webhookId, ...insert.bindings],
+    );
+    return result.rowCount ?? 0;
+  }
+}
+
+export type Circuit = ReturnType<typeof createCircuit>;
