@@ -6,6 +6,10 @@ import type { Knex } from 'knex';
  * other deliveries are parked in Postgres, costing Temporal nothing, until the probe's answer
  * closes the circuit or its exhaustion disables the subscription. `resumes` numbers the outbox
  * signals that release a parked delivery, so each release is owed exactly once.
+ *
+ * A refused first attempt's outbox row now holds attempt 2 itself until it is due (its claim
+ * deferred to then), so that a delivery whose circuit opened meanwhile is parked without ever
+ * starting a run. The relay claims rows by the time they become claimable, on an index.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('webhooks', (t) => {
@@ -17,9 +21,11 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('resumes').notNullable().defaultTo(0);
   });
   await knex.raw('create index webhook_deliveries_parked_idx on webhook_deliveries (webhook_id, parked_at) where parked_at is not null');
+  await knex.raw("create index outbox_claimable_idx on outbox ((coalesce(claimed_until, created_at))) where status = 'pending'");
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop index if exists outbox_claimable_idx');
   await knex.raw('drop index if exists webhook_deliveries_parked_idx');
   await knex.schema.alterTable('webhook_deliveries', (t) => {
     t.dropColumn('parked_at');

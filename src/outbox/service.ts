@@ -193,8 +193,11 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
         if (workflowTypes && 'only' in workflowTypes) query.whereIn('workflow_type', workflowTypes.only);
         if (workflowTypes && 'except' in workflowTypes) query.whereNotIn('workflow_type', workflowTypes.except);
       })
-      .where((unclaimed) => unclaimed.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
-      .orderBy('created_at')
+      // Claimable: unclaimed, or its claim lapsed, or the time its holder deferred it to came
+      // (a refused first attempt's row holds attempt 2 until it is due, src/webhooks/firstAttempts.ts).
+      // In that order, on the index outbox_claimable_idx, so deferred rows are never scanned early.
+      .whereRaw('coalesce(claimed_until, created_at) <= now()')
+      .orderByRaw('coalesce(claimed_until, created_at)')
       .limit(batchSize)
       .forUpdate()
       .skipLocked();

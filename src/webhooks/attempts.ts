@@ -112,16 +112,15 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
   }
 
   /**
-   * A retry's successor, chosen here rather than in the workflow so that recording it costs nothing
-   * of its own: it goes into the attempt's transaction, and its time becomes Temporal's next retry
-   * delay (activities/webhooks.ts retryUntilSettled).
+   * When a retry's successor is due by the schedule (null: none left), chosen here rather than in
+   * the workflow so that recording it costs nothing of its own: it goes into the attempt's
+   * transaction, paced, and its time becomes Temporal's next retry delay (activities/webhooks.ts
+   * retryUntilSettled). Undefined for runs begun before that, which schedule their own.
    */
-  function scheduleSuccessor(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): AttemptResult {
-    if (retrySchedule === undefined || result.outcome !== 'retry') return result;
+  function successorDueAt(result: AttemptResult, attemptNumber: number, retrySchedule: string | undefined): number | null | undefined {
+    if (retrySchedule === undefined || result.outcome !== 'retry') return undefined;
     const delay = nextAttemptDelay({ schedule: parseRetrySchedule(retrySchedule), attemptNumber, retryAfterMs: result.retryAfterMs, random: Math.random() });
-    if (delay === null) return { ...result, nextAttemptAtMs: null };
-    const dueAtMs = Date.now() + delay;
-    return { ...result, nextAttemptAtMs: retryPacer ? retryPacer(dueAtMs) : dueAtMs };
+    return delay === null ? null : Date.now() + delay;
   }
 
   async function post(
@@ -160,9 +159,9 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
       error = caught instanceof Error ? `${caught.name}: ${caught.message}`.slice(0, 500) : String(caught);
     }
     const durationMs = Date.now() - started;
-    const result = scheduleSuccessor({ outcome: classifyResponse(statusCode), statusCode, retryAfterMs }, attemptNumber, retrySchedule);
-    const nextAttemptAt = typeof result.nextAttemptAtMs === 'number' ? new Date(result.nextAttemptAtMs) : null;
-    await db.transaction(async (trx) => {
+    const answer: AttemptResult = { outcome: classifyResponse(statusCode), statusCode, retryAfterMs };
+    const dueAtMs = successorDueAt(answer, attemptNumber, retrySchedule);
+    const result = await db.transaction(async (trx): Promise<AttemptResult> => {
       // Earlier tries of this attempt that left no row died after they may have sent the POST:
       // the log says so rather than pretend the subscriber saw nothing.
       if (tryNumber > 1) {
@@ -185,20 +184,30 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
         .insert({ delivery_id: deliveryId, attempt_number: attemptNumber, try_number: tryNumber, status_code: statusCode, duration_ms: durationMs, response_body: responseBody, error })
         .onConflict(['delivery_id', 'attempt_number', 'try_number'])
         .merge();
-      // A success completes the delivery in the same transaction: the common path is one write.
-      const completion = result.outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
-      await trx('webhook_deliveries')
-        .where({ id: deliveryId })
-        .update({ attempt_count: attemptNumber, last_status_code: statusCode, next_attempt_at: nextAttemptAt, ...completion });
       // The read before the POST saw what there was to reset: a success in the common case adds
       // no write. (A count that grew meanwhile is reset by the probe's own next success.)
-      if (result.outcome === 'succeeded' && (target.consecutive_failures > 0 || target.failed_attempts_in_a_row > 0)) {
+      if (answer.outcome === 'succeeded' && (target.consecutive_failures > 0 || target.failed_attempts_in_a_row > 0)) {
         await circuit.recordSuccess(trx, target.webhook_id);
       }
-      if (result.outcome === 'retry' || result.outcome === 'gone') {
-        await circuit.recordFailure(trx, target.webhook_id, deliveryId, result.outcome === 'retry' && result.nextAttemptAtMs !== null);
-      }
-      if (alsoInTransaction) await alsoInTransaction(trx, result);
+      // A failure behind an open circuit that another delivery probes parks this one now, rather
+      // than schedule a retry that would only park; the pace's slot goes to a retry that runs.
+      const verdict = answer.outcome === 'retry' || answer.outcome === 'gone' ? await circuit.recordFailure(trx, target.webhook_id, deliveryId, typeof dueAtMs === 'number') : 'attempt';
+      const parked = verdict === 'park' && typeof dueAtMs === 'number';
+      const nextAttemptAtMs = typeof dueAtMs === 'number' && !parked ? (retryPacer ? retryPacer(dueAtMs) : dueAtMs) : dueAtMs === undefined ? undefined : null;
+      // A success completes the delivery in the same transaction: the common path is one write.
+      const completion = answer.outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
+      await trx('webhook_deliveries')
+        .where({ id: deliveryId })
+        .update({
+          attempt_count: attemptNumber,
+          last_status_code: statusCode,
+          next_attempt_at: typeof nextAttemptAtMs === 'number' ? new Date(nextAttemptAtMs) : null,
+          ...(parked ? { parked_at: trx.fn.now() } : {}),
+          ...completion,
+        });
+      const recorded: AttemptResult = parked ? { ...answer, outcome: 'parked' } : nextAttemptAtMs === undefined ? answer : { ...answer, nextAttemptAtMs };
+      if (alsoInTransaction) await alsoInTransaction(trx, recorded);
+      return recorded;
     });
     logger.debug({ deliveryId, attemptNumber, tryNumber, statusCode, outcome: result.outcome, durationMs }, 'webhook attempt');
     return result;
@@ -243,6 +252,17 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
         await trx('webhook_deliveries').where({ id: deliveryId }).update(bookkeeping);
       });
       return { made: true, attemptNumber, result };
+    },
+
+    /**
+     * Before the relay starts the run of a delivery whose first attempt was refused, now that
+     * attempt 2 is due: parks it instead (with `whenParked` in the same transaction) when its
+     * subscription's circuit opened meanwhile and another delivery probes it.
+     */
+    async parkIfCircuitOpen(deliveryId: string, whenParked: (trx: Db) => Promise<void>): Promise<'attempt' | 'parked'> {
+      const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
+      if (!mayBeParked(deliveryId, target)) return 'attempt';
+      return circuit.admit(db, deliveryId, target.webhook_id, whenParked);
     },
 
     /**

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { circuitVerdict } from '../domain/webhookDelivery';
+import { type CircuitVerdict, circuitVerdict } from '../domain/webhookDelivery';
 import { type DeliveryConfig, owedDeliveriesInsert } from './deliveries';
 
 export type CircuitConfig = DeliveryConfig & Pick<Config, 'WEBHOOK_CIRCUIT_THRESHOLD'>;
@@ -18,9 +18,10 @@ export type CircuitConfig = DeliveryConfig & Pick<Config, 'WEBHOOK_CIRCUIT_THRES
  * probe that exhausts its schedule while the circuit is open disables the subscription, which
  * releases them to fail as disabled (activities/webhooks.ts failDelivery).
  *
- * Lock order, as everywhere a delivery's attempt writes: the delivery's row, then its webhook's.
  * Parking and releasing both hold the webhook's row, so a delivery is never parked after the
- * release that should have freed it.
+ * release that should have freed it. A release locks only deliveries already parked, which no
+ * attempt holds, so it cannot deadlock with the attempts that lock the webhook's row after their
+ * own delivery's (`admit`) or before it (an attempt's record).
  */
 export function createCircuit(config: CircuitConfig) {
   const threshold = config.WEBHOOK_CIRCUIT_THRESHOLD;
@@ -51,16 +52,22 @@ export function createCircuit(config: CircuitConfig) {
 
   /**
    * In the transaction that records a failed attempt: one more in a row, and the attempt that
-   * opens the circuit makes its delivery the probe, if it has an attempt left to probe with.
+   * opens the circuit makes its delivery the probe, if it has an attempt left to probe with. The
+   * verdict for the delivery's next attempt: `park` when the circuit is open and another delivery
+   * probes it, so that the caller parks it now rather than schedule a retry that would only park.
    */
-  async function recordFailure(trx: Db, webhookId: string, deliveryId: string, hasNextAttempt: boolean): Promise<void> {
-    if (threshold === 0) return;
-    await trx.raw(
+  async function recordFailure(trx: Db, webhookId: string, deliveryId: string, hasNextAttempt: boolean): Promise<CircuitVerdict> {
+    if (threshold === 0) return 'attempt';
+    const { rows } = await trx.raw<{ rows: { failed_attempts_in_a_row: number; probe_delivery_id: string | null }[] }>(
       `update webhooks set failed_attempts_in_a_row = failed_attempts_in_a_row + 1,
          probe_delivery_id = case when probe_delivery_id is null and failed_attempts_in_a_row + 1 >= ? and ? then ?::uuid else probe_delivery_id end
-       where id = ?`,
+       where id = ?
+       returning failed_attempts_in_a_row, probe_delivery_id`,
       [threshold, hasNextAttempt, deliveryId, webhookId],
     );
+    const [webhook] = rows;
+    if (!webhook) return 'attempt';
+    return circuitVerdict({ threshold, failedAttemptsInARow: webhook.failed_attempts_in_a_row, probeDeliveryId: webhook.probe_delivery_id }, deliveryId);
   }
 
   /** In the transaction that records a success: the endpoint answers, so the circuit closes. */

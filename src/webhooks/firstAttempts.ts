@@ -41,8 +41,11 @@ interface Lane {
  * A delivery whose subscription's circuit is open is parked instead (src/webhooks/circuit.ts): no
  * attempt and no workflow, until the circuit closes.
  *
- * A refused first attempt's workflow starts delayed until attempt 2 is due, a time the process's
- * retry pacer (deps.retryPacer) spaces at WEBHOOK_RETRY_ATTEMPTS_PER_SECOND with every other retry.
+ * A refused first attempt's outbox row holds attempt 2 until it is due, a time the process's retry
+ * pacer (deps.retryPacer) spaces at WEBHOOK_RETRY_ATTEMPTS_PER_SECOND with every other retry: its
+ * claim is deferred to then, and only then does the workflow start. A dead subscriber's refused
+ * burst therefore costs Temporal nothing before attempt 2, and nothing at all for the deliveries
+ * its circuit parks meanwhile.
  */
 export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunner {
   const { config } = deps;
@@ -52,19 +55,34 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   let waitingCount = 0;
 
   async function attempt(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
+    let deferred = false;
     const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, delivery.retrySchedule, async (trx: Db, attempt) => {
       // A parked delivery owes no run until its circuit closes, whose release owes it one.
       if (attempt.outcome === 'succeeded' || attempt.outcome === 'parked') {
         await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
-      } else {
-        await trx('outbox').where({ id: outboxId }).update({ args: JSON.stringify([{ ...delivery, firstAttempt: attempt }]) });
+        return;
       }
+      const args = JSON.stringify([{ ...delivery, firstAttempt: attempt }]);
+      // The row itself holds attempt 2 until it is due: its claim is deferred to then, and the
+      // relay that claims it then starts the run (dueRetry), unless the circuit has opened.
+      deferred = typeof attempt.nextAttemptAtMs === 'number' && attempt.nextAttemptAtMs > Date.now();
+      const claimedUntil = deferred ? new Date(attempt.nextAttemptAtMs as number) : undefined;
+      await trx('outbox').where({ id: outboxId }).update({ args, ...(claimedUntil ? { claimed_until: claimedUntil } : {}) });
     });
-    if (result.outcome === 'succeeded' || result.outcome === 'parked') return null;
-    // Nothing of the run has anything to do before attempt 2 is due: a refused burst to a dead
-    // subscriber then costs Temporal its starts, not a workflow task and a timer each.
-    const startDelayMs = typeof result.nextAttemptAtMs === 'number' ? Math.max(0, result.nextAttemptAtMs - Date.now()) : 0;
-    return { ...start, args: [{ ...delivery, firstAttempt: result }], ...(startDelayMs > 0 ? { startDelayMs } : {}) };
+    if (result.outcome === 'succeeded' || result.outcome === 'parked' || deferred) return null;
+    return { ...start, args: [{ ...delivery, firstAttempt: result }] };
+  }
+
+  /**
+   * A refused first attempt's row, claimed again now that attempt 2 is due: the run starts and
+   * makes it at once, or, behind an open circuit that another delivery probes, the delivery is
+   * parked and no run starts at all.
+   */
+  async function dueRetry(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
+    const verdict = await attempts.parkIfCircuitOpen(delivery.deliveryId, async (trx) => {
+      await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
+    });
+    return verdict === 'parked' ? null : start;
   }
 
   function remove(lane: Lane, waiting: Waiting): boolean {
@@ -114,6 +132,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
       // A release from an open circuit (a signal) goes to the delivery's run, which attempts.
       if (start.workflowType !== 'webhookDelivery' || start.signal) return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
+      if (delivery.firstAttempt?.outcome === 'retry') return dueRetry(outboxId, start, delivery);
       if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
       if (config.WEBHOOK_FIRST_ATTEMPT_CONCURRENCY === 0 || waitingCount >= config.WEBHOOK_FIRST_ATTEMPT_BACKLOG) return undefined;
       const lane = laneOf(delivery.webhookId);

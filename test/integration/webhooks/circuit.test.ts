@@ -1,8 +1,10 @@
+import crypto from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TestApi, TestContext, eventually, seedOrganization } from '../../support/context';
 import { FakeSubscriber, startFakeSubscriber } from '../../support/fakeSubscriber';
 import { SmtpSink, startSmtpSink } from '../../support/smtpSink';
 import { TestStack, startTestStack } from '../../support/workers';
+import { createDeliveryAttempts } from '../../../src/webhooks/attempts';
 
 /**
  * A subscription's circuit (src/webhooks/circuit.ts): after WEBHOOK_CIRCUIT_THRESHOLD failed
@@ -139,4 +141,32 @@ it('releases parked deliveries when the subscription is re-enabled through the A
     return all.every((row) => row.status === 'succeeded') ? all : undefined;
   }, 60_000);
   expect(settled).toHaveLength(deliveryIds.length);
+});
+
+it('parks the delivery whose failure comes after the one that opened the circuit, instead of scheduling its retry', async () => {
+  const org = await seedOrganization(ctx.deps);
+  const url = subscriber.endpoint();
+  subscriber.script(url, [], 503);
+  const created = await api.request('POST', '/api/v1/webhooks', { key: org.secretKey, body: { url, events: ['listing.*'] } });
+  const webhookId: string = created.body.data.id;
+  // One failure short of opening, and two deliveries that no worker owns (no outbox row), whose
+  // attempts both read the circuit closed and both fail.
+  await ctx.deps.db('webhooks').where({ id: webhookId }).update({ failed_attempts_in_a_row: THRESHOLD - 1 });
+  const envelope = { eventId: 'e', eventName: 'webhook.test', eventPayload: {}, eventTime: new Date().toISOString() };
+  const rows = await ctx.deps
+    .db('webhook_deliveries')
+    .insert([0, 1].map((index) => ({ org_id: org.organization.id, webhook_id: webhookId, event_id: crypto.randomUUID(), event_name: 'webhook.test', envelope: { ...envelope, eventId: `e${index}` } })))
+    .returning('id');
+  const attempts = createDeliveryAttempts({ db: ctx.deps.db, config: ctx.deps.config, logger: ctx.deps.logger });
+  const tries = await Promise.all(rows.map(({ id }) => attempts.retry(id, ctx.deps.config.WEBHOOK_RETRY_SCHEDULE, { key: `test:${id}`, attempt: 1 })));
+  const outcomes = tries.map((attempt) => (attempt.made ? attempt.result.outcome : 'not made'));
+  expect([...outcomes].sort()).toEqual(['parked', 'retry']);
+  const webhook = await ctx.deps.db('webhooks').where({ id: webhookId }).first();
+  const after = await ctx.deps.db('webhook_deliveries').whereIn('id', rows.map((row) => row.id));
+  const probe = after.find((row) => row.id === webhook.probe_delivery_id);
+  const parked = after.find((row) => row.id !== webhook.probe_delivery_id);
+  expect(webhook.probe_delivery_id).toBe(rows[outcomes.indexOf('retry')].id);
+  expect(webhook.failed_attempts_in_a_row).toBe(THRESHOLD + 1);
+  expect(probe).toMatchObject({ attempt_count: 1, parked_at: null, next_attempt_at: expect.any(Date) });
+  expect(parked).toMatchObject({ attempt_count: 1, parked_at: expect.any(Date), next_attempt_at: null });
 });

@@ -94,11 +94,13 @@ it('spaces the retries of a refused burst at the rate the webhooks worker makes 
   }
   await ctx.deps.db.transaction((trx) => appendEvent(trx, org.organization.id, 'listing.created', { listingId: randomUUID() }, ctx.deps.config));
 
-  // Every first attempt was refused within moments, all due again 1 s (± 20 %) later.
+  // Every first attempt was refused within moments, all due again 1 s (± 20 %) later; each row
+  // holds its attempt 2 until then (its claim deferred to the slot).
   const owed = await eventually(async () => {
-    const rows = await ctx.deps.db('outbox').where({ org_id: org.organization.id, workflow_type: 'webhookDelivery', status: 'started' });
+    const rows = await ctx.deps.db('outbox').where({ org_id: org.organization.id, workflow_type: 'webhookDelivery' }).whereRaw("args->0 \\? 'firstAttempt'");
     return rows.length === paths.length ? rows : undefined;
   });
+  for (const row of owed) expect(row.claimed_until?.getTime()).toBe(row.args[0].firstAttempt.nextAttemptAtMs);
   const slots = owed.map((row) => row.args[0].firstAttempt.nextAttemptAtMs as number).sort((a, b) => a - b);
   for (let index = 1; index < slots.length; index += 1) expect(slots[index] - slots[index - 1]).toBeGreaterThanOrEqual(1000 / RETRY_ATTEMPTS_PER_SECOND - 1);
   // Each delivery's next_attempt_at is its slot (attempt 2 is at least 0.8 s away yet), and no
