@@ -2,9 +2,9 @@ import type { Knex } from 'knex';
 
 /**
  * A subscription's circuit (issue 16): after WEBHOOK_CIRCUIT_THRESHOLD failed attempts in a row
- * it opens, one delivery (the probe) goes on retrying on its schedule, and the subscription's
- * other deliveries are parked in Postgres, costing Temporal nothing, until the probe's answer
- * closes the circuit or its exhaustion disables the subscription. `resumes` numbers the outbox
+ * over at least WEBHOOK_CIRCUIT_OPEN_AFTER it opens, one delivery (the probe) goes on retrying on
+ * its schedule, and the subscription's other deliveries are parked in Postgres, costing Temporal
+ * nothing, until the probe's answer closes the circuit or its exhaustion disables the subscription. `resumes` numbers the outbox
  * signals that release a parked delivery, so each release is owed exactly once.
  *
  * A refused first attempt's outbox row now holds attempt 2 itself until it is due (its claim
@@ -14,6 +14,7 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('webhooks', (t) => {
     t.integer('failed_attempts_in_a_row').notNullable().defaultTo(0);
+    t.timestamp('failing_since', { useTz: true });
     t.uuid('probe_delivery_id');
   });
   await knex.schema.alterTable('webhook_deliveries', (t) => {
@@ -33,6 +34,7 @@ export async function down(knex: Knex): Promise<void> {
   });
   await knex.schema.alterTable('webhooks', (t) => {
     t.dropColumn('failed_attempts_in_a_row');
+    t.dropColumn('failing_since');
     t.dropColumn('probe_delivery_id');
   });
 }

@@ -38,7 +38,13 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).default(10),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  // `<queue>-webhooks` names the webhooks activity queue (src/temporal/taskQueues.ts): a main
+  // queue with that suffix would share it.
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .min(1)
+    .refine((queue) => !queue.endsWith('-webhooks'), 'must not end in "-webhooks", the suffix of the webhooks activity queue')
+    .default(DEFAULT_TASK_QUEUE),
   TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
   // Worker settings (docs/BENCHMARKS.md measures them); unset means the SDK's default.
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
@@ -107,6 +113,8 @@ export const configSchema = z.object({
   // delivery goes on probing on its schedule and the others wait in Postgres (src/webhooks/circuit.ts).
   // 0 never opens it.
   WEBHOOK_CIRCUIT_THRESHOLD: z.coerce.number().int().min(0).max(100_000).default(10),
+  // ... and that have all failed for at least this long, so a short burst of refusals does not.
+  WEBHOOK_CIRCUIT_OPEN_AFTER: duration.prefault('5s'),
   // First attempts the outbox relay of one worker makes at once, in all and per subscription, and
   // how many may wait for a slot; beyond that, or once a waiting delivery's claim can no longer
   // cover an attempt, its workflow makes the attempt as an activity (src/webhooks/firstAttempts.ts).

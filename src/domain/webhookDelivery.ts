@@ -82,16 +82,26 @@ export type CircuitVerdict =
 export interface CircuitState {
   /** WEBHOOK_CIRCUIT_THRESHOLD; 0 never opens the circuit. */
   threshold: number;
+  /** WEBHOOK_CIRCUIT_OPEN_AFTER: how long every attempt must have failed, at least. */
+  minFailingMs: number;
   failedAttemptsInARow: number;
+  /** When the first of those failed attempts was recorded (epoch ms), or null. */
+  failingSinceMs: number | null;
   probeDeliveryId: string | null;
 }
 
-export function isCircuitOpen(state: Pick<CircuitState, 'threshold' | 'failedAttemptsInARow'>): boolean {
-  return state.threshold > 0 && state.failedAttemptsInARow >= state.threshold;
+/**
+ * Open once at least `threshold` attempts in a row failed over at least `minFailingMs`: a burst
+ * of failures shorter than that (a subscriber that refuses a first attempt, then takes its retry
+ * a second later) resets before it opens anything; a subscriber that is down does not.
+ */
+export function isCircuitOpen(state: Omit<CircuitState, 'probeDeliveryId'>, nowMs: number): boolean {
+  if (state.threshold === 0 || state.failedAttemptsInARow < state.threshold || state.failingSinceMs === null) return false;
+  return nowMs - state.failingSinceMs >= state.minFailingMs;
 }
 
-export function circuitVerdict(state: CircuitState, deliveryId: string): CircuitVerdict {
-  if (!isCircuitOpen(state)) return 'attempt';
+export function circuitVerdict(state: CircuitState, deliveryId: string, nowMs: number): CircuitVerdict {
+  if (!isCircuitOpen(state, nowMs)) return 'attempt';
   if (state.probeDeliveryId === null) return 'probe';
   return state.probeDeliveryId === deliveryId ? 'attempt' : 'park';
 }

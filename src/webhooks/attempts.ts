@@ -4,7 +4,7 @@ import type { Db } from '../db/knex';
 import { type AttemptResult, isCircuitOpen } from '../domain/webhookDelivery';
 import { classifyResponse, nextAttemptDelay, pacedRetrySlot, parseRetryAfter, parseRetrySchedule } from '../domain/webhookRetry';
 import { createGuardedDispatcher, guardedFetch, resolverFromConfig } from '../http/ssrfGuard';
-import { createCircuit } from './circuit';
+import { circuitState, createCircuit } from './circuit';
 import type { DeliveryRow, WebhookRow } from './dto';
 import { createSecretBox } from './secretCrypto';
 import { signedHeaders } from './signing';
@@ -23,6 +23,7 @@ type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' |
     | 'deleted_at'
     | 'consecutive_failures'
     | 'failed_attempts_in_a_row'
+    | 'failing_since'
     | 'probe_delivery_id'
     | 'secret_ciphertext'
     | 'previous_secret_ciphertext'
@@ -39,6 +40,7 @@ const TARGET_COLUMNS = [
   'w.deleted_at',
   'w.consecutive_failures',
   'w.failed_attempts_in_a_row',
+  'w.failing_since',
   'w.probe_delivery_id',
   'w.secret_ciphertext',
   'w.previous_secret_ciphertext',
@@ -101,8 +103,7 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
   /** Whether the circuit, as the delivery's read saw it, may park this delivery (checked again under lock). */
   function mayBeParked(deliveryId: string, target: DeliveryTarget | undefined): target is DeliveryTarget {
     if (!target?.url || !target.active || target.deleted_at) return false;
-    const state = { threshold: config.WEBHOOK_CIRCUIT_THRESHOLD, failedAttemptsInARow: target.failed_attempts_in_a_row };
-    return isCircuitOpen(state) && target.probe_delivery_id !== deliveryId;
+    return isCircuitOpen(circuitState(config, target), Date.now()) && target.probe_delivery_id !== deliveryId;
   }
 
   function signingSecrets(webhook: Pick<WebhookRow, 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>): string[] {

@@ -1,13 +1,28 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
-import { type CircuitVerdict, circuitVerdict } from '../domain/webhookDelivery';
+import { type CircuitState, type CircuitVerdict, circuitVerdict } from '../domain/webhookDelivery';
 import { type DeliveryConfig, owedDeliveriesInsert } from './deliveries';
+import type { WebhookRow } from './dto';
 
-export type CircuitConfig = DeliveryConfig & Pick<Config, 'WEBHOOK_CIRCUIT_THRESHOLD'>;
+export type CircuitConfig = DeliveryConfig & Pick<Config, 'WEBHOOK_CIRCUIT_THRESHOLD' | 'WEBHOOK_CIRCUIT_OPEN_AFTER'>;
+
+/** What the circuit of a webhook row is, for the pure decisions of src/domain/webhookDelivery.ts. */
+export function circuitState(
+  config: Pick<Config, 'WEBHOOK_CIRCUIT_THRESHOLD' | 'WEBHOOK_CIRCUIT_OPEN_AFTER'>,
+  webhook: { failed_attempts_in_a_row: number; failing_since: Date | null; probe_delivery_id: string | null },
+): CircuitState {
+  return {
+    threshold: config.WEBHOOK_CIRCUIT_THRESHOLD,
+    minFailingMs: config.WEBHOOK_CIRCUIT_OPEN_AFTER,
+    failedAttemptsInARow: webhook.failed_attempts_in_a_row,
+    failingSinceMs: webhook.failing_since?.getTime() ?? null,
+    probeDeliveryId: webhook.probe_delivery_id,
+  };
+}
 
 /**
  * A subscription's circuit breaker (issue 16). After WEBHOOK_CIRCUIT_THRESHOLD failed attempts in
- * a row, across its deliveries, the circuit opens: one delivery, the probe, goes on attempting on
+ * a row, across its deliveries, over at least WEBHOOK_CIRCUIT_OPEN_AFTER, the circuit opens: one delivery, the probe, goes on attempting on
  * its retry schedule, and every other delivery that comes due is parked in Postgres instead of
  * being attempted. A parked delivery costs nothing: no POST, no Temporal timer or task. A dead
  * endpoint with a thousand deliveries owed then costs one retry per schedule step, not a thousand,
@@ -35,10 +50,10 @@ export function createCircuit(config: CircuitConfig) {
   async function admit(db: Db, deliveryId: string, webhookId: string, whenParked?: (trx: Db) => Promise<void>): Promise<'attempt' | 'parked'> {
     return db.transaction(async (trx) => {
       await trx('webhook_deliveries').where({ id: deliveryId }).forNoKeyUpdate().first('id');
-      const webhook = await trx('webhooks').where({ id: webhookId }).forNoKeyUpdate().first('failed_attempts_in_a_row', 'probe_delivery_id', 'active', 'deleted_at');
+      const webhook = await trx('webhooks').where({ id: webhookId }).forNoKeyUpdate().first('failed_attempts_in_a_row', 'failing_since', 'probe_delivery_id', 'active', 'deleted_at');
       // A subscription disabled meanwhile releases rather than parks: the attempt ends it as disabled.
       if (!webhook || !webhook.active || webhook.deleted_at) return 'attempt';
-      const verdict = circuitVerdict({ threshold, failedAttemptsInARow: webhook.failed_attempts_in_a_row, probeDeliveryId: webhook.probe_delivery_id }, deliveryId);
+      const verdict = circuitVerdict(circuitState(config, webhook), deliveryId, Date.now());
       if (verdict === 'attempt') return 'attempt';
       if (verdict === 'probe') {
         await trx('webhooks').where({ id: webhookId }).update({ probe_delivery_id: deliveryId });
@@ -58,21 +73,21 @@ export function createCircuit(config: CircuitConfig) {
    */
   async function recordFailure(trx: Db, webhookId: string, deliveryId: string, hasNextAttempt: boolean): Promise<CircuitVerdict> {
     if (threshold === 0) return 'attempt';
-    const { rows } = await trx.raw<{ rows: { failed_attempts_in_a_row: number; probe_delivery_id: string | null }[] }>(
-      `update webhooks set failed_attempts_in_a_row = failed_attempts_in_a_row + 1,
-         probe_delivery_id = case when probe_delivery_id is null and failed_attempts_in_a_row + 1 >= ? and ? then ?::uuid else probe_delivery_id end
-       where id = ?
-       returning failed_attempts_in_a_row, probe_delivery_id`,
-      [threshold, hasNextAttempt, deliveryId, webhookId],
-    );
-    const [webhook] = rows;
+    const [webhook]: Pick<WebhookRow, 'failed_attempts_in_a_row' | 'failing_since' | 'probe_delivery_id'>[] = await trx('webhooks')
+      .where({ id: webhookId })
+      .update({ failed_attempts_in_a_row: trx.raw('failed_attempts_in_a_row + 1'), failing_since: trx.raw('coalesce(failing_since, now())') })
+      .returning(['failed_attempts_in_a_row', 'failing_since', 'probe_delivery_id']);
     if (!webhook) return 'attempt';
-    return circuitVerdict({ threshold, failedAttemptsInARow: webhook.failed_attempts_in_a_row, probeDeliveryId: webhook.probe_delivery_id }, deliveryId);
+    const verdict = circuitVerdict(circuitState(config, webhook), deliveryId, Date.now());
+    // The update holds the row: claiming the probe here cannot race another attempt's claim.
+    if (verdict !== 'probe' || !hasNextAttempt) return verdict === 'probe' ? 'attempt' : verdict;
+    await trx('webhooks').where({ id: webhookId }).update({ probe_delivery_id: deliveryId });
+    return 'attempt';
   }
 
   /** In the transaction that records a success: the endpoint answers, so the circuit closes. */
   async function recordSuccess(trx: Db, webhookId: string): Promise<void> {
-    await trx('webhooks').where({ id: webhookId }).update({ consecutive_failures: 0, failed_attempts_in_a_row: 0, probe_delivery_id: null });
+    await trx('webhooks').where({ id: webhookId }).update({ consecutive_failures: 0, failed_attempts_in_a_row: 0, failing_since: null, probe_delivery_id: null });
     await releaseParked(trx, webhookId);
   }
 

@@ -12,6 +12,8 @@ export interface WebhookRow {
   consecutive_failures: number;
   /** Failed attempts since the last success, across deliveries: the circuit's count. */
   failed_attempts_in_a_row: number;
+  /** When the first of them failed. */
+  failing_since: Date | null;
   /** While the circuit is open, the one delivery that goes on attempting. */
   probe_delivery_id: string | null;
   created_at: Date;

@@ -17,7 +17,7 @@ const NOT_FOUND = 'No webhook with this id in your organization.';
 
 export type WebhookConfig = Pick<
   Config,
-  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_CIRCUIT_THRESHOLD'
+  'WEBHOOK_SECRET_ENCRYPTION_KEY' | 'WEBHOOK_ALLOW_TARGETS' | 'SSRF_DNS_SERVERS' | 'WEBHOOK_SECRET_ROTATION_GRACE' | 'WEBHOOK_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE' | 'WEBHOOK_CIRCUIT_THRESHOLD' | 'WEBHOOK_CIRCUIT_OPEN_AFTER'
 >;
 
 /** Webhook subscriptions of reference 002: CRUD, secret rotation, deliveries and redelivery. */
@@ -86,7 +86,7 @@ export function createWebhookService(db: Db, config: WebhookConfig) {
         changes.active = input.active;
         // Re-enabling starts a fresh failure count: the policy judges the endpoint from now on.
         // Its circuit closes too: the next delivery is attempted.
-        if (input.active) Object.assign(changes, { disabled_reason: null, consecutive_failures: 0, failed_attempts_in_a_row: 0, probe_delivery_id: null });
+        if (input.active) Object.assign(changes, { disabled_reason: null, consecutive_failures: 0, failed_attempts_in_a_row: 0, failing_since: null, probe_delivery_id: null });
         else changes.disabled_reason = 'disabled via API';
       }
       return db.transaction(async (trx) => {

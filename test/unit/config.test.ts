@@ -71,6 +71,7 @@ describe('loadConfig defaults', () => {
       WEBHOOK_SECRET_ROTATION_GRACE: 86_400_000,
       WEBHOOK_FAILURE_THRESHOLD: 5,
       WEBHOOK_CIRCUIT_THRESHOLD: 10,
+      WEBHOOK_CIRCUIT_OPEN_AFTER: 5000,
       PARTNER_LINK_SIGNING_KEY: expect.any(String),
       CONNECT_LINK_TTL: 86_400_000,
       CRM_TOKEN_TTL: 21_600_000,
@@ -231,6 +232,7 @@ describe('loadConfig overrides', () => {
 describe('loadConfig errors', () => {
   it.each([
     ['PORT', 'not-a-number'],
+    ['TEMPORAL_TASK_QUEUE', 'immoflow-webhooks'],
     ['PORT', '70000'],
     ['PORT', '-1'],
     ['PORT', '80.5'],
@@ -304,7 +306,7 @@ describe('configVariableNames', () => {
         'ATTACHMENT_MAX_BYTES',
       ]),
     );
-    expect(configVariableNames).toHaveLength(83);
+    expect(configVariableNames).toHaveLength(84);
     expect(new Set(configVariableNames).size).toBe(configVariableNames.length);
   });
 

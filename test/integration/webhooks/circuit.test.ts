@@ -30,6 +30,8 @@ beforeAll(async () => {
     // Eight retries a second apart: the probe is still retrying when the first test heals the endpoint.
     WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s,1s,1s,1s,1s',
     WEBHOOK_CIRCUIT_THRESHOLD: String(THRESHOLD),
+    // Open at the threshold itself, however quickly the failures came.
+    WEBHOOK_CIRCUIT_OPEN_AFTER: '0s',
     WEBHOOK_FAILURE_THRESHOLD: '100',
     // One first attempt at a time per subscription, so the circuit opens at a known delivery.
     WEBHOOK_FIRST_ATTEMPT_PER_SUBSCRIPTION: '1',
@@ -151,7 +153,7 @@ it('parks the delivery whose failure comes after the one that opened the circuit
   const webhookId: string = created.body.data.id;
   // One failure short of opening, and two deliveries that no worker owns (no outbox row), whose
   // attempts both read the circuit closed and both fail.
-  await ctx.deps.db('webhooks').where({ id: webhookId }).update({ failed_attempts_in_a_row: THRESHOLD - 1 });
+  await ctx.deps.db('webhooks').where({ id: webhookId }).update({ failed_attempts_in_a_row: THRESHOLD - 1, failing_since: new Date(Date.now() - 60_000) });
   const envelope = { eventId: 'e', eventName: 'webhook.test', eventPayload: {}, eventTime: new Date().toISOString() };
   const rows = await ctx.deps
     .db('webhook_deliveries')

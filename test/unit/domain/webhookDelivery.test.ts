@@ -39,28 +39,36 @@ describe('webhookActivityQueue', () => {
 });
 
 describe('circuitVerdict', () => {
-  const closed = { threshold: 3, failedAttemptsInARow: 2, probeDeliveryId: null };
+  const now = 1_000_000;
+  const closed = { threshold: 3, minFailingMs: 5000, failedAttemptsInARow: 2, failingSinceMs: now - 60_000, probeDeliveryId: null };
+  const open = { ...closed, failedAttemptsInARow: 3 };
 
   it('lets every delivery attempt while fewer attempts than the threshold failed in a row', () => {
-    expect(circuitVerdict(closed, 'd1')).toBe('attempt');
-    expect(isCircuitOpen(closed)).toBe(false);
+    expect(circuitVerdict(closed, 'd1', now)).toBe('attempt');
+    expect(isCircuitOpen(closed, now)).toBe(false);
+  });
+
+  it('stays closed until the failures in a row have lasted the minimum time', () => {
+    const burst = { ...open, failedAttemptsInARow: 500, failingSinceMs: now - 4999 };
+    expect(isCircuitOpen(burst, now)).toBe(false);
+    expect(isCircuitOpen(burst, now + 1)).toBe(true);
+    expect(isCircuitOpen({ ...open, failingSinceMs: null }, now)).toBe(false);
   });
 
   it('makes the first delivery due on an open circuit without a probe its probe', () => {
-    const open = { ...closed, failedAttemptsInARow: 3 };
-    expect(isCircuitOpen(open)).toBe(true);
-    expect(circuitVerdict(open, 'd1')).toBe('probe');
+    expect(isCircuitOpen(open, now)).toBe(true);
+    expect(circuitVerdict(open, 'd1', now)).toBe('probe');
   });
 
   it('lets the probe attempt and parks every other delivery of an open circuit', () => {
-    const probing = { threshold: 3, failedAttemptsInARow: 40, probeDeliveryId: 'd1' };
-    expect(circuitVerdict(probing, 'd1')).toBe('attempt');
-    expect(circuitVerdict(probing, 'd2')).toBe('park');
+    const probing = { ...open, failedAttemptsInARow: 40, probeDeliveryId: 'd1' };
+    expect(circuitVerdict(probing, 'd1', now)).toBe('attempt');
+    expect(circuitVerdict(probing, 'd2', now)).toBe('park');
   });
 
   it('never opens with a threshold of 0', () => {
-    const off = { threshold: 0, failedAttemptsInARow: 10_000, probeDeliveryId: 'd1' };
-    expect(isCircuitOpen(off)).toBe(false);
-    expect(circuitVerdict(off, 'd2')).toBe('attempt');
+    const off = { ...open, threshold: 0, failedAttemptsInARow: 10_000, probeDeliveryId: 'd1' };
+    expect(isCircuitOpen(off, now)).toBe(false);
+    expect(circuitVerdict(off, 'd2', now)).toBe('attempt');
   });
 });
