@@ -17,10 +17,4 @@ export interface WorkflowStart {
    * leave it empty, so one workflow id is owed at most once.
    */
   startKey?: string;
-  /**
-   * Start the run only this long from now (Temporal's start delay): nothing of it runs, not even
-   * a workflow task, until then. Set by whoever knows the work cannot begin earlier; the row
-   * itself does not keep it, so a start the resync sweep repeats has none.
-   */
-  startDelayMs?: number;
 }

@@ -174,8 +174,7 @@ export function createOutboxStarter(db: Db, temporal: TemporalClientProvider, lo
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: toTypedSearchAttributes(owed.searchAttributes),
-        // A delayed run has no first task to hand back eagerly.
-        ...(owed.startDelayMs ? { startDelay: owed.startDelayMs } : eagerStart ? { requestEagerStart: true } : {}),
+        ...(eagerStart ? { requestEagerStart: true } : {}),
       });
     } catch (error) {
       // The workflow already ran to completion under this id: the work is done, not owed.

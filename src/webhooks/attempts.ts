@@ -194,7 +194,7 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
       // than schedule a retry that would only park; the pace's slot goes to a retry that runs.
       const verdict = answer.outcome === 'retry' || answer.outcome === 'gone' ? await circuit.recordFailure(trx, target.webhook_id, deliveryId, typeof dueAtMs === 'number') : 'attempt';
       const parked = verdict === 'park' && typeof dueAtMs === 'number';
-      const nextAttemptAtMs = typeof dueAtMs === 'number' && !parked ? (retryPacer ? retryPacer(dueAtMs) : dueAtMs) : dueAtMs === undefined ? undefined : null;
+      const pacedAtMs = typeof dueAtMs === 'number' && !parked ? (retryPacer ? retryPacer(dueAtMs) : dueAtMs) : null;
       // A success completes the delivery in the same transaction: the common path is one write.
       const completion = answer.outcome === 'succeeded' ? { status: 'succeeded', completed_at: trx.fn.now() } : {};
       await trx('webhook_deliveries')
@@ -202,11 +202,12 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
         .update({
           attempt_count: attemptNumber,
           last_status_code: statusCode,
-          next_attempt_at: typeof nextAttemptAtMs === 'number' ? new Date(nextAttemptAtMs) : null,
+          next_attempt_at: pacedAtMs === null ? null : new Date(pacedAtMs),
           ...(parked ? { parked_at: trx.fn.now() } : {}),
           ...completion,
         });
-      const recorded: AttemptResult = parked ? { ...answer, outcome: 'parked' } : nextAttemptAtMs === undefined ? answer : { ...answer, nextAttemptAtMs };
+      // Runs begun before (no schedule here, dueAtMs undefined) get no successor's time.
+      const recorded: AttemptResult = parked ? { ...answer, outcome: 'parked' } : dueAtMs === undefined ? answer : { ...answer, nextAttemptAtMs: pacedAtMs };
       if (alsoInTransaction) await alsoInTransaction(trx, recorded);
       return recorded;
     });

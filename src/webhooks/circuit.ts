@@ -22,9 +22,9 @@ export function circuitState(
 
 /**
  * A subscription's circuit breaker (issue 16). After WEBHOOK_CIRCUIT_THRESHOLD failed attempts in
- * a row, across its deliveries, over at least WEBHOOK_CIRCUIT_OPEN_AFTER, the circuit opens: one delivery, the probe, goes on attempting on
- * its retry schedule, and every other delivery that comes due is parked in Postgres instead of
- * being attempted. A parked delivery costs nothing: no POST, no Temporal timer or task. A dead
+ * a row, across its deliveries, over at least WEBHOOK_CIRCUIT_OPEN_AFTER, the circuit opens: one
+ * delivery, the probe, goes on attempting on its retry schedule, and every other delivery that
+ * comes due is parked in Postgres instead of being attempted. A parked delivery costs nothing: no POST, no Temporal timer or task. A dead
  * endpoint with a thousand deliveries owed then costs one retry per schedule step, not a thousand,
  * and leaves the webhooks worker's retry budget to the other subscriptions.
  *

@@ -5,6 +5,11 @@ import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 
 type OwedStart = ClaimedStart['start'];
 
+/** The owed start needs no run (now): settled by the relay's own attempt, or parked. */
+async function markDelivered(trx: Db, outboxId: string): Promise<void> {
+  await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
+}
+
 /** A taken delivery waiting for a slot of its subscription. */
 interface Waiting {
   begin(): void;
@@ -59,7 +64,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
     const result = await attempts.firstAttemptFromOutbox(delivery.deliveryId, outboxId, delivery.retrySchedule, async (trx: Db, attempt) => {
       // A parked delivery owes no run until its circuit closes, whose release owes it one.
       if (attempt.outcome === 'succeeded' || attempt.outcome === 'parked') {
-        await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
+        await markDelivered(trx, outboxId);
         return;
       }
       const args = JSON.stringify([{ ...delivery, firstAttempt: attempt }]);
@@ -79,9 +84,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
    * parked and no run starts at all.
    */
   async function dueRetry(outboxId: string, start: OwedStart, delivery: WebhookDeliveryInput): Promise<OwedStart | null> {
-    const verdict = await attempts.parkIfCircuitOpen(delivery.deliveryId, async (trx) => {
-      await trx('outbox').where({ id: outboxId }).update({ status: 'delivered', started_at: trx.fn.now(), last_error: null, claimed_until: null });
-    });
+    const verdict = await attempts.parkIfCircuitOpen(delivery.deliveryId, (trx) => markDelivered(trx, outboxId));
     return verdict === 'parked' ? null : start;
   }
 
