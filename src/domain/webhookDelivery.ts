@@ -21,6 +21,9 @@ export interface AttemptResult {
   nextAttemptAtMs?: number | null;
 }
 
+/** The workflow type of a delivery's run (workflows/webhookDelivery.ts), as the outbox names it. */
+export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDelivery';
+
 /** The arguments of one webhookDelivery workflow (`webhook-delivery:<deliveryId>`). */
 export interface WebhookDeliveryInput {
   orgId: string;

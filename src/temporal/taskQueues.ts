@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import { geocodingTaskQueue } from '../domain/listingPipeline';
-import { webhookActivityQueue } from '../domain/webhookDelivery';
+import { WEBHOOK_DELIVERY_WORKFLOW, webhookActivityQueue } from '../domain/webhookDelivery';
 import type { RelayLane } from '../outbox/service';
 
 /**
@@ -27,7 +27,7 @@ export function taskQueues(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>) {
 export function relayLanes(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>): RelayLane[] {
   const { main } = taskQueues(config);
   return [
-    { taskQueues: [main], workflowTypes: { except: ['webhookDelivery'] } },
-    { taskQueues: [main], workflowTypes: { only: ['webhookDelivery'] } },
+    { taskQueues: [main], workflowTypes: { except: [WEBHOOK_DELIVERY_WORKFLOW] } },
+    { taskQueues: [main], workflowTypes: { only: [WEBHOOK_DELIVERY_WORKFLOW] } },
   ];
 }

@@ -14,34 +14,22 @@ const RESPONSE_BODY_LIMIT = 2048;
 /** The logged error of a try whose worker stopped before it recorded the endpoint's answer. */
 export const INTERRUPTED_TRY = 'Interrupted: the worker stopped before this attempt recorded its answer; the endpoint may have received the request.';
 
+/** What the circuit of a delivery's subscription needs to decide whether it may be parked. */
+type CircuitTarget = Pick<DeliveryRow, 'webhook_id'> & Pick<WebhookRow, 'url' | 'active' | 'deleted_at' | 'failed_attempts_in_a_row' | 'failing_since' | 'probe_delivery_id'>;
+
+const CIRCUIT_COLUMNS = ['d.webhook_id', 'w.url', 'w.active', 'w.deleted_at', 'w.failed_attempts_in_a_row', 'w.failing_since', 'w.probe_delivery_id'];
+
 /** What one attempt needs of a delivery and its subscription, read in one join. */
-type DeliveryTarget = Pick<DeliveryRow, 'webhook_id' | 'envelope' | 'event_id' | 'event_name'> &
-  Pick<
-    WebhookRow,
-    | 'url'
-    | 'active'
-    | 'deleted_at'
-    | 'consecutive_failures'
-    | 'failed_attempts_in_a_row'
-    | 'failing_since'
-    | 'probe_delivery_id'
-    | 'secret_ciphertext'
-    | 'previous_secret_ciphertext'
-    | 'previous_secret_expires_at'
-  >;
+type DeliveryTarget = CircuitTarget &
+  Pick<DeliveryRow, 'envelope' | 'event_id' | 'event_name'> &
+  Pick<WebhookRow, 'consecutive_failures' | 'secret_ciphertext' | 'previous_secret_ciphertext' | 'previous_secret_expires_at'>;
 
 const TARGET_COLUMNS = [
-  'd.webhook_id',
+  ...CIRCUIT_COLUMNS,
   'd.envelope',
   'd.event_id',
   'd.event_name',
-  'w.url',
-  'w.active',
-  'w.deleted_at',
   'w.consecutive_failures',
-  'w.failed_attempts_in_a_row',
-  'w.failing_since',
-  'w.probe_delivery_id',
   'w.secret_ciphertext',
   'w.previous_secret_ciphertext',
   'w.previous_secret_expires_at',
@@ -101,7 +89,7 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
   const circuit = createCircuit(config);
 
   /** Whether the circuit, as the delivery's read saw it, may park this delivery (checked again under lock). */
-  function mayBeParked(deliveryId: string, target: DeliveryTarget | undefined): target is DeliveryTarget {
+  function mayBeParked<T extends CircuitTarget>(deliveryId: string, target: T | undefined): target is T {
     if (!target?.url || !target.active || target.deleted_at) return false;
     return isCircuitOpen(circuitState(config, target), Date.now()) && target.probe_delivery_id !== deliveryId;
   }
@@ -262,7 +250,8 @@ export function createDeliveryAttempts({ db, config, logger, retryPacer }: Deliv
      * subscription's circuit opened meanwhile and another delivery probes it.
      */
     async parkIfCircuitOpen(deliveryId: string, whenParked: (trx: Db) => Promise<void>): Promise<'attempt' | 'parked'> {
-      const target: DeliveryTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(TARGET_COLUMNS);
+      // Only what the circuit needs: not the envelope and secrets an attempt reads.
+      const target: CircuitTarget | undefined = await db('webhook_deliveries as d').join('webhooks as w', 'w.id', 'd.webhook_id').where('d.id', deliveryId).first(CIRCUIT_COLUMNS);
       if (!mayBeParked(deliveryId, target)) return 'attempt';
       return circuit.admit(db, deliveryId, target.webhook_id, whenParked);
     },

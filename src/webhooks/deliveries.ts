@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import type { SqlFragment } from '../db/sql';
-import { RELEASE_FROM_CIRCUIT_SIGNAL } from '../domain/webhookDelivery';
+import { RELEASE_FROM_CIRCUIT_SIGNAL, WEBHOOK_DELIVERY_WORKFLOW } from '../domain/webhookDelivery';
 import { workflowIds } from '../domain/workflowIds';
 import { taskQueues } from '../temporal/taskQueues';
 
@@ -34,12 +34,12 @@ export async function oweDeliveries(trx: Db, config: DeliveryConfig, deliveryIds
 export function owedDeliveriesInsert(source: string, config: DeliveryConfig, { release = false } = {}): SqlFragment {
   return {
     sql: `insert into outbox (org_id, workflow_type, workflow_id, task_queue, args, search_attributes${release ? ', start_key, signal_name, signal_args' : ''})
-        select d.org_id, 'webhookDelivery', ? || d.id, ?,
+        select d.org_id, ?, ? || d.id, ?,
                jsonb_build_array(jsonb_build_object('orgId', d.org_id, 'webhookId', d.webhook_id, 'deliveryId', d.id, 'retrySchedule', ?::text)),
                jsonb_build_object('OrgId', jsonb_build_array(d.org_id), 'WebhookId', jsonb_build_array(d.webhook_id), 'EventName', jsonb_build_array(d.event_name))
                ${release ? `, 'release:' || d.resumes, '${RELEASE_FROM_CIRCUIT_SIGNAL}', '[]'::jsonb` : ''}
         from ${source} d
         on conflict (workflow_id, start_key) do nothing`,
-    bindings: [workflowIds.webhookDelivery(''), taskQueues(config).main, config.WEBHOOK_RETRY_SCHEDULE],
+    bindings: [WEBHOOK_DELIVERY_WORKFLOW, workflowIds.webhookDelivery(''), taskQueues(config).main, config.WEBHOOK_RETRY_SCHEDULE],
   };
 }

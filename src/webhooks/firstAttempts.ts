@@ -1,5 +1,5 @@
 import type { Db } from '../db/knex';
-import { type WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
+import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookDeliveryInput, latestFirstAttemptStart, relayMayMakeFirstAttempt } from '../domain/webhookDelivery';
 import type { ClaimedStart, DirectRunner } from '../outbox/service';
 import { type DeliveryAttemptsDeps, createDeliveryAttempts } from './attempts';
 
@@ -133,7 +133,7 @@ export function createFirstAttemptRunner(deps: DeliveryAttemptsDeps): DirectRunn
   return {
     take({ outboxId, leaseMs, start }) {
       // A release from an open circuit (a signal) goes to the delivery's run, which attempts.
-      if (start.workflowType !== 'webhookDelivery' || start.signal) return undefined;
+      if (start.workflowType !== WEBHOOK_DELIVERY_WORKFLOW || start.signal) return undefined;
       const delivery = start.args[0] as WebhookDeliveryInput;
       if (delivery.firstAttempt?.outcome === 'retry') return dueRetry(outboxId, start, delivery);
       if (!relayMayMakeFirstAttempt({ delivery, timeoutMs: config.WEBHOOK_TIMEOUT, leaseMs })) return undefined;
